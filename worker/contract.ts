@@ -1,0 +1,117 @@
+// The one boundary between a VM host (worker/vm-host.ts) and whoever drives it: the page (through comlink)
+// or the Node CLI (in-process). Only types live here, so src/ can import this file without pulling worker code.
+
+/** Boot stages in the order a cold boot passes them; a snapshot restore jumps from 'downloading' to 'ready'. */
+export type BootStage =
+  | 'downloading'
+  | 'booting-kernel'
+  | 'starting-init'
+  | 'starting-containerd'
+  | 'starting-docker'
+  | 'ready';
+
+export const BOOT_STAGES: readonly BootStage[] = [
+  'downloading',
+  'booting-kernel',
+  'starting-init',
+  'starting-containerd',
+  'starting-docker',
+  'ready',
+];
+
+/** Every failure that can reach a user carries one of these codes. */
+export type VmErrorCode =
+  | 'no-webassembly'
+  | 'asset-missing'
+  | 'asset-http'
+  | 'asset-not-binary'
+  | 'asset-hash-mismatch'
+  | 'manifest-invalid'
+  | 'boot-timeout'
+  | 'kernel-panic'
+  | 'dockerd-failed'
+  | 'worker-crashed'
+  | 'exec-timeout'
+  | 'not-running'
+  | 'guest-disk-full'
+  | 'internal';
+
+export interface VmError {
+  code: VmErrorCode;
+  /** A sentence that says what happened and what to do about it. */
+  message: string;
+  /** The raw detail (URL, status, last console lines, stack), shown under the message. */
+  detail?: string;
+}
+
+/** Thrown (or rejected with) across the boundary; structured-clone keeps the fields. */
+export class VmFailure extends Error implements VmError {
+  readonly code: VmErrorCode;
+  readonly detail?: string;
+  constructor(error: VmError) {
+    super(error.message);
+    this.name = 'VmFailure';
+    this.code = error.code;
+    if (error.detail !== undefined) this.detail = error.detail;
+  }
+}
+
+export type VmState = 'idle' | 'booting' | 'running' | 'stopped' | 'failed';
+
+export type VmEvent =
+  /** Asset download progress; totalBytes is 0 when unknown. */
+  | { type: 'download'; loadedBytes: number; totalBytes: number }
+  | { type: 'stage'; stage: BootStage; atMs: number }
+  /** Guest console output (the user's shell), batched: never one event per byte. */
+  | { type: 'console'; data: Uint8Array }
+  | { type: 'status'; state: VmState; memoryBytes: number; restoredFromSnapshot: boolean }
+  | { type: 'error'; error: VmError };
+
+export type VmEventListener = (event: VmEvent) => void;
+
+export interface BootOptions {
+  /** Base URL (browser) or directory path (Node) holding manifest.json and the files it names. */
+  assetBase: string;
+  /** Guest RAM; defaults to the manifest's recommended size. */
+  memoryBytes?: number;
+  /** Give up and report 'boot-timeout' when dockerd is not ready by then. */
+  bootTimeoutMs?: number;
+  /** Initial terminal size, so the guest starts with the right `stty size`. */
+  cols?: number;
+  rows?: number;
+}
+
+export interface BootResult {
+  /** Milliseconds since boot() was called at which each stage was reached. */
+  timeline: Partial<Record<BootStage, number>>;
+  restoredFromSnapshot: boolean;
+}
+
+export interface ExecOptions {
+  /** Kill the command and reject with 'exec-timeout' after this long. */
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  /** stdout and stderr of the command, interleaved as the guest wrote them. */
+  output: string;
+  exitCode: number;
+}
+
+/**
+ * What a VM host offers. The page reaches it through comlink (callbacks passed with Comlink.proxy),
+ * the Node CLI calls it directly.
+ */
+export interface VmApi {
+  /** Subscribe before boot() to see progress; returns an id for unsubscribe(). */
+  subscribe(listener: VmEventListener): number;
+  unsubscribe(id: number): void;
+  boot(options: BootOptions): Promise<BootResult>;
+  /** Bytes or text typed by the user into the guest shell. Large input is fed in flow-controlled chunks. */
+  sendInput(data: Uint8Array | string): void;
+  /** The terminal's size changed; the guest shell's `stty size` follows. */
+  resize(cols: number, rows: number): void;
+  /** Run a command in the guest through the control channel, not the user's shell. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  shutdown(): Promise<void>;
+}
