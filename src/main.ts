@@ -1,0 +1,119 @@
+// The page's entry: builds the header status, boot progress, error panels and terminal, starts the VM in
+// its worker and routes the VM's events to them. One VM per tab; closing the tab ends it.
+import './styles.css';
+import type { VmError, VmEvent } from '../worker/contract.ts';
+import { browserProblem } from './browser-check.ts';
+import { ErrorPanels } from './error-panel.ts';
+import { readPageConfig } from './page-config.ts';
+import { ProgressView } from './progress.ts';
+import { StatusLine } from './status-line.ts';
+import { GuestTerminal } from './terminal.ts';
+import { VmClient } from './vm-client.ts';
+import { VmCallError, toVmError } from './vm-error.ts';
+
+function element(id: string): HTMLElement {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`index.html lacks #${id}; the page shell and src/main.ts are out of step`);
+  return found;
+}
+
+const config = readPageConfig(window.location, document.baseURI);
+const status = new StatusLine(element('status'));
+const progress = new ProgressView(element('progress'));
+const errors = new ErrorPanels(element('errors'));
+const terminal = new GuestTerminal(element('terminal'), {
+  onInput: (data) => client?.sendInput(data),
+  onResize: (cols, rows) => client?.resize(cols, rows),
+});
+
+let client: VmClient | undefined;
+/** The same failure often arrives twice (an 'error' event, then boot() rejecting); show it once per boot. */
+let shownErrors = new Set<string>();
+
+function showError(error: VmError): void {
+  const key = `${error.code}\n${error.message}`;
+  if (shownErrors.has(key)) return;
+  shownErrors.add(key);
+  errors.show(error, restart);
+  terminal.notice(error.message, 'error');
+}
+
+function failBoot(error: VmError): void {
+  progress.fail();
+  status.setState('failed');
+  showError(error);
+}
+
+function onEvent(event: VmEvent): void {
+  switch (event.type) {
+    case 'console':
+      terminal.write(event.data);
+      return;
+    case 'download':
+      progress.download(event.loadedBytes, event.totalBytes);
+      return;
+    case 'stage':
+      progress.stage(event.stage, event.atMs);
+      return;
+    case 'status':
+      status.update(event);
+      return;
+    case 'error':
+      failBoot(event.error);
+      return;
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function start(): void {
+  shownErrors = new Set();
+  errors.clear();
+  progress.restart();
+  status.reset();
+  const problem = browserProblem();
+  if (problem) {
+    failBoot(problem);
+    return;
+  }
+  const vm = new VmClient({
+    onEvent,
+    onCrash: failBoot,
+    onCallError: (error) => terminal.notice(error.message, 'error'),
+  });
+  client = vm;
+  vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, cols: terminal.cols, rows: terminal.rows })
+    .then((result) => {
+      if (client !== vm) return;
+      const readyMs = result.timeline.ready;
+      if (readyMs !== undefined) status.bootedIn(readyMs);
+      // The guest may have booted with the size the terminal had before fonts settled; tell it again.
+      vm.resize(terminal.cols, terminal.rows);
+      terminal.focus();
+    })
+    .catch((thrown: unknown) => {
+      if (client !== vm) return;
+      failBoot(thrown instanceof VmCallError ? thrown.vmError : toVmError(thrown));
+    });
+}
+
+function restart(): void {
+  client?.terminate();
+  client = undefined;
+  terminal.reset();
+  start();
+}
+
+// A closed or navigated-away tab must not leave an emulator spinning; a tab restored from the back/forward
+// cache therefore needs a new VM (https://web.dev/articles/bfcache#observe-page-restored).
+window.addEventListener('pagehide', () => {
+  client?.terminate();
+  client = undefined;
+});
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) restart();
+});
+
+start();

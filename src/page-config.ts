@@ -1,0 +1,28 @@
+// Where the VM's files live and how long a boot may take, from build settings and the page's query string.
+// URLs are made absolute here: the worker resolves relative URLs against its own script, not the page.
+
+export interface PageConfig {
+  /** Absolute URL of the folder holding manifest.json. */
+  assetBase: string;
+  bootTimeoutMs: number;
+}
+
+/** A cold boot takes about a minute on a fast machine; a slow laptop under load may need several. */
+const DEFAULT_BOOT_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * `VITE_VM_ASSETS` (build time) points a deployment at assets hosted elsewhere, e.g. a CDN; the default
+ * './vm/' is public/vm copied next to index.html. `?assets=` overrides it per visit (testing a mirror, or
+ * reproducing a broken deployment); `?bootTimeoutMs=` shortens or lengthens the boot watchdog.
+ */
+export function readPageConfig(location: Location, baseUri: string): PageConfig {
+  const params = new URLSearchParams(location.search);
+  const configured = import.meta.env['VITE_VM_ASSETS'];
+  const base = params.get('assets') ?? (typeof configured === 'string' && configured !== '' ? configured : './vm/');
+  const withSlash = base.endsWith('/') ? base : `${base}/`;
+  const timeout = Number(params.get('bootTimeoutMs'));
+  return {
+    assetBase: new URL(withSlash, baseUri).href,
+    bootTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_BOOT_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,79 @@
+// The status line at the right of the header: VM state, guest memory, and whether this boot was restored
+// from a snapshot or cold, plus how long the boot took once it is known.
+import type { VmState } from '../worker/contract.ts';
+import { formatMemory, formatSeconds } from './format.ts';
+
+export interface StatusFacts {
+  state: VmState;
+  memoryBytes: number;
+  restoredFromSnapshot: boolean;
+}
+
+function stateLabel(state: VmState): string {
+  switch (state) {
+    case 'idle':
+      return 'Idle';
+    case 'booting':
+      return 'Booting';
+    case 'running':
+      return 'Running';
+    case 'stopped':
+      return 'Stopped';
+    case 'failed':
+      return 'Failed';
+    default: {
+      const unknown: never = state;
+      throw new Error(`unknown VM state ${String(unknown)}`);
+    }
+  }
+}
+
+export class StatusLine {
+  private facts: StatusFacts = { state: 'idle', memoryBytes: 0, restoredFromSnapshot: false };
+  private bootMs: number | undefined;
+
+  constructor(private readonly root: HTMLElement) {
+    this.render();
+  }
+
+  update(facts: StatusFacts): void {
+    this.facts = facts;
+    this.render();
+  }
+
+  /** Marks the state without new figures, e.g. 'failed' after a crash the host could not report. */
+  setState(state: VmState): void {
+    this.facts = { ...this.facts, state };
+    this.render();
+  }
+
+  bootedIn(ms: number): void {
+    this.bootMs = ms;
+    this.render();
+  }
+
+  reset(): void {
+    this.facts = { state: 'booting', memoryBytes: 0, restoredFromSnapshot: false };
+    this.bootMs = undefined;
+    this.render();
+  }
+
+  private render(): void {
+    const { state, memoryBytes, restoredFromSnapshot } = this.facts;
+    const dot = document.createElement('span');
+    dot.className = 'status-dot';
+    dot.setAttribute('aria-hidden', 'true');
+    const label = document.createElement('span');
+    label.className = 'status-state';
+    label.textContent = stateLabel(state);
+    const parts: string[] = [];
+    if (memoryBytes > 0) parts.push(`${formatMemory(memoryBytes)} RAM`);
+    if (state === 'running') parts.push(restoredFromSnapshot ? 'restored from snapshot' : 'cold boot');
+    if (this.bootMs !== undefined) parts.push(`ready in ${formatSeconds(this.bootMs)}`);
+    const details = document.createElement('span');
+    details.className = 'status-details';
+    details.textContent = parts.length > 0 ? `· ${parts.join(' · ')}` : '';
+    this.root.dataset['state'] = state;
+    this.root.replaceChildren(dot, label, details);
+  }
+}

@@ -1,0 +1,131 @@
+// Starts the VM host in its own Web Worker and drives it through comlink. The only page module that knows a
+// worker exists. A call to a dead worker never settles, so this rejects every pending call when it crashes.
+import * as Comlink from 'comlink';
+import type { BootOptions, BootResult, ExecOptions, ExecResult, VmApi, VmError, VmEvent } from '../worker/contract.ts';
+import { VmCallError, toVmError } from './vm-error.ts';
+
+export interface VmClientHooks {
+  /** Every event the VM host emits (download, stage, console, status, error), in order. */
+  onEvent(event: VmEvent): void;
+  /** The worker died; every pending call has been rejected and the worker terminated. */
+  onCrash(error: VmError): void;
+  /** A fire-and-forget call (input, resize) failed while the worker lives on. */
+  onCallError(error: VmError): void;
+}
+
+export class VmClient {
+  private readonly worker: Worker;
+  private readonly remote: Comlink.Remote<VmApi>;
+  private readonly rejectPending = new Set<(error: VmError) => void>();
+  private deadBecause: VmError | undefined;
+
+  constructor(private readonly hooks: VmClientHooks) {
+    // The literal `new URL(..., import.meta.url)` is what lets Vite find, bundle and emit the worker with a
+    // URL relative to the page (https://vite.dev/guide/features#import-with-constructors).
+    this.worker = new Worker(new URL('../worker/worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'tabdock-vm',
+    });
+    this.worker.addEventListener('error', (event) => this.die(crashFromErrorEvent(event)));
+    this.worker.addEventListener('messageerror', () =>
+      this.die({
+        code: 'worker-crashed',
+        message: 'The page could not read a message from the VM worker. Restart the VM; if it happens again, reload the page.',
+        detail: 'messageerror on the worker',
+      }),
+    );
+    this.remote = Comlink.wrap<VmApi>(this.worker);
+  }
+
+  get alive(): boolean {
+    return this.deadBecause === undefined;
+  }
+
+  /** Subscribes to events first so no download or stage event is missed, then boots. */
+  async boot(options: BootOptions): Promise<BootResult> {
+    const listener = Comlink.proxy((event: VmEvent) => this.hooks.onEvent(event));
+    await this.call(() => this.remote.subscribe(listener));
+    return this.call(() => this.remote.boot(options));
+  }
+
+  /** Typed or pasted text; one message per xterm onData chunk, never per byte. The host flow-controls. */
+  sendInput(data: string | Uint8Array): void {
+    this.fireAndForget(() => this.remote.sendInput(data));
+  }
+
+  resize(cols: number, rows: number): void {
+    this.fireAndForget(() => this.remote.resize(cols, rows));
+  }
+
+  /** A command through the host's control channel (not the user's shell), e.g. a lab step's check. */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult> {
+    return this.call(() => this.remote.exec(command, options));
+  }
+
+  /** Ends the VM for good (tab closed or restart): nothing survives, the next boot starts a new worker. */
+  terminate(): void {
+    this.die(
+      {
+        code: 'not-running',
+        message: 'The VM was stopped. Reload the page to start a new one.',
+      },
+      { notify: false },
+    );
+  }
+
+  private fireAndForget(invoke: () => Promise<unknown>): void {
+    if (!this.alive) return;
+    this.call(invoke).catch((thrown: unknown) => {
+      const error = thrown instanceof VmCallError ? thrown.vmError : toVmError(thrown);
+      // A crash is already reported once through onCrash; do not repeat it for every keystroke.
+      if (error.code !== 'worker-crashed' && this.alive) this.hooks.onCallError(error);
+    });
+  }
+
+  private call<T>(invoke: () => Promise<T>): Promise<T> {
+    if (this.deadBecause !== undefined) return Promise.reject(new VmCallError(this.deadBecause));
+    return new Promise<T>((resolve, reject) => {
+      const onDeath = (error: VmError): void => reject(new VmCallError(error));
+      this.rejectPending.add(onDeath);
+      invoke().then(
+        (value) => {
+          this.rejectPending.delete(onDeath);
+          resolve(value);
+        },
+        (thrown: unknown) => {
+          this.rejectPending.delete(onDeath);
+          reject(new VmCallError(toVmError(thrown)));
+        },
+      );
+    });
+  }
+
+  private die(error: VmError, { notify = true } = {}): void {
+    if (this.deadBecause !== undefined) return;
+    this.deadBecause = error;
+    // An uncaught error may leave the emulator half-updated; a clean restart beats limping on.
+    this.worker.terminate();
+    for (const reject of this.rejectPending) reject(error);
+    this.rejectPending.clear();
+    if (notify) this.hooks.onCrash(error);
+  }
+}
+
+function crashFromErrorEvent(event: Event): VmError {
+  if (event instanceof ErrorEvent && event.message) {
+    const where = event.filename ? `\n    at ${event.filename}:${event.lineno}:${event.colno}` : '';
+    const stack = event.error instanceof Error && event.error.stack ? `\n${event.error.stack}` : '';
+    return {
+      code: 'worker-crashed',
+      message: 'The VM worker crashed. Press Restart to boot a fresh VM; your work inside the old one is lost.',
+      detail: `${event.message}${where}${stack}`,
+    };
+  }
+  // A plain Event (no message) is what a worker script that failed to load or parse produces.
+  return {
+    code: 'worker-crashed',
+    message:
+      'The VM worker could not start: its script failed to load. Check that the whole site was deployed (the assets/ folder next to index.html), then press Restart.',
+    detail: `error event of type "${event.type}" without a message: the worker script did not load or did not parse`,
+  };
+}

@@ -1,0 +1,57 @@
+// Turns whatever a failed call or a crashed worker produced into the contract's VmError, so every failure
+// reaches the user the same way: a code, a sentence saying what to do, and the raw detail.
+import type { VmError, VmErrorCode } from '../worker/contract.ts';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<VmErrorCode>([
+  'no-webassembly',
+  'asset-missing',
+  'asset-http',
+  'asset-not-binary',
+  'asset-hash-mismatch',
+  'manifest-invalid',
+  'boot-timeout',
+  'kernel-panic',
+  'dockerd-failed',
+  'worker-crashed',
+  'exec-timeout',
+  'not-running',
+  'guest-disk-full',
+  'internal',
+]);
+
+function isCode(value: unknown): value is VmErrorCode {
+  return typeof value === 'string' && KNOWN_CODES.has(value);
+}
+
+/** Anything thrown across comlink (the worker's throw handler keeps code and detail) becomes a VmError. */
+export function toVmError(thrown: unknown): VmError {
+  if (typeof thrown === 'object' && thrown !== null) {
+    const fields = thrown as { code?: unknown; message?: unknown; detail?: unknown; stack?: unknown };
+    const message = typeof fields.message === 'string' ? fields.message : String(thrown);
+    if (isCode(fields.code)) {
+      const error: VmError = { code: fields.code, message };
+      if (typeof fields.detail === 'string') error.detail = fields.detail;
+      return error;
+    }
+    return {
+      code: 'internal',
+      message: `Something unexpected failed in the VM: ${message}. Reload the page; if it happens again, report it with the detail below.`,
+      detail: typeof fields.stack === 'string' ? fields.stack : message,
+    };
+  }
+  return {
+    code: 'internal',
+    message: 'Something unexpected failed in the VM. Reload the page; if it happens again, report it with the detail below.',
+    detail: String(thrown),
+  };
+}
+
+/** The Error a VmClient rejects with: a real Error (stack, instanceof) that carries the VmError. */
+export class VmCallError extends Error {
+  readonly vmError: VmError;
+  constructor(vmError: VmError) {
+    super(vmError.message);
+    this.name = 'VmCallError';
+    this.vmError = vmError;
+  }
+}
