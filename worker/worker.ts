@@ -1,0 +1,36 @@
+/// <reference types="vite/client" />
+// The browser's VM worker: one VmHost per worker, so one VM per tab and nothing shared between tabs, exposed
+// to the page with comlink. The page reaches it only through the VmApi in contract.ts.
+import * as Comlink from 'comlink';
+import wasmUrl from 'v86/build/v86.wasm?url';
+import { FetchAssetSource } from './assets.ts';
+import { VmHost } from './vm-host.ts';
+
+/**
+ * comlink's own throw handler sends only name, message and stack of an Error (comlink src/comlink.ts,
+ * throwTransferHandler), which would strip a VmFailure's code and detail. Sending them too is enough: the
+ * page's unchanged deserializer Object.assigns every field onto the Error it rethrows.
+ */
+const defaultThrowHandler = Comlink.transferHandlers.get('throw');
+if (!defaultThrowHandler) throw new Error('comlink has no "throw" transfer handler; check the pinned comlink version');
+Comlink.transferHandlers.set('throw', {
+  canHandle: (value: unknown): value is unknown => defaultThrowHandler.canHandle(value),
+  serialize(thrown) {
+    const value = (thrown as { value?: unknown }).value;
+    if (value instanceof Error && 'code' in value) {
+      const { message, name, stack } = value;
+      const { code, detail } = value as Error & { code: unknown; detail?: unknown };
+      return [{ isError: true, value: { message, name, stack, code, detail } }, []];
+    }
+    return defaultThrowHandler.serialize(thrown);
+  },
+  deserialize: (serialized) => defaultThrowHandler.deserialize(serialized),
+});
+
+const host = new VmHost({
+  assets: (assetBase) => new FetchAssetSource(assetBase),
+  // Vite emits v86.wasm as a hashed asset and gives its URL relative to this worker's own URL.
+  wasmPath: new URL(wasmUrl, import.meta.url).href,
+});
+
+Comlink.expose(host);
