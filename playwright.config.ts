@@ -43,7 +43,6 @@ export default defineConfig({
       url: `http://localhost:${PREVIEW_PORT}/`,
       reuseExistingServer: false,
       timeout: 180_000,
-      stdout: 'pipe',
     },
     {
       command: `npx vite preview --port ${SUBPATH_PORT} --strictPort --base ${SUBPATH}`,

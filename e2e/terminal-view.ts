@@ -1,0 +1,49 @@
+// Reads the terminal the way a person does: the text of xterm's visible DOM rows (the default DOM renderer
+// draws each row as a div under .xterm-rows). Typing goes through the real keyboard into xterm's textarea.
+import { expect, type Page } from '@playwright/test';
+
+/** The visible terminal rows, with xterm's non-breaking spaces turned back into spaces and trailing blanks cut. */
+export async function terminalLines(page: Page): Promise<string[]> {
+  const rows = await page.locator('#terminal .xterm-rows > div').allInnerTexts();
+  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
+}
+
+/** Waits until some visible row matches the pattern and returns that row's text. */
+export async function waitForLine(page: Page, pattern: RegExp, timeoutMs: number): Promise<string> {
+  let found = '';
+  await expect
+    .poll(
+      async () => {
+        found = (await terminalLines(page)).find((line) => pattern.test(line)) ?? '';
+        return found !== '';
+      },
+      { timeout: timeoutMs, intervals: [250, 500, 1000] },
+    )
+    .toBe(true);
+  return found;
+}
+
+/** Types a command line into the guest shell as a user would (focus the terminal, type, press Enter). */
+export async function typeCommand(page: Page, command: string): Promise<void> {
+  await page.locator('#terminal').click();
+  await page.keyboard.type(command);
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * Runs a shell command and waits for its output line. The output is wrapped in a marker the typed command
+ * line itself cannot match (`echo "m=$(cmd)"` echoes as `echo "m=$(cmd)"`, its output as `m=...`).
+ */
+export async function runAndRead(page: Page, marker: string, command: string, timeoutMs: number): Promise<string> {
+  await typeCommand(page, `echo "${marker}=$(${command})"`);
+  const line = await waitForLine(page, new RegExp(`^${marker}=`), timeoutMs);
+  return line.slice(marker.length + 1);
+}
+
+/** Waits for the VM to report ready: the boot progress bar at 100 % and the header saying Running. */
+export async function waitForReady(page: Page, timeoutMs: number): Promise<void> {
+  await expect(page.getByRole('progressbar', { name: 'Boot progress' })).toHaveAttribute('aria-valuenow', '100', {
+    timeout: timeoutMs,
+  });
+  await expect(page.getByRole('status')).toContainText('Running');
+}
