@@ -1,0 +1,89 @@
+// Reads the guest's serial log (kernel + init on ttyS0) and turns it into boot stages and failures, keeping the
+// last lines for error reports. Markers are the guest's contract (vm-images/README.md):
+// `tabdock-stage: init|containerd|dockerd|ready <uptime-s>` and `tabdock-error: <what>-failed <reason>`.
+import type { BootStage, VmErrorCode } from './contract.ts';
+
+export type SerialSignal =
+  | { kind: 'stage'; stage: BootStage; guestUptimeS?: number }
+  | { kind: 'failure'; code: VmErrorCode; what: string; reason: string }
+  | { kind: 'none' };
+
+const STAGE_MARKERS: Record<string, BootStage> = {
+  init: 'starting-init',
+  containerd: 'starting-containerd',
+  dockerd: 'starting-docker',
+  ready: 'ready',
+};
+
+const STAGE_PATTERN = /tabdock-stage: (\w+)(?: +([\d.]+))?/;
+const ERROR_PATTERN = /tabdock-error: ([\w-]+)(?: +(.*))?/;
+
+/** Classifies one serial line (without newline). */
+export function classifySerialLine(line: string): SerialSignal {
+  const stage = STAGE_PATTERN.exec(line);
+  if (stage) {
+    const mapped = STAGE_MARKERS[stage[1]!];
+    if (!mapped) return { kind: 'none' };
+    const uptime = stage[2] === undefined ? undefined : Number(stage[2]);
+    return uptime === undefined || Number.isNaN(uptime)
+      ? { kind: 'stage', stage: mapped }
+      : { kind: 'stage', stage: mapped, guestUptimeS: uptime };
+  }
+  const error = ERROR_PATTERN.exec(line);
+  if (error) {
+    const what = error[1]!;
+    const reason = (error[2] ?? '').trim();
+    // containerd failing means dockerd cannot run either; the contract has one code for both.
+    const code: VmErrorCode = what === 'dockerd-failed' || what === 'containerd-failed' ? 'dockerd-failed' : 'internal';
+    return { kind: 'failure', code, what, reason };
+  }
+  if (line.includes('Kernel panic')) return { kind: 'failure', code: 'kernel-panic', what: 'kernel-panic', reason: line.trim() };
+  if (line.includes('Linux version')) return { kind: 'stage', stage: 'booting-kernel' };
+  return { kind: 'none' };
+}
+
+/** Splits serial bytes into lines, remembers the last ones, reports signals. */
+export class BootMonitor {
+  private readonly recent: string[] = [];
+  private current = '';
+  private sawOutput = false;
+
+  constructor(
+    private readonly onSignal: (signal: Exclude<SerialSignal, { kind: 'none' }>) => void,
+    private readonly keepLines = 100,
+  ) {}
+
+  pushByte(byte: number): void {
+    if (!this.sawOutput) {
+      this.sawOutput = true;
+      this.onSignal({ kind: 'stage', stage: 'booting-kernel' });
+    }
+    if (byte === 0x0a) {
+      this.endLine();
+    } else if (byte !== 0x0d && this.current.length < 4096) {
+      // Serial output is ASCII in practice; anything else is shown as a replacement, never misparsed.
+      this.current += byte < 0x80 ? String.fromCharCode(byte) : '\ufffd';
+    }
+  }
+
+  /** Adds a host-side line to the log (e.g. agent diagnostics) without classifying it. */
+  note(line: string): void {
+    this.recent.push(line);
+    if (this.recent.length > this.keepLines) this.recent.shift();
+  }
+
+  /** The last lines seen, the unterminated one included, for error details. */
+  lastLines(count = this.keepLines): string {
+    const lines = this.current === '' ? this.recent : [...this.recent, this.current];
+    return lines.slice(-count).join('\n');
+  }
+
+  private endLine(): void {
+    const line = this.current;
+    this.current = '';
+    this.recent.push(line);
+    if (this.recent.length > this.keepLines) this.recent.shift();
+    const signal = classifySerialLine(line);
+    if (signal.kind !== 'none') this.onSignal(signal);
+  }
+}

@@ -1,0 +1,109 @@
+// Unit tests for the guest agent protocol: framing, split replies, timeouts, and failing pending calls.
+import { describe, expect, it } from 'vitest';
+import { VmFailure } from './contract.ts';
+import { GuestAgent, decodeBase64, encodeBase64, encodeRequest, parseAgentLine } from './guest-agent.ts';
+
+const enc = new TextEncoder();
+const b64 = (text: string) => encodeBase64(enc.encode(text));
+
+function fakeClock() {
+  let nowMs = 0;
+  const timers = new Map<number, { atMs: number; callback: () => void }>();
+  let nextId = 1;
+  return {
+    now: () => nowMs,
+    timers: {
+      setTimeout: (callback: () => void, delayMs: number) => {
+        timers.set(nextId, { atMs: nowMs + delayMs, callback });
+        return nextId++;
+      },
+      clearTimeout: (handle: unknown) => void timers.delete(handle as number),
+    },
+    advance(ms: number) {
+      nowMs += ms;
+      for (const [id, timer] of [...timers]) {
+        if (timer.atMs <= nowMs) {
+          timers.delete(id);
+          timer.callback();
+        }
+      }
+    },
+  };
+}
+
+describe('agent wire format', () => {
+  it('encodes a request as id, timeout in seconds and base64 UTF-8', () => {
+    const line = encodeRequest(7, 30, 'echo héllo');
+    expect(line).toBe(`7 30 ${b64('echo héllo')}\n`);
+    expect(new TextDecoder().decode(decodeBase64(line.trim().split(' ')[2]!))).toBe('echo héllo');
+  });
+
+  it('parses replies, the banner, CRLF endings and empty output', () => {
+    expect(parseAgentLine(`3 0 ${b64('ok\n')}`)).toEqual({ kind: 'reply', id: 3, exitCode: 0, output: 'ok\n' });
+    expect(parseAgentLine(`4 3 ${b64('x')}\r`)).toEqual({ kind: 'reply', id: 4, exitCode: 3, output: 'x' });
+    expect(parseAgentLine('5 1 ')).toEqual({ kind: 'reply', id: 5, exitCode: 1, output: '' });
+    expect(parseAgentLine('5 1')).toEqual({ kind: 'reply', id: 5, exitCode: 1, output: '' });
+    expect(parseAgentLine('tabdock-agent ready\r')).toEqual({ kind: 'ready' });
+    expect(parseAgentLine('agent: something odd')).toEqual({ kind: 'other', text: 'agent: something odd' });
+  });
+
+  it('round-trips large binary-ish output through base64', () => {
+    const bytes = new Uint8Array(200_000).map((_, i) => (i * 7) % 256);
+    const back = decodeBase64(encodeBase64(bytes));
+    expect(back.length).toBe(bytes.length);
+    expect(back.findIndex((byte, i) => byte !== bytes[i])).toBe(-1);
+  });
+});
+
+describe('GuestAgent', () => {
+  it('becomes ready on the banner and matches replies split across chunks to their requests', async () => {
+    const clock = fakeClock();
+    const written: string[] = [];
+    const agent = new GuestAgent({ write: (b) => written.push(new TextDecoder().decode(b)), timers: clock.timers, now: clock.now });
+    agent.receive(enc.encode('tabdock-agent re'));
+    expect(agent.readyNow).toBe(false);
+    agent.receive(enc.encode('ady\n'));
+    await agent.ready;
+    const first = agent.exec('docker version', 60_000);
+    const second = agent.exec('exit 3', 60_000);
+    expect(written).toEqual([`1 60 ${b64('docker version')}\n`, `2 60 ${b64('exit 3')}\n`]);
+    const reply = `2 3 ${b64('')}\n1 0 ${b64('Client: 20.10\n')}\n`;
+    for (const char of reply) agent.receive(enc.encode(char));
+    await expect(first).resolves.toEqual({ exitCode: 0, output: 'Client: 20.10\n' });
+    await expect(second).resolves.toEqual({ exitCode: 3, output: '' });
+  });
+
+  it('rejects with exec-timeout when no reply comes, naming the command and the limit', async () => {
+    const clock = fakeClock();
+    const agent = new GuestAgent({ write: () => undefined, timers: clock.timers, now: clock.now, graceMs: 1000 });
+    const pending = agent.exec('sleep 999', 5_000);
+    clock.advance(6_000);
+    await expect(pending).rejects.toMatchObject({ code: 'exec-timeout', message: expect.stringMatching(/sleep 999.*5 s/) });
+  });
+
+  it('treats exit 124 at the limit as the guest-side timeout, but not a quick 124', async () => {
+    const clock = fakeClock();
+    const agent = new GuestAgent({ write: () => undefined, timers: clock.timers, now: clock.now });
+    const slow = agent.exec('sleep 10', 2_000);
+    clock.advance(2_000);
+    agent.receive(enc.encode(`1 124 ${b64('partial')}\n`));
+    await expect(slow).rejects.toMatchObject({ code: 'exec-timeout', detail: 'partial' });
+    const quick = agent.exec('exit 124', 2_000);
+    agent.receive(enc.encode(`2 124 ${b64('')}\n`));
+    await expect(quick).resolves.toEqual({ exitCode: 124, output: '' });
+  });
+
+  it('fails every pending call at once', async () => {
+    const agent = new GuestAgent({ write: () => undefined });
+    const pending = agent.exec('true', 60_000);
+    agent.failAll(new VmFailure({ code: 'not-running', message: 'stopped' }));
+    await expect(pending).rejects.toMatchObject({ code: 'not-running' });
+  });
+
+  it('reports lines it does not understand', () => {
+    const other: string[] = [];
+    const agent = new GuestAgent({ write: () => undefined, onOtherLine: (t) => other.push(t) });
+    agent.receive(enc.encode('agent: bad request\n9 0 \n'));
+    expect(other).toEqual(['agent: bad request', 'reply for unknown request 9']);
+  });
+});

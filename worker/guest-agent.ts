@@ -1,0 +1,183 @@
+// Client of the guest agent on virtio console port 1: a line protocol that runs one shell command per request.
+// Request `<id> <timeoutSeconds> <base64 cmd>\n`, reply `<id> <exitCode> <base64 output>\n`, banner
+// `tabdock-agent ready` (vm-images/README.md). Replies may arrive split across chunks, so bytes are buffered.
+import { VmFailure, type ExecResult } from './contract.ts';
+import { realTimers, type Timers } from './console-pump.ts';
+
+export const AGENT_READY_LINE = 'tabdock-agent ready';
+
+/** Exit status of coreutils/busybox `timeout` when it killed the command. */
+export const TIMEOUT_EXIT_CODE = 124;
+
+export type AgentLine =
+  | { kind: 'ready' }
+  | { kind: 'reply'; id: number; exitCode: number; output: string }
+  | { kind: 'other'; text: string };
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+export function encodeBase64(bytes: Uint8Array): string {
+  // btoa takes a "binary string"; build it in slices so a large argument list never overflows the stack.
+  let binary = '';
+  for (let offset = 0; offset < bytes.length; offset += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000));
+  }
+  return btoa(binary);
+}
+
+export function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+export function encodeRequest(id: number, timeoutSeconds: number, command: string): string {
+  return `${id} ${timeoutSeconds} ${encodeBase64(textEncoder.encode(command))}\n`;
+}
+
+const REPLY_PATTERN = /^(\d+) (-?\d+) ?([A-Za-z0-9+/=]*)$/;
+
+/** Parses one line (without its newline; a trailing CR from a tty is tolerated). */
+export function parseAgentLine(rawLine: string): AgentLine {
+  const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+  if (line.trim() === AGENT_READY_LINE) return { kind: 'ready' };
+  const match = REPLY_PATTERN.exec(line);
+  if (!match) return { kind: 'other', text: line };
+  let output: string;
+  try {
+    output = textDecoder.decode(decodeBase64(match[3]!));
+  } catch (error) {
+    // Not valid base64 after all: report the line as-is rather than inventing output.
+    return { kind: 'other', text: `${line} (undecodable: ${String(error)})` };
+  }
+  return { kind: 'reply', id: Number(match[1]), exitCode: Number(match[2]), output };
+}
+
+/** Splits a byte stream into lines; keeps the unterminated tail for the next chunk. */
+export class LineSplitter {
+  private tail = '';
+  private readonly decoder = new TextDecoder();
+
+  push(bytes: Uint8Array): string[] {
+    const text = this.tail + this.decoder.decode(bytes, { stream: true });
+    const lines = text.split('\n');
+    this.tail = lines.pop() ?? '';
+    return lines;
+  }
+}
+
+interface PendingExec {
+  command: string;
+  timeoutMs: number;
+  startedAtMs: number;
+  resolve: (result: ExecResult) => void;
+  reject: (error: VmFailure) => void;
+  timer: unknown;
+}
+
+export interface GuestAgentOptions {
+  /** Writes request bytes to the agent's port (through the flow-controlled input pump). */
+  write: (bytes: Uint8Array) => void;
+  /** Lines that are neither replies nor the banner (agent diagnostics), for the error log. */
+  onOtherLine?: (text: string) => void;
+  /** Host-side slack after the guest's own timeout before the host gives up on a reply. */
+  graceMs?: number;
+  timers?: Timers;
+  now?: () => number;
+}
+
+export class GuestAgent {
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private isReady = false;
+  private nextId = 1;
+  private readonly pending = new Map<number, PendingExec>();
+  private readonly splitter = new LineSplitter();
+  private readonly timers: Timers;
+  private readonly now: () => number;
+  private readonly graceMs: number;
+
+  constructor(private readonly options: GuestAgentOptions) {
+    this.timers = options.timers ?? realTimers;
+    this.now = options.now ?? (() => Date.now());
+    this.graceMs = options.graceMs ?? 5_000;
+    this.ready = new Promise((resolve) => {
+      this.markReady = resolve;
+    });
+  }
+
+  get readyNow(): boolean {
+    return this.isReady;
+  }
+
+  /** Feed bytes the agent port produced. */
+  receive(bytes: Uint8Array): void {
+    for (const line of this.splitter.push(bytes)) this.handleLine(line);
+  }
+
+  exec(command: string, timeoutMs: number): Promise<ExecResult> {
+    const id = this.nextId++;
+    const timeoutSeconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+    return new Promise<ExecResult>((resolve, reject) => {
+      const timer = this.timers.setTimeout(() => {
+        this.pending.delete(id);
+        reject(timeoutFailure(command, timeoutMs, 'the guest agent sent no reply'));
+      }, timeoutMs + this.graceMs);
+      this.pending.set(id, { command, timeoutMs, startedAtMs: this.now(), resolve, reject, timer });
+      this.options.write(textEncoder.encode(encodeRequest(id, timeoutSeconds, command)));
+    });
+  }
+
+  /** Rejects every pending call, e.g. when the VM stops. */
+  failAll(error: VmFailure): void {
+    for (const [id, entry] of this.pending) {
+      this.timers.clearTimeout(entry.timer);
+      this.pending.delete(id);
+      entry.reject(error);
+    }
+  }
+
+  private handleLine(line: string): void {
+    const parsed = parseAgentLine(line);
+    switch (parsed.kind) {
+      case 'ready':
+        this.isReady = true;
+        this.markReady();
+        return;
+      case 'reply': {
+        const entry = this.pending.get(parsed.id);
+        if (!entry) {
+          this.options.onOtherLine?.(`reply for unknown request ${parsed.id}`);
+          return;
+        }
+        this.pending.delete(parsed.id);
+        this.timers.clearTimeout(entry.timer);
+        const elapsedMs = this.now() - entry.startedAtMs;
+        // The guest wraps the command in `timeout`; 124 at (or past) the limit means it was killed there.
+        if (parsed.exitCode === TIMEOUT_EXIT_CODE && elapsedMs >= entry.timeoutMs * 0.95) {
+          entry.reject(timeoutFailure(entry.command, entry.timeoutMs, parsed.output));
+          return;
+        }
+        entry.resolve({ output: parsed.output, exitCode: parsed.exitCode });
+        return;
+      }
+      case 'other':
+        if (parsed.text.trim() !== '') this.options.onOtherLine?.(parsed.text);
+        return;
+      default: {
+        const unreachable: never = parsed;
+        throw new Error(`unhandled agent line ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+}
+
+function timeoutFailure(command: string, timeoutMs: number, detail: string): VmFailure {
+  return new VmFailure({
+    code: 'exec-timeout',
+    message: `The command \`${command}\` did not finish within ${Math.round(timeoutMs / 1000)} s and was stopped; give it a longer timeout if it is expected to be slow.`,
+    detail,
+  });
+}

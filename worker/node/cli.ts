@@ -1,0 +1,187 @@
+// `npm run vm`: boots the guest headless in Node and attaches this terminal to its shell, or with --exec runs
+// one command through the guest agent and exits with its status. Boot progress and errors go to stderr.
+import { parseArgs } from 'node:util';
+import { VmFailure, type VmEvent } from '../contract.ts';
+import { DEFAULT_BOOT_TIMEOUT_MS, type VmHost } from '../vm-host.ts';
+import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
+
+const QUIT_BYTE = 0x1d; // Ctrl-]
+const EXIT_TIMEOUT = 124; // what coreutils `timeout` uses; scripts already know it
+const EXIT_FAILURE = 1;
+
+const HELP = `Usage: npm run vm -- [options]
+
+Boots the tabdock guest (Linux + dockerd in v86) in this process.
+
+Without --exec, attaches this terminal to the guest shell (hvc0). Press Ctrl-] to quit.
+
+Options:
+  --exec <cmd>          Run <cmd> in the guest through the agent, print its output, exit with its status
+  --timeout <s>         With --exec: stop the command after <s> seconds (exit 124, message on stderr)
+  --assets <dir>        Guest image directory (default ${DEFAULT_ASSET_DIR}; build it with \`npm run images\`)
+  --memory <MiB>        Guest RAM (default: the image's recommendation)
+  --boot-timeout <s>    Give up booting after <s> seconds (default ${DEFAULT_BOOT_TIMEOUT_MS / 1000})
+  --verify-disk         Also sha256 the whole root disk before booting
+  --verbose             Copy the kernel/init log (ttyS0) to stderr
+  -h, --help            Show this help
+
+Exit status: the command's status with --exec; 124 when it timed out; 1 when the VM failed (missing or
+stale image, kernel panic, dockerd failing, boot timeout), with the last console lines on stderr.`;
+
+interface CliOptions {
+  exec?: string;
+  timeoutS?: number;
+  assetDir: string;
+  memoryMiB?: number;
+  bootTimeoutS: number;
+  verifyDisk: boolean;
+  verbose: boolean;
+}
+
+function parseCli(argv: string[]): CliOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      exec: { type: 'string' },
+      timeout: { type: 'string' },
+      assets: { type: 'string' },
+      memory: { type: 'string' },
+      'boot-timeout': { type: 'string' },
+      'verify-disk': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) return 'help';
+  const options: CliOptions = {
+    assetDir: values.assets ?? DEFAULT_ASSET_DIR,
+    bootTimeoutS: positiveNumber('--boot-timeout', values['boot-timeout']) ?? DEFAULT_BOOT_TIMEOUT_MS / 1000,
+    verifyDisk: values['verify-disk'] ?? false,
+    verbose: values.verbose ?? false,
+  };
+  if (values.exec !== undefined) options.exec = values.exec;
+  const timeoutS = positiveNumber('--timeout', values.timeout);
+  if (timeoutS !== undefined) options.timeoutS = timeoutS;
+  const memoryMiB = positiveNumber('--memory', values.memory);
+  if (memoryMiB !== undefined) options.memoryMiB = memoryMiB;
+  return options;
+}
+
+function positiveNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} wants a positive number, got "${text}"`);
+  return value;
+}
+
+class UsageError extends Error {}
+
+function progressPrinter(verbose: boolean): (event: VmEvent) => void {
+  let lastDownloadPercent = -1;
+  return (event) => {
+    switch (event.type) {
+      case 'stage':
+        process.stderr.write(`[${(event.atMs / 1000).toFixed(1).padStart(6)} s] ${event.stage}\n`);
+        return;
+      case 'download': {
+        const percent = event.totalBytes ? Math.floor((100 * event.loadedBytes) / event.totalBytes) : 0;
+        if (verbose && percent !== lastDownloadPercent && percent % 25 === 0) process.stderr.write(`  loaded ${percent}%\n`);
+        lastDownloadPercent = percent;
+        return;
+      }
+      case 'console':
+      case 'status':
+      case 'error':
+        return;
+      default: {
+        const unreachable: never = event;
+        throw new Error(`unhandled event ${JSON.stringify(unreachable)}`);
+      }
+    }
+  };
+}
+
+function reportFailure(error: unknown): number {
+  if (error instanceof VmFailure) {
+    process.stderr.write(`\ntabdock: ${error.message}\n`);
+    if (error.detail) process.stderr.write(`--- detail (${error.code}) ---\n${error.detail}\n---\n`);
+    return error.code === 'exec-timeout' ? EXIT_TIMEOUT : EXIT_FAILURE;
+  }
+  process.stderr.write(`\ntabdock: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT_FAILURE;
+}
+
+async function runExec(host: VmHost, command: string, timeoutS: number | undefined): Promise<number> {
+  const result = await host.exec(command, timeoutS === undefined ? {} : { timeoutMs: timeoutS * 1000 });
+  process.stdout.write(result.output);
+  return result.exitCode;
+}
+
+/** Attaches the terminal; resolves with 0 when the user presses Ctrl-]. */
+function runInteractive(host: VmHost): Promise<number> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    host.subscribe((event) => {
+      if (event.type === 'console') process.stdout.write(event.data);
+    });
+    const onResize = () => host.resize(process.stdout.columns, process.stdout.rows);
+    if (stdin.isTTY) stdin.setRawMode(true);
+    if (process.stdout.isTTY) process.on('SIGWINCH', onResize);
+    process.stderr.write('tabdock: attached to the guest shell; press Ctrl-] to quit.\n');
+    host.sendInput('\n');
+    stdin.on('data', (chunk: Buffer) => {
+      const quitAt = chunk.indexOf(QUIT_BYTE);
+      if (quitAt >= 0) {
+        if (quitAt > 0) host.sendInput(new Uint8Array(chunk.subarray(0, quitAt)));
+        if (stdin.isTTY) stdin.setRawMode(false);
+        stdin.pause();
+        process.off('SIGWINCH', onResize);
+        resolve(0);
+        return;
+      }
+      host.sendInput(new Uint8Array(chunk));
+    });
+    stdin.on('end', () => resolve(0));
+    stdin.resume();
+  });
+}
+
+async function main(): Promise<number> {
+  let options: CliOptions | 'help';
+  try {
+    options = parseCli(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`tabdock: ${error instanceof Error ? error.message : String(error)}\n\n${HELP}\n`);
+    return 2;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const host = createNodeVmHost({ verifyDiskHash: options.verifyDisk });
+  host.subscribe(progressPrinter(options.verbose));
+  if (options.verbose) host.onSerialByte((byte) => process.stderr.write(Uint8Array.of(byte)));
+  let status: number;
+  try {
+    const bootOptions = {
+      assetBase: options.assetDir,
+      bootTimeoutMs: options.bootTimeoutS * 1000,
+      ...(options.memoryMiB === undefined ? {} : { memoryBytes: options.memoryMiB * 1024 * 1024 }),
+      ...(process.stdout.isTTY ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
+    };
+    await host.boot(bootOptions);
+    status = options.exec !== undefined ? await runExec(host, options.exec, options.timeoutS) : await runInteractive(host);
+  } catch (error) {
+    status = reportFailure(error);
+  }
+  await host.shutdown();
+  return status;
+}
+
+main().then(
+  (status) => process.exit(status),
+  (error: unknown) => {
+    process.exit(reportFailure(error));
+  },
+);

@@ -1,0 +1,26 @@
+// Builds a VmHost for Node: the image comes from a directory, v86.wasm from node_modules, v86 runs in-process.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { VmHost, type VmHostPlatform } from '../vm-host.ts';
+import { FileAssetSource, type FileAssetSourceOptions } from './file-assets.ts';
+
+/** Default image directory, relative to the repository root (where npm scripts run). */
+export const DEFAULT_ASSET_DIR = 'public/vm';
+
+export function v86WasmPath(): string {
+  // The package's main is build/libv86.mjs; v86.wasm sits beside it.
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
+}
+
+export function createNodeVmHost(
+  options: FileAssetSourceOptions & Pick<VmHostPlatform, 'onEmulatorLoaded' | 'v86Options'> = {},
+): VmHost {
+  const platform: VmHostPlatform = {
+    assets: (assetBase) => new FileAssetSource(assetBase, options),
+    wasmPath: v86WasmPath(),
+  };
+  if (options.onEmulatorLoaded) platform.onEmulatorLoaded = options.onEmulatorLoaded;
+  if (options.v86Options) platform.v86Options = options.v86Options;
+  return new VmHost(platform);
+}

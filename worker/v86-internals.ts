@@ -1,0 +1,123 @@
+// Typings for the v86 0.5.462 internals that v86.d.ts leaves out, in one place. Names were read in
+// node_modules/v86/build/libv86-debug.mjs (VirtQueue, VirtioConsole, FetchNetworkAdapter, TCPConnection) and
+// survive minification in libv86.mjs (checked by grep). If a v86 upgrade renames one, only this file changes.
+import type { V86 } from 'v86';
+
+/** One virtio descriptor as VirtQueue.get_descriptor returns it (virtio 1.0 spec, section 2.6.5). */
+export interface VirtqDescriptor {
+  addr_low: number;
+  addr_high: number;
+  len: number;
+  /** Bit 0: NEXT, bit 1: WRITE (device-writable), bit 2: INDIRECT. */
+  flags: number;
+  next: number;
+}
+
+export interface VirtQueue {
+  size: number;
+  desc_addr: number;
+  avail_addr: number;
+  used_addr: number;
+  avail_last_idx: number;
+  is_configured(): number | boolean;
+  has_request(): boolean;
+  count_requests(): number;
+  avail_get_entry(index: number): number;
+  get_descriptor(tableAddress: number, index: number): VirtqDescriptor;
+}
+
+export interface VirtioDevice {
+  queues: VirtQueue[];
+  is_feature_negotiated(feature: number): boolean;
+}
+
+export interface VirtioConsoleDevice {
+  virtio: VirtioDevice;
+  ports: number;
+  rows: number;
+  cols: number;
+}
+
+/** The connection object of v86's fake TCP stack (src/browser/fake_network.js, TCPConnection). */
+export interface V86TcpConnection {
+  /** The port the guest dialled (for guest-initiated connections). */
+  sport: number;
+  dport: number;
+  state: string;
+  on(event: 'data', handler: (data: Uint8Array) => void): void;
+  on(event: 'shutdown' | 'close', handler: () => void): void;
+  accept(packet?: unknown): void;
+  write(data: Uint8Array): void;
+  close(): void;
+}
+
+/** FetchNetworkAdapter (relay_url "fetch"): its fetch is an instance property, replaceable. */
+export interface V86FetchNetworkAdapter {
+  fetch: (url: string, init?: RequestInit) => Promise<Response>;
+  connect(port: number): V86TcpConnection;
+  tcp_probe(port: number): Promise<boolean>;
+  mtu?: number;
+}
+
+/** The bus both halves of v86 talk through (src/bus.js). */
+export interface V86Bus {
+  send(name: string, value?: unknown): void;
+  register(name: string, handler: (value: never) => void, thisValue?: unknown): void;
+  unregister(name: string, handler: (value: never) => void): void;
+}
+
+/** Bus events v86 sends that v86.d.ts does not list; the host uses ports 0 (shell) and 1 (agent). */
+export interface ExtraBusEvents {
+  'virtio-console1-output-bytes': Uint8Array;
+  'virtio-console1-input-bytes': Uint8Array;
+  'virtio-console1-resize': [cols: number, rows: number];
+  'tcp-connection': V86TcpConnection;
+}
+
+/** The parts of a V86 instance we reach past the public API. */
+export interface V86WithInternals {
+  bus: V86Bus;
+  network_adapter?: V86FetchNetworkAdapter;
+  v86?: { cpu: { devices: { virtio_console?: VirtioConsoleDevice } } };
+}
+
+export function internalsOf(emulator: V86): V86WithInternals {
+  return emulator as unknown as V86WithInternals;
+}
+
+export function addBusListener<K extends keyof ExtraBusEvents>(
+  emulator: V86,
+  name: K,
+  listener: (value: ExtraBusEvents[K]) => void,
+): void {
+  internalsOf(emulator).bus.register(name, listener as (value: never) => void);
+}
+
+/** The receive queue of a virtio console port: port 0 uses queue 0, port n uses queue 2n+2 (virtio 1.0 §5.3.2). */
+export function consoleReceiveQueueId(port: number): number {
+  return port === 0 ? 0 : 2 * port + 2;
+}
+
+const VIRTQ_DESC_F_NEXT = 1;
+const VIRTQ_DESC_F_WRITE = 2;
+
+/**
+ * How many bytes the guest can take right now on a console port: the writable length of the next receive
+ * buffer it posted, or 0 when it posted none (v86 then DROPS the input; a chunk bigger than the buffer is cut).
+ * Walks the descriptor chain without popping it, the same walk VirtQueueBufferChain does. The console device
+ * does not offer VIRTIO_RING_F_INDIRECT_DESC, so no indirect tables appear here.
+ */
+export function consoleReceiveCapacity(emulator: V86, port: number): number {
+  const device = internalsOf(emulator).v86?.cpu.devices.virtio_console;
+  const queue = device?.virtio.queues[consoleReceiveQueueId(port)];
+  if (!queue || !queue.is_configured() || !queue.has_request()) return 0;
+  let index = queue.avail_get_entry(queue.avail_last_idx);
+  let writableBytes = 0;
+  for (let hops = 0; hops <= queue.size; hops++) {
+    const descriptor = queue.get_descriptor(queue.desc_addr, index);
+    if (descriptor.flags & VIRTQ_DESC_F_WRITE) writableBytes += descriptor.len >>> 0;
+    if (!(descriptor.flags & VIRTQ_DESC_F_NEXT)) break;
+    index = descriptor.next;
+  }
+  return writableBytes;
+}

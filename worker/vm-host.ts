@@ -1,0 +1,351 @@
+// The one owner of v86: boots the guest image, reports stages and failures, bridges the shell console (hvc0)
+// and the guest agent (hvc1). Runs unchanged in a Web Worker and in Node; the platform is injected.
+import { V86, type V86Options } from 'v86';
+import {
+  VmFailure,
+  type BootOptions,
+  type BootResult,
+  type BootStage,
+  type ExecOptions,
+  type ExecResult,
+  type VmApi,
+  type VmError,
+  type VmEvent,
+  type VmEventListener,
+  type VmState,
+} from './contract.ts';
+import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type Manifest } from './assets.ts';
+import { BootMonitor, type SerialSignal } from './boot-monitor.ts';
+import { InputPump, OutputBatcher } from './console-pump.ts';
+import { GuestAgent } from './guest-agent.ts';
+import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
+
+export interface VmHostPlatform {
+  /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
+  assets(assetBase: string): AssetSource;
+  /** Where v86.wasm is: a URL in the browser, a file path in Node. */
+  wasmPath: string;
+  /** Called once v86 has created its devices (its 'emulator-loaded'), long before the guest brings up its
+   * network: the place to attach the network shim. */
+  onEmulatorLoaded?: (emulator: V86) => void;
+  /** Extra or overriding v86 options (e.g. net_device.mtu). */
+  v86Options?: Partial<V86Options>;
+}
+
+/** Per-stage timing, host clock (ms since boot()) and guest clock (uptime seconds from the marker). */
+export interface StageTiming {
+  stage: BootStage;
+  atMs: number;
+  guestUptimeS?: number;
+}
+
+export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
+export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
+const AGENT_PORT = 1;
+const SHELL_PORT = 0;
+
+export class VmHost implements VmApi {
+  private readonly listeners = new Map<number, VmEventListener>();
+  private nextListenerId = 1;
+  private readonly serialListeners = new Set<(byte: number) => void>();
+  private emulator: V86 | undefined;
+  private emulatorLoaded = false;
+  private consoleSize: [cols: number, rows: number] | undefined;
+  private state: VmState = 'idle';
+  private memoryBytes = 0;
+  private bootStartedAtMs = 0;
+  private readonly stageTimings: StageTiming[] = [];
+  private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
+  private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
+  private bootTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly shellOutput = new OutputBatcher({ flush: (data) => this.emit({ type: 'console', data }) });
+  private readonly shellInput = new InputPump({
+    capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, SHELL_PORT) : 0),
+    send: (chunk) => this.busSend('virtio-console0-input-bytes', chunk),
+  });
+  private readonly agentInput = new InputPump({
+    capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, AGENT_PORT) : 0),
+    send: (chunk) => this.busSend('virtio-console1-input-bytes', chunk),
+  });
+  private readonly agent = new GuestAgent({
+    write: (bytes) => this.agentInput.write(bytes),
+    onOtherLine: (text) => this.monitorNote(`agent: ${text}`),
+  });
+
+  constructor(private readonly platform: VmHostPlatform) {}
+
+  subscribe(listener: VmEventListener): number {
+    const id = this.nextListenerId++;
+    this.listeners.set(id, listener);
+    return id;
+  }
+
+  unsubscribe(id: number): void {
+    this.listeners.delete(id);
+  }
+
+  /** Raw ttyS0 bytes (kernel and init log); not part of VmApi, for the CLI's --verbose and the bench. */
+  onSerialByte(listener: (byte: number) => void): () => void {
+    this.serialListeners.add(listener);
+    return () => this.serialListeners.delete(listener);
+  }
+
+  /** Stage timings of the current boot, including the guest's own uptime at each marker. */
+  get timeline(): readonly StageTiming[] {
+    return this.stageTimings;
+  }
+
+  /** The last serial console lines, for error reports. */
+  lastConsoleLines(count?: number): string {
+    return this.monitor.lastLines(count);
+  }
+
+  /** The emulator, for platform code (network shim, bench); undefined before boot(). */
+  get v86(): V86 | undefined {
+    return this.emulator;
+  }
+
+  async boot(options: BootOptions): Promise<BootResult> {
+    if (this.state !== 'idle') {
+      throw new VmFailure({ code: 'internal', message: `boot() was called while the VM is ${this.state}; create a new VmHost to boot again.` });
+    }
+    this.bootStartedAtMs = performance.now();
+    this.setState('booting');
+    this.reachStage('downloading');
+    try {
+      const source = this.platform.assets(options.assetBase);
+      const manifest = await source.loadManifest();
+      const [files, disk] = await Promise.all([this.loadBootFiles(source, manifest), source.diskImage(manifest.files.rootDisk)]);
+      this.memoryBytes = options.memoryBytes ?? manifest.recommendedMemoryBytes;
+      const ready = new Promise<void>((resolve, reject) => {
+        this.bootSettle = { resolve, reject };
+      });
+      this.bootTimer = setTimeout(() => this.bootTimedOut(options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS), options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
+      this.startEmulator(manifest, files, disk.url, disk.sizeBytes);
+      if (options.cols && options.rows) this.resize(options.cols, options.rows);
+      await ready;
+    } catch (error) {
+      const failure = toFailure(error);
+      this.fail(failure);
+      throw failure;
+    }
+    return { timeline: this.bootResultTimeline(), restoredFromSnapshot: false };
+  }
+
+  sendInput(data: Uint8Array | string): void {
+    this.shellInput.write(typeof data === 'string' ? new TextEncoder().encode(data) : data);
+  }
+
+  resize(cols: number, rows: number): void {
+    this.consoleSize = [cols, rows];
+    // v86 remembers the size and sends it when the guest opens the port; later it sends a resize control
+    // message only if the guest has a control buffer posted (src/virtio_console.js), which it normally has.
+    // Before 'emulator-loaded' the console device does not exist yet; the size is applied then.
+    if (this.emulatorLoaded) this.busSend('virtio-console0-resize', [cols, rows]);
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    if (this.state !== 'running' || !this.emulator) {
+      throw new VmFailure({
+        code: 'not-running',
+        message: `Cannot run \`${command}\`: the VM is ${this.state}. Wait for it to finish booting, or restart it.`,
+      });
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    if (!this.agent.readyNow) await this.waitForAgent(command, timeoutMs);
+    return this.agent.exec(command, timeoutMs);
+  }
+
+  async shutdown(): Promise<void> {
+    const emulator = this.emulator;
+    this.emulator = undefined;
+    this.clearBootTimer();
+    this.shellOutput.dispose();
+    this.shellInput.dispose();
+    this.agentInput.dispose();
+    this.agent.failAll(new VmFailure({ code: 'not-running', message: 'The VM was shut down while a command was running.' }));
+    if (emulator) await emulator.destroy();
+    if (this.state !== 'failed') this.setState('stopped');
+  }
+
+  private async loadBootFiles(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
+    const totalBytes = BOOT_FILE_NAMES.reduce((sum, name) => sum + manifest.files[name].bytes, 0);
+    const loadedByFile = new Map<BootFileName, number>();
+    const report = () => {
+      let loadedBytes = 0;
+      for (const bytes of loadedByFile.values()) loadedBytes += bytes;
+      this.emit({ type: 'download', loadedBytes, totalBytes });
+    };
+    const buffers = await Promise.all(
+      BOOT_FILE_NAMES.map(async (name) => {
+        const buffer = await source.loadFile(manifest.files[name], (loaded) => {
+          loadedByFile.set(name, loaded);
+          report();
+        });
+        loadedByFile.set(name, manifest.files[name].bytes);
+        report();
+        return [name, buffer] as const;
+      }),
+    );
+    return Object.fromEntries(buffers) as Record<BootFileName, ArrayBuffer>;
+  }
+
+  private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, diskUrl: string, diskBytes: number): void {
+    const options: V86Options = {
+      wasm_path: this.platform.wasmPath,
+      bios: { buffer: files.bios },
+      vga_bios: { buffer: files.vgaBios },
+      bzimage: { buffer: files.kernel },
+      initrd: { buffer: files.initrd },
+      cmdline: manifest.cmdline,
+      hda: { url: diskUrl, async: true, size: diskBytes },
+      memory_size: this.memoryBytes,
+      // No screen is shown; the VGA only has to exist for the BIOS.
+      vga_memory_size: 2 * 1024 * 1024,
+      autostart: true,
+      disable_keyboard: true,
+      disable_mouse: true,
+      disable_speaker: true,
+      // `true` creates the device without a DOM adapter (v86.d.ts types only the adapter form).
+      virtio_console: true as unknown as V86Options['virtio_console'],
+      net_device: { type: 'virtio', relay_url: 'fetch' },
+      log_level: 0 as V86Options['log_level'],
+      ...this.platform.v86Options,
+    };
+    const emulator = new V86(options);
+    this.emulator = emulator;
+    emulator.add_listener('serial0-output-byte', (byte) => {
+      this.monitor.pushByte(byte);
+      for (const listener of this.serialListeners) listener(byte);
+    });
+    emulator.add_listener('virtio-console0-output-bytes', (bytes) => this.shellOutput.push(bytes));
+    addBusListener(emulator, 'virtio-console1-output-bytes', (bytes) => this.agent.receive(bytes));
+    emulator.add_listener('emulator-loaded', () => {
+      this.emulatorLoaded = true;
+      if (this.consoleSize) this.resize(...this.consoleSize);
+      this.platform.onEmulatorLoaded?.(emulator);
+    });
+  }
+
+  private onSerialSignal(signal: Exclude<SerialSignal, { kind: 'none' }>): void {
+    switch (signal.kind) {
+      case 'stage':
+        this.reachStage(signal.stage, signal.guestUptimeS);
+        if (signal.stage === 'ready' && this.state === 'booting') {
+          this.clearBootTimer();
+          this.setState('running');
+          this.bootSettle?.resolve();
+        }
+        return;
+      case 'failure': {
+        const what = signal.what.replace(/-failed$/, '');
+        const message =
+          signal.code === 'kernel-panic'
+            ? 'The guest kernel panicked. The VM image may be damaged: rebuild it with `npm run images`; the last console lines are below.'
+            : `${what} failed to start in the guest${signal.reason ? ` (${signal.reason})` : ''}. The last console lines below say why; rebuilding the image with \`npm run images\` may help.`;
+        this.fail(new VmFailure({ code: signal.code, message, detail: this.monitor.lastLines() }));
+        if (signal.code === 'kernel-panic') void this.emulator?.stop();
+        return;
+      }
+      default: {
+        const unreachable: never = signal;
+        throw new Error(`unhandled serial signal ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private reachStage(stage: BootStage, guestUptimeS?: number): void {
+    if (this.stageTimings.some((timing) => timing.stage === stage)) return;
+    const atMs = Math.round(performance.now() - this.bootStartedAtMs);
+    this.stageTimings.push(guestUptimeS === undefined ? { stage, atMs } : { stage, atMs, guestUptimeS });
+    this.emit({ type: 'stage', stage, atMs });
+  }
+
+  private bootTimedOut(timeoutMs: number): void {
+    this.bootTimer = undefined;
+    const reached = this.stageTimings.at(-1)?.stage ?? 'downloading';
+    this.fail(
+      new VmFailure({
+        code: 'boot-timeout',
+        message: `The VM did not finish booting within ${Math.round(timeoutMs / 1000)} s (last stage: ${reached}). A slow machine may need a longer boot timeout; the last console lines are below.`,
+        detail: this.monitor.lastLines(),
+      }),
+    );
+    void this.emulator?.stop();
+  }
+
+  private async waitForAgent(command: string, timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new VmFailure({
+              code: 'exec-timeout',
+              message: `The guest agent did not come up within ${Math.round(timeoutMs / 1000)} s, so \`${command}\` was not run. The VM image may be missing its agent: rebuild it with \`npm run images\`.`,
+              detail: this.monitor.lastLines(30),
+            }),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.agent.ready, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private fail(failure: VmFailure): void {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    this.clearBootTimer();
+    this.setState('failed');
+    const error: VmError = { code: failure.code, message: failure.message };
+    if (failure.detail !== undefined) error.detail = failure.detail;
+    this.emit({ type: 'error', error });
+    this.agent.failAll(failure);
+    this.bootSettle?.reject(failure);
+  }
+
+  private monitorNote(text: string): void {
+    this.monitor.note(`[host] ${text}`);
+  }
+
+  private clearBootTimer(): void {
+    if (this.bootTimer !== undefined) clearTimeout(this.bootTimer);
+    this.bootTimer = undefined;
+  }
+
+  private setState(state: VmState): void {
+    this.state = state;
+    this.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: false });
+  }
+
+  private bootResultTimeline(): BootResult['timeline'] {
+    return Object.fromEntries(this.stageTimings.map((timing) => [timing.stage, timing.atMs]));
+  }
+
+  private busSend(name: string, value: unknown): void {
+    if (this.emulator) internalsOf(this.emulator).bus.send(name, value);
+  }
+
+  private emit(event: VmEvent): void {
+    for (const listener of this.listeners.values()) {
+      try {
+        listener(event);
+      } catch (error) {
+        // A broken listener must not stop the others or the emulator loop; report it where developers look.
+        console.error('tabdock: a VmEvent listener threw', error);
+      }
+    }
+  }
+}
+
+function toFailure(error: unknown): VmFailure {
+  if (error instanceof VmFailure) return error;
+  return new VmFailure({
+    code: 'internal',
+    message: 'The VM host hit an unexpected error while booting; reload to try again, and report it if it repeats.',
+    detail: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+}
