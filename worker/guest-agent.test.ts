@@ -93,6 +93,13 @@ describe('GuestAgent', () => {
     await expect(quick).resolves.toEqual({ exitCode: 124, output: '' });
   });
 
+  it('ignores a tty echo of its own request', async () => {
+    const agent = new GuestAgent({ write: (bytes) => agent.receive(bytes) });
+    const pending = agent.exec('echo hi', 60_000);
+    agent.receive(enc.encode(`1 0 ${b64('hi\n')}\r\n`));
+    await expect(pending).resolves.toEqual({ exitCode: 0, output: 'hi\n' });
+  });
+
   it('fails every pending call at once', async () => {
     const agent = new GuestAgent({ write: () => undefined });
     const pending = agent.exec('true', 60_000);

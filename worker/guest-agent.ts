@@ -70,6 +70,8 @@ export class LineSplitter {
 
 interface PendingExec {
   command: string;
+  /** The request line as sent (no newline), to recognise a tty echo of it. */
+  requestLine: string;
   timeoutMs: number;
   startedAtMs: number;
   resolve: (result: ExecResult) => void;
@@ -102,7 +104,7 @@ export class GuestAgent {
   constructor(private readonly options: GuestAgentOptions) {
     this.timers = options.timers ?? realTimers;
     this.now = options.now ?? (() => Date.now());
-    this.graceMs = options.graceMs ?? 5_000;
+    this.graceMs = options.graceMs ?? 10_000;
     this.ready = new Promise((resolve) => {
       this.markReady = resolve;
     });
@@ -125,8 +127,9 @@ export class GuestAgent {
         this.pending.delete(id);
         reject(timeoutFailure(command, timeoutMs, 'the guest agent sent no reply'));
       }, timeoutMs + this.graceMs);
-      this.pending.set(id, { command, timeoutMs, startedAtMs: this.now(), resolve, reject, timer });
-      this.options.write(textEncoder.encode(encodeRequest(id, timeoutSeconds, command)));
+      const request = encodeRequest(id, timeoutSeconds, command);
+      this.pending.set(id, { command, requestLine: request.trimEnd(), timeoutMs, startedAtMs: this.now(), resolve, reject, timer });
+      this.options.write(textEncoder.encode(request));
     });
   }
 
@@ -148,6 +151,9 @@ export class GuestAgent {
         return;
       case 'reply': {
         const entry = this.pending.get(parsed.id);
+        // If the agent's port is a tty with echo on (hvc resets termios on last close: TTY_DRIVER_RESET_TERMIOS
+        // in drivers/tty/hvc/hvc_console.c), our own request comes back first, in the reply's shape. Skip it.
+        if (entry && line.replace(/\r$/, '') === entry.requestLine) return;
         if (!entry) {
           this.options.onOtherLine?.(`reply for unknown request ${parsed.id}`);
           return;

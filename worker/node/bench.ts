@@ -1,0 +1,71 @@
+// `npm run bench`: boots the guest once in Node, records the boot timeline, runs every section in
+// bench/sections.ts, and writes the figures with machine info to stdout and bench-results/bench.json.
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { VmFailure } from '../contract.ts';
+import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
+import { BENCH_SECTIONS } from './bench/sections.ts';
+import type { BenchContext } from './bench/section.ts';
+
+const OUTPUT_FILE = path.join('bench-results', 'bench.json');
+
+function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cpuCount: cpus.length,
+    totalMemoryBytes: os.totalmem(),
+  };
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+  const host = createNodeVmHost();
+  host.subscribe((event) => {
+    if (event.type === 'stage') log(`${(event.atMs / 1000).toFixed(1)} s ${event.stage}`);
+  });
+  const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
+  const bootStartedAtProcessMs = performance.now();
+  const boot = await host.boot({ assetBase, bootTimeoutMs: 300_000 });
+  const results: Record<string, unknown> = {
+    createdAt: new Date().toISOString(),
+    machine: machineInfo(),
+    boot: {
+      bootCalledAtProcessMs: Math.round(bootStartedAtProcessMs),
+      stages: host.timeline.map((timing) => ({ ...timing, atProcessMs: Math.round(timing.atMs + bootStartedAtProcessMs) })),
+      readyMs: boot.timeline.ready,
+    },
+  };
+  const context: BenchContext = { host, processUptimeMs: () => performance.now(), log };
+  for (const section of BENCH_SECTIONS) {
+    if (only.length > 0 && !only.includes(section.name)) continue;
+    log(`section ${section.name}`);
+    const started = performance.now();
+    try {
+      results[section.name] = { ...(await section.run(context)), sectionMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      // One failing section must not lose the others' figures; the failure is recorded in its place.
+      results[section.name] = { error: error instanceof Error ? error.message : String(error) };
+      log(`section ${section.name} failed: ${String(error)}`);
+    }
+  }
+  await host.shutdown();
+  const json = JSON.stringify(results, null, 2);
+  await mkdir(path.dirname(OUTPUT_FILE), { recursive: true });
+  await writeFile(OUTPUT_FILE, `${json}\n`);
+  process.stdout.write(`${json}\n`);
+  log(`wrote ${OUTPUT_FILE}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    const detail = error instanceof VmFailure ? `${error.message}\n${error.detail ?? ''}` : String(error);
+    process.stderr.write(`bench: failed: ${detail}\n`);
+    process.exit(1);
+  },
+);

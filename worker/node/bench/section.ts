@@ -1,0 +1,27 @@
+// The shape of one benchmark section. bench.ts boots the guest once and runs each section in order; to add
+// figures (browser, image pulls) write a module exporting a BenchSection and list it in sections.ts.
+import type { VmHost } from '../../vm-host.ts';
+
+export interface BenchContext {
+  /** A booted VM; sections share it, so leave it usable (remove containers you start). */
+  host: VmHost;
+  /** Milliseconds since the bench process started, for absolute timelines. */
+  processUptimeMs(): number;
+  log(message: string): void;
+}
+
+export interface BenchSection {
+  /** Key of this section in bench.json. */
+  name: string;
+  run(context: BenchContext): Promise<Record<string, unknown>>;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+export function roundMs(ms: number): number {
+  return Math.round(ms);
+}

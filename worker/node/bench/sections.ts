@@ -1,0 +1,6 @@
+// The benchmark sections bench.ts runs, in order. Add a section module here to extend bench.json.
+import { consoleThroughputSection } from './console-throughput.ts';
+import { dockerRunSection } from './docker-run.ts';
+import type { BenchSection } from './section.ts';
+
+export const BENCH_SECTIONS: readonly BenchSection[] = [dockerRunSection, consoleThroughputSection];

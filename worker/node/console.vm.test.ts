@@ -1,0 +1,73 @@
+// The user's shell on hvc0 and the agent's edges in the real guest: typed input reaches bash, `stty size`
+// follows resize, a big paste arrives intact (flow control), and exec timeouts report exec-timeout.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VmHost } from '../vm-host.ts';
+import { bootTestVm, run } from './vm-test-boot.ts';
+
+let host: VmHost;
+let screen = '';
+const decoder = new TextDecoder();
+
+/** Waits until the console output (since `from`) matches, or fails with what was seen. */
+async function waitForConsole(pattern: RegExp, from: number, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const match = pattern.exec(screen.slice(from));
+    if (match) return match[0];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`console never matched ${pattern}; it showed:\n${screen.slice(from).slice(-2000)}`);
+}
+
+beforeAll(async () => {
+  host = await bootTestVm({ cols: 100, rows: 30 });
+  host.subscribe((event) => {
+    if (event.type === 'console') screen += decoder.decode(event.data, { stream: true });
+  });
+});
+afterAll(async () => {
+  await host?.shutdown();
+});
+
+describe('interactive console (hvc0)', () => {
+  it('runs what the user types', async () => {
+    const from = screen.length;
+    host.sendInput('echo $((6*7))\n');
+    // Match the result line, not the echo of the typed command.
+    await waitForConsole(/^42\r?$/m, from);
+  });
+
+  it('follows resize in stty size', async () => {
+    host.resize(132, 43);
+    const from = screen.length;
+    host.sendInput('stty size\n');
+    await waitForConsole(/^43 132\r?$/m, from);
+  });
+
+  it('delivers a 200 KB paste intact', async () => {
+    // 3,200 numbered lines of 64 characters typed into `cat`, ended by Ctrl-D; the guest counts what arrived.
+    const line = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_';
+    const body = Array.from({ length: 3200 }, (_, i) => `${line.slice(0, 58)}${String(i).padStart(6, '0')}`).join('\n');
+    const from = screen.length;
+    host.sendInput("stty -echo; cat > /tmp/paste; stty echo; wc -c < /tmp/paste | sed 's/^/paste-bytes=/'\n");
+    host.sendInput(`${body}\n\x04`);
+    const reported = await waitForConsole(/paste-bytes=\d+/, from, 240_000);
+    expect(reported).toBe(`paste-bytes=${body.length + 1}`);
+    const tail = await run(host, 'tail -n 1 /tmp/paste');
+    expect(tail.trim()).toBe(`${line.slice(0, 58)}003199`);
+  });
+});
+
+describe('agent edges', () => {
+  it('passes exit codes and output of shell commands', async () => {
+    const result = await host.exec('echo out; echo err >&2; exit 5', { timeoutMs: 30_000 });
+    expect(result).toEqual({ exitCode: 5, output: expect.stringMatching(/out\n[\s\S]*err\n/) });
+  });
+
+  it('stops a command at its timeout with exec-timeout', async () => {
+    await expect(host.exec('sleep 60', { timeoutMs: 3_000 })).rejects.toMatchObject({
+      code: 'exec-timeout',
+      message: expect.stringContaining('sleep 60'),
+    });
+  });
+});
