@@ -88,7 +88,11 @@ describe('FetchAssetSource', () => {
     const kernel = await source.loadFile(loaded.files.kernel, (bytes) => progress.push(bytes));
     expect(new Uint8Array(kernel)).toEqual(contents['bzImage']);
     expect(progress.at(-1)).toBe(contents['bzImage']!.length);
-    await expect(source.diskImage(loaded.files.rootDisk)).resolves.toEqual({ url: 'http://host/vm/root-abc123.img', sizeBytes: 4096 });
+    await expect(source.diskImage(loaded.files.rootDisk)).resolves.toEqual({
+      url: 'http://host/vm/root-abc123.img',
+      sizeBytes: 4096,
+      chunkBytes: 256 * 1024,
+    });
   });
 
   it('says the image is missing and how to build it when manifest.json is 404', async () => {

@@ -40,7 +40,16 @@ export const BOOT_FILE_NAMES: readonly BootFileName[] = ['bios', 'vgaBios', 'ker
 export interface DiskImageRef {
   url: string;
   sizeBytes: number;
+  /**
+   * Read the disk in aligned chunks of this size and keep what was read (v86 `fixed_chunk_size`). Without it
+   * v86 caches nothing it reads (AsyncXHRBuffer.cache_reads is false) and re-fetches a block on every guest
+   * read that misses the guest's page cache: one HTTP request each in the browser.
+   */
+  chunkBytes?: number;
 }
+
+/** Browser default for DiskImageRef.chunkBytes: few enough requests at boot, little waste per request. */
+export const DEFAULT_DISK_CHUNK_BYTES = 256 * 1024;
 
 export type ProgressListener = (loadedBytes: number, totalBytes: number) => void;
 
@@ -123,7 +132,11 @@ export class FetchAssetSource implements AssetSource {
   readonly location: string;
   private readonly baseUrl: URL;
 
-  constructor(assetBase: string, private readonly fetchFn: typeof fetch = (input, init) => fetch(input, init)) {
+  constructor(
+    assetBase: string,
+    private readonly fetchFn: typeof fetch = (input, init) => fetch(input, init),
+    private readonly diskChunkBytes: number | undefined = DEFAULT_DISK_CHUNK_BYTES,
+  ) {
     const withSlash = assetBase.endsWith('/') ? assetBase : `${assetBase}/`;
     this.baseUrl = new URL(withSlash, globalThis.location?.href);
     this.location = this.baseUrl.href;
@@ -182,7 +195,7 @@ export class FetchAssetSource implements AssetSource {
     await response.arrayBuffer();
     const totalBytes = Number(/\/(\d+)\s*$/.exec(response.headers.get('content-range') ?? '')?.[1]);
     if (totalBytes !== entry.bytes) throw staleAsset(entry, `the server has ${totalBytes} bytes`);
-    return { url, sizeBytes: entry.bytes };
+    return this.diskChunkBytes === undefined ? { url, sizeBytes: entry.bytes } : { url, sizeBytes: entry.bytes, chunkBytes: this.diskChunkBytes };
   }
 
   private async request(url: string, init?: RequestInit): Promise<Response> {

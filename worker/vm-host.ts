@@ -14,7 +14,7 @@ import {
   type VmEventListener,
   type VmState,
 } from './contract.ts';
-import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type Manifest } from './assets.ts';
+import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type DiskImageRef, type Manifest } from './assets.ts';
 import { BootMonitor, type SerialSignal } from './boot-monitor.ts';
 import { InputPump, OutputBatcher } from './console-pump.ts';
 import { GuestAgent } from './guest-agent.ts';
@@ -121,7 +121,7 @@ export class VmHost implements VmApi {
         this.bootSettle = { resolve, reject };
       });
       this.bootTimer = setTimeout(() => this.bootTimedOut(options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS), options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
-      this.startEmulator(manifest, files, disk.url, disk.sizeBytes);
+      this.startEmulator(manifest, files, disk);
       if (options.cols && options.rows) this.resize(options.cols, options.rows);
       await ready;
     } catch (error) {
@@ -190,7 +190,7 @@ export class VmHost implements VmApi {
     return Object.fromEntries(buffers) as Record<BootFileName, ArrayBuffer>;
   }
 
-  private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, diskUrl: string, diskBytes: number): void {
+  private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, disk: DiskImageRef): void {
     const options: V86Options = {
       wasm_path: this.platform.wasmPath,
       bios: { buffer: files.bios },
@@ -198,7 +198,7 @@ export class VmHost implements VmApi {
       bzimage: { buffer: files.kernel },
       initrd: { buffer: files.initrd },
       cmdline: manifest.cmdline,
-      hda: { url: diskUrl, async: true, size: diskBytes },
+      hda: { url: disk.url, async: true, size: disk.sizeBytes, ...(disk.chunkBytes ? { fixed_chunk_size: disk.chunkBytes } : {}) },
       memory_size: this.memoryBytes,
       // No screen is shown; the VGA only has to exist for the BIOS.
       vga_memory_size: 2 * 1024 * 1024,

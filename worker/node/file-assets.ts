@@ -21,6 +21,8 @@ import {
 export interface FileAssetSourceOptions {
   /** Hash the whole root disk too (about a second for 400 MB); size is always checked. */
   verifyDiskHash?: boolean;
+  /** v86 fixed_chunk_size for the disk (see DiskImageRef.chunkBytes); unset reads exactly what the guest asks. */
+  diskChunkBytes?: number;
 }
 
 export class FileAssetSource implements AssetSource {
@@ -68,7 +70,7 @@ export class FileAssetSource implements AssetSource {
       const actual = await sha256OfFile(diskPath);
       if (actual !== entry.sha256) throw staleAsset(entry, `sha256 ${actual}`);
     }
-    return { url: diskPath, sizeBytes };
+    return this.options.diskChunkBytes === undefined ? { url: diskPath, sizeBytes } : { url: diskPath, sizeBytes, chunkBytes: this.options.diskChunkBytes };
   }
 
   private async read(filePath: string, name: string): Promise<Buffer> {
