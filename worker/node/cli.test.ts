@@ -1,0 +1,37 @@
+// The CLI's answers that need no VM: help, bad flags, and a missing image named with the command to build it.
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'worker/node/cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('npm run vm', () => {
+  it('documents its options and the quit key in --help', () => {
+    const { status, stdout } = cli('--help');
+    expect(status).toBe(0);
+    for (const flag of ['--exec', '--timeout', '--assets', '--memory', 'Ctrl-]']) expect(stdout).toContain(flag);
+  });
+
+  it('rejects a bad number with usage', () => {
+    const { status, stderr } = cli('--memory', 'lots');
+    expect(status).toBe(2);
+    expect(stderr).toContain('--memory wants a positive number');
+  });
+
+  it('names the missing manifest and the build command, exiting 1', async () => {
+    const empty = await mkdtemp(path.join(tmpdir(), 'tabdock-empty-'));
+    try {
+      const { status, stderr } = cli('--assets', empty, '--exec', 'true');
+      expect(status).toBe(1);
+      expect(stderr).toContain('manifest.json is missing');
+      expect(stderr).toContain('npm run images');
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
