@@ -1,7 +1,7 @@
 // Reads the guest's serial log (kernel + init on ttyS0) and turns it into boot stages and failures, keeping the
 // last lines for error reports. Markers are the guest's contract (vm-images/README.md):
 // `tabdock-stage: init|containerd|dockerd|ready <uptime-s>` and `tabdock-error: <what>-failed <reason>`.
-import type { BootStage, VmErrorCode } from './contract.ts';
+import { VmFailure, type BootStage, type VmErrorCode } from './contract.ts';
 
 export type SerialSignal =
   | { kind: 'stage'; stage: BootStage; guestUptimeS?: number }
@@ -86,4 +86,14 @@ export class BootMonitor {
     const signal = classifySerialLine(line);
     if (signal.kind !== 'none') this.onSignal(signal);
   }
+}
+
+/** The user-facing failure for a failure marker, with the last console lines as detail. */
+export function failureFromSignal(signal: Extract<SerialSignal, { kind: 'failure' }>, lastLines: string): VmFailure {
+  const what = signal.what.replace(/-failed$/, '');
+  const message =
+    signal.code === 'kernel-panic'
+      ? 'The guest kernel panicked. The VM image may be damaged: rebuild it with `npm run images`; the last console lines are below.'
+      : `${what} failed to start in the guest${signal.reason ? ` (${signal.reason})` : ''}. The last console lines below say why; rebuilding the image with \`npm run images\` may help.`;
+  return new VmFailure({ code: signal.code, message, detail: lastLines });
 }

@@ -1,6 +1,7 @@
 // The one owner of v86: boots the guest image, reports stages and failures, bridges the shell console (hvc0)
 // and the guest agent (hvc1). Runs unchanged in a Web Worker and in Node; the platform is injected.
 import { V86, type V86Options } from 'v86';
+import { buildV86Options } from './v86-options.ts';
 import {
   VmFailure,
   type BootOptions,
@@ -15,7 +16,7 @@ import {
   type VmState,
 } from './contract.ts';
 import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type DiskImageRef, type Manifest } from './assets.ts';
-import { BootMonitor, type SerialSignal } from './boot-monitor.ts';
+import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
 import { InputPump, OutputBatcher } from './console-pump.ts';
 import { GuestAgent } from './guest-agent.ts';
 import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
@@ -109,6 +110,14 @@ export class VmHost implements VmApi {
     if (this.state !== 'idle') {
       throw new VmFailure({ code: 'internal', message: `boot() was called while the VM is ${this.state}; create a new VmHost to boot again.` });
     }
+    if (typeof WebAssembly === 'undefined') {
+      const failure = new VmFailure({
+        code: 'no-webassembly',
+        message: 'This browser has WebAssembly turned off or unsupported, and the emulator needs it. Use a current Chrome, Firefox or Safari with WebAssembly enabled.',
+      });
+      this.fail(failure);
+      throw failure;
+    }
     this.bootStartedAtMs = performance.now();
     this.setState('booting');
     this.reachStage('downloading');
@@ -160,12 +169,15 @@ export class VmHost implements VmApi {
     const emulator = this.emulator;
     this.emulator = undefined;
     this.clearBootTimer();
+    if (this.state !== 'failed') this.setState('stopped');
     this.shellOutput.dispose();
     this.shellInput.dispose();
     this.agentInput.dispose();
-    this.agent.failAll(new VmFailure({ code: 'not-running', message: 'The VM was shut down while a command was running.' }));
+    const stopped = new VmFailure({ code: 'not-running', message: 'The VM was shut down before it finished; start it again to continue.' });
+    this.agent.failAll(stopped);
+    this.bootSettle?.reject(stopped);
+    this.bootSettle = undefined;
     if (emulator) await emulator.destroy();
-    if (this.state !== 'failed') this.setState('stopped');
   }
 
   private async loadBootFiles(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
@@ -191,27 +203,14 @@ export class VmHost implements VmApi {
   }
 
   private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, disk: DiskImageRef): void {
-    const options: V86Options = {
-      wasm_path: this.platform.wasmPath,
-      bios: { buffer: files.bios },
-      vga_bios: { buffer: files.vgaBios },
-      bzimage: { buffer: files.kernel },
-      initrd: { buffer: files.initrd },
-      cmdline: manifest.cmdline,
-      hda: { url: disk.url, async: true, size: disk.sizeBytes, ...(disk.chunkBytes ? { fixed_chunk_size: disk.chunkBytes } : {}) },
-      memory_size: this.memoryBytes,
-      // No screen is shown; the VGA only has to exist for the BIOS.
-      vga_memory_size: 2 * 1024 * 1024,
-      autostart: true,
-      disable_keyboard: true,
-      disable_mouse: true,
-      disable_speaker: true,
-      // `true` creates the device without a DOM adapter (v86.d.ts types only the adapter form).
-      virtio_console: true as unknown as V86Options['virtio_console'],
-      net_device: { type: 'virtio', relay_url: 'fetch' },
-      log_level: 0 as V86Options['log_level'],
-      ...this.platform.v86Options,
-    };
+    const options = buildV86Options({
+      manifest,
+      files,
+      disk,
+      memoryBytes: this.memoryBytes,
+      wasmPath: this.platform.wasmPath,
+      overrides: this.platform.v86Options,
+    });
     const emulator = new V86(options);
     this.emulator = emulator;
     emulator.add_listener('serial0-output-byte', (byte) => {
@@ -237,16 +236,10 @@ export class VmHost implements VmApi {
           this.bootSettle?.resolve();
         }
         return;
-      case 'failure': {
-        const what = signal.what.replace(/-failed$/, '');
-        const message =
-          signal.code === 'kernel-panic'
-            ? 'The guest kernel panicked. The VM image may be damaged: rebuild it with `npm run images`; the last console lines are below.'
-            : `${what} failed to start in the guest${signal.reason ? ` (${signal.reason})` : ''}. The last console lines below say why; rebuilding the image with \`npm run images\` may help.`;
-        this.fail(new VmFailure({ code: signal.code, message, detail: this.monitor.lastLines() }));
+      case 'failure':
+        this.fail(failureFromSignal(signal, this.monitor.lastLines()));
         if (signal.code === 'kernel-panic') void this.emulator?.stop();
         return;
-      }
       default: {
         const unreachable: never = signal;
         throw new Error(`unhandled serial signal ${JSON.stringify(unreachable)}`);
