@@ -1,0 +1,94 @@
+// Entry point of the network shim for the VM host: after creating the emulator, call attachNetwork() and the
+// guest's TCP connections to port 80 (and any registry ports) are served here instead of by v86's fetch stub.
+import { guestSocketFromV86, type GuestSocket, type V86TcpConnection } from './guest-socket.ts';
+import { forwardHttp } from './http-forward.ts';
+import { serveHttp1, type Http1ServeOptions } from './http1-connection.ts';
+import type { Http1Request } from './http1.ts';
+import { DEFAULT_MIRROR_HOST, RegistryMirror, type RegistryMirrorConfig } from './registry-mirror.ts';
+import { Upstream, type UpstreamConfig } from './upstream.ts';
+
+export type { GuestSocket, V86TcpConnection } from './guest-socket.ts';
+export { DEFAULT_MIRROR_HOST } from './registry-mirror.ts';
+
+/**
+ * The slice of a v86 emulator the shim needs. `add_listener` is V86's public bus hook; the `tcp-connection`
+ * event and `network_adapter` are internals of v86 0.5.462's fetch network (src/browser/fetch_network.js).
+ */
+export interface V86NetworkLike {
+  add_listener(event: 'tcp-connection', listener: (conn: V86TcpConnection) => void): void;
+  remove_listener(event: 'tcp-connection', listener: (conn: V86TcpConnection) => void): void;
+}
+
+export interface NetworkConfig extends RegistryMirrorConfig {
+  /** The CORS proxy base URL ending in '/', e.g. `${location.origin}/cors-proxy/`; undefined fetches directly. */
+  proxyUrl?: string;
+  upstreamTimeoutMs?: number;
+  /** Guest ports served besides 80, e.g. 5000 for `docker pull registry.test:5000/x` (needs a hostRewrite). */
+  extraPorts?: readonly number[];
+  /** Replaces the global fetch (tests; a Node host with its own agent). */
+  fetch?: UpstreamConfig['fetch'];
+  http?: Http1ServeOptions;
+}
+
+export interface NetworkStats {
+  connections: number;
+  registryRequests: number;
+  forwardedRequests: number;
+}
+
+export interface NetworkHandle {
+  /** Stops taking new guest connections; open ones finish. */
+  detach(): void;
+  stats(): NetworkStats;
+  /** Serves one connection; attachNetwork() calls it for every accepted guest connection. Exposed for tests. */
+  serve(socket: GuestSocket): void;
+}
+
+/**
+ * The /etc/docker/daemon.json the guest needs for pulls to reach the shim: Docker Hub through the mirror name,
+ * every other registry as an insecure (plain HTTP) registry, since the guest's DNS answers 192.168.87.1 for all.
+ */
+export function guestDaemonJson(mirrorHost: string = DEFAULT_MIRROR_HOST): Record<string, unknown> {
+  return {
+    'registry-mirrors': [`http://${mirrorHost}`],
+    'insecure-registries': ['192.168.87.0/24'],
+  };
+}
+
+export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = {}): NetworkHandle {
+  const upstreamConfig: UpstreamConfig = {};
+  if (config.proxyUrl !== undefined) upstreamConfig.proxyUrl = config.proxyUrl;
+  if (config.upstreamTimeoutMs !== undefined) upstreamConfig.timeoutMs = config.upstreamTimeoutMs;
+  if (config.fetch !== undefined) upstreamConfig.fetch = config.fetch;
+  const upstream = new Upstream(upstreamConfig);
+  const mirror = new RegistryMirror(upstream, config);
+  const ports = new Set([80, ...(config.extraPorts ?? [])]);
+  const stats: NetworkStats = { connections: 0, registryRequests: 0, forwardedRequests: 0 };
+
+  const handler = async (request: Http1Request): Promise<Response> => {
+    if (mirror.isRegistryRequest(request)) {
+      stats.registryRequests++;
+      return mirror.handle(request);
+    }
+    stats.forwardedRequests++;
+    return forwardHttp(upstream, request);
+  };
+  const serve = (socket: GuestSocket) => {
+    stats.connections++;
+    serveHttp1(socket, handler, config.http);
+  };
+  const onConnection = (conn: V86TcpConnection) => {
+    if (!ports.has(conn.sport)) return;
+    // v86's own fetch handler runs first and has already accepted port 80; taking over its `data` handler is
+    // enough there, and accepting twice would send a second SYN-ACK.
+    const socket = guestSocketFromV86(conn);
+    if (conn.state !== 'established') conn.accept();
+    serve(socket);
+  };
+  emulator.add_listener('tcp-connection', onConnection);
+  return {
+    detach: () => emulator.remove_listener('tcp-connection', onConnection),
+    stats: () => ({ ...stats }),
+    serve,
+  };
+}

@@ -1,0 +1,295 @@
+// The registry endpoint the guest's dockerd pulls from: answers the OCI distribution pull API on plain HTTP,
+// picks the real registry from the Host header, does the token dance itself and streams blobs back.
+// Routes and headers follow the OCI distribution spec ("Pulling manifests", "Pulling blobs", "Error codes").
+import { headerValue, type Http1Request } from './http1.ts';
+import { TokenCache, TokenError, parseBearerChallenge } from './registry-auth.ts';
+import { mapUpstreamFailure, registryError, upstreamUnavailable, type ResourceKind } from './registry-errors.ts';
+import { type Upstream, UpstreamError } from './upstream.ts';
+
+export interface RegistryMirrorConfig {
+  /** Names under which dockerd reaches the Docker Hub mirror (its daemon.json `registry-mirrors` entry). */
+  mirrorHosts?: readonly string[];
+  /** Docker Hub's registry, or a replacement such as `mirror.gcr.io` or a company mirror. */
+  dockerHubUpstream?: string;
+  /**
+   * Guest-visible registry host -> upstream origin, e.g. `{"registry.test:5000": "http://127.0.0.1:40123"}`.
+   * Hosts not listed are reached as `https://<host>`.
+   */
+  hostRewrites?: Readonly<Record<string, string>>;
+  /** Manifests are buffered to compute their digest; bigger ones are refused. */
+  maxManifestBytes?: number;
+}
+
+export const DEFAULT_MIRROR_HOST = 'mirror.tabdock.internal';
+const DOCKER_HUB_NAMES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io', 'registry.hub.docker.com']);
+const DEFAULT_MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+// OCI distribution spec, "Pulling manifests": name and reference grammar.
+const NAME = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const ROUTE = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/;
+const TAGS_ROUTE = /^\/v2\/(.+)\/tags\/list$/;
+
+interface RegistryTarget {
+  /** Origin requests go to, e.g. `https://registry-1.docker.io`. */
+  origin: string;
+  /** Host used in messages and as the token cache key. */
+  host: string;
+  isDockerHub: boolean;
+}
+
+export class RegistryMirror {
+  readonly tokens: TokenCache;
+  private readonly mirrorHosts: Set<string>;
+  private readonly dockerHubUpstream: string;
+  private readonly hostRewrites: ReadonlyMap<string, string>;
+  private readonly maxManifestBytes: number;
+
+  constructor(
+    private readonly upstream: Upstream,
+    config: RegistryMirrorConfig = {},
+  ) {
+    this.mirrorHosts = new Set((config.mirrorHosts ?? [DEFAULT_MIRROR_HOST]).map(normaliseHost));
+    this.dockerHubUpstream = config.dockerHubUpstream ?? 'registry-1.docker.io';
+    this.hostRewrites = new Map(Object.entries(config.hostRewrites ?? {}).map(([k, v]) => [normaliseHost(k), v.replace(/\/+$/, '')]));
+    this.maxManifestBytes = config.maxManifestBytes ?? 4 * 1024 * 1024;
+    this.tokens = new TokenCache(upstream);
+  }
+
+  /** Registry traffic is anything under /v2 or anything sent to the mirror's name. */
+  isRegistryRequest(request: Http1Request): boolean {
+    const { host, path } = requestLocation(request);
+    return path === '/v2' || path.startsWith('/v2/') || this.mirrorHosts.has(host);
+  }
+
+  async handle(request: Http1Request): Promise<Response> {
+    const { host, path } = requestLocation(request);
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return registryError(405, 'UNSUPPORTED', `tabdock's registry shim is pull-only; ${request.method} is not supported`);
+    }
+    if (path === '/v2' || path === '/v2/') {
+      // dockerd only needs the ping to answer; authentication happens upstream, done by the shim.
+      return new Response(request.method === 'HEAD' ? null : '{}', {
+        status: 200,
+        headers: { 'content-type': 'application/json', 'content-length': '2', 'docker-distribution-api-version': 'registry/2.0' },
+      });
+    }
+    const registry = this.registryFor(host);
+    const route = ROUTE.exec(path);
+    const tags = TAGS_ROUTE.exec(path);
+    const rawName = route?.[1] ?? tags?.[1];
+    if (rawName === undefined) {
+      return registryError(404, 'UNSUPPORTED', `tabdock's registry shim does not serve ${path}; only pulls are supported`);
+    }
+    // Docker Hub keeps official images under library/ (dockerd adds it for mirrors too; be lenient anyway).
+    const repository = registry.isDockerHub && !rawName.includes('/') ? `library/${rawName}` : rawName;
+    if (!NAME.test(repository)) return registryError(400, 'NAME_INVALID', `invalid repository name ${JSON.stringify(rawName)}`);
+    try {
+      if (tags) return await this.fetchResource(request, registry, repository, 'other', `/v2/${repository}/tags/list`, 'tags');
+      const kind = route?.[2] === 'manifests' ? 'manifest' : 'blob';
+      const reference = route?.[3] ?? '';
+      if (kind === 'blob' && !DIGEST.test(reference)) return registryError(400, 'DIGEST_INVALID', `invalid digest ${reference}`);
+      if (kind === 'manifest' && !TAG.test(reference) && !DIGEST.test(reference)) {
+        return registryError(400, 'TAG_INVALID', `invalid tag or digest ${JSON.stringify(reference)}`);
+      }
+      const upstreamPath = `/v2/${repository}/${kind}s/${reference}`;
+      return await this.fetchResource(request, registry, repository, kind, upstreamPath, reference);
+    } catch (error) {
+      if (error instanceof UpstreamError) return upstreamUnavailable(error);
+      if (error instanceof TokenError) {
+        return registryError(401, 'UNAUTHORIZED', `could not get a pull token for ${registry.host}/${repository}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  private registryFor(host: string): RegistryTarget {
+    const rewrite = this.hostRewrites.get(host);
+    if (rewrite !== undefined) {
+      const origin = /^https?:\/\//.test(rewrite) ? rewrite : `https://${rewrite}`;
+      return { origin, host: new URL(origin).host, isDockerHub: false };
+    }
+    if (this.mirrorHosts.has(host) || DOCKER_HUB_NAMES.has(host)) {
+      const hub = this.dockerHubUpstream;
+      const origin = /^https?:\/\//.test(hub) ? hub.replace(/\/+$/, '') : `https://${hub}`;
+      return { origin, host: new URL(origin).host, isDockerHub: true };
+    }
+    return { origin: `https://${host}`, host, isDockerHub: false };
+  }
+
+  private async fetchResource(
+    request: Http1Request,
+    registry: RegistryTarget,
+    repository: string,
+    kind: ResourceKind,
+    upstreamPath: string,
+    reference: string,
+  ): Promise<Response> {
+    const headers: Record<string, string> = {};
+    if (kind === 'manifest') headers.accept = headerValue(request, 'accept') ?? DEFAULT_MANIFEST_ACCEPT;
+    const range = headerValue(request, 'range');
+    if (kind === 'blob' && range !== undefined) headers.range = range;
+    const method = request.method === 'HEAD' ? 'HEAD' : 'GET';
+    const url = new URL(`${registry.origin}${upstreamPath}`);
+    let response = await this.authorisedFetch(url, method, headers, registry, repository);
+    // Some registries omit the digest or length on HEAD; a GET (buffered, small) gives both.
+    if (kind === 'manifest' && method === 'HEAD' && response.ok && !hasManifestHeaders(response)) {
+      await response.body?.cancel();
+      response = await this.authorisedFetch(url, 'GET', headers, registry, repository);
+    }
+    if (!response.ok) {
+      return mapUpstreamFailure(response, { registryHost: registry.host, repository, reference, kind, nowMs: Date.now() });
+    }
+    switch (kind) {
+      case 'manifest':
+        return this.manifestResponse(response, request.method === 'HEAD', reference, registry, repository);
+      case 'blob':
+        return blobResponse(response, reference);
+      case 'other':
+        return new Response(response.body, {
+          status: response.status,
+          headers: copyHeaders(response.headers, ['content-type', 'content-length', 'link']),
+        });
+      default: {
+        const unreachable: never = kind;
+        throw new Error(`unknown resource kind ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /** Fetches with a cached token, and on a Bearer challenge gets one and retries once. */
+  private async authorisedFetch(
+    url: URL,
+    method: 'GET' | 'HEAD',
+    headers: Record<string, string>,
+    registry: RegistryTarget,
+    repository: string,
+  ): Promise<Response> {
+    const cached = this.tokens.cachedFor(registry.host, repository);
+    const first = await this.upstream.fetch(url, {
+      method,
+      headers: cached === undefined ? headers : { ...headers, authorization: `Bearer ${cached}` },
+    });
+    if (first.status !== 401) return first;
+    const challenge = parseBearerChallenge(first.headers.get('www-authenticate'));
+    if (challenge === undefined) return first;
+    await first.body?.cancel();
+    if (cached !== undefined) this.tokens.forget(registry.host, repository);
+    const token = await this.tokens.tokenFor(registry.host, repository, challenge);
+    return this.upstream.fetch(url, { method, headers: { ...headers, authorization: `Bearer ${token}` } });
+  }
+
+  private async manifestResponse(
+    upstream: Response,
+    isHead: boolean,
+    reference: string,
+    registry: RegistryTarget,
+    repository: string,
+  ): Promise<Response> {
+    const contentType = upstream.headers.get('content-type') ?? 'application/vnd.oci.image.manifest.v1+json';
+    if (isHead && upstream.body === null) {
+      return new Response(null, {
+        status: 200,
+        headers: {
+          'content-type': contentType,
+          'content-length': upstream.headers.get('content-length') ?? '0',
+          'docker-content-digest': upstream.headers.get('docker-content-digest') ?? '',
+          'docker-distribution-api-version': 'registry/2.0',
+        },
+      });
+    }
+    const bytes = await readLimited(upstream, this.maxManifestBytes);
+    if (bytes === undefined) {
+      return registryError(502, 'UNSUPPORTED', `the manifest of ${registry.host}/${repository}:${reference} is larger than ${this.maxManifestBytes} bytes`);
+    }
+    // dockerd checks the digest of what it receives; compute it from the bytes actually sent.
+    const digest = `sha256:${hex(await crypto.subtle.digest('SHA-256', bytes))}`;
+    if (reference.startsWith('sha256:') && reference !== digest) {
+      return registryError(502, 'UNAVAILABLE', `${registry.host} sent a manifest whose digest ${digest} is not the requested ${reference}; try again`);
+    }
+    return new Response(isHead ? null : bytes, {
+      status: 200,
+      headers: {
+        'content-type': contentType,
+        'content-length': String(bytes.length),
+        'docker-content-digest': digest,
+        'docker-distribution-api-version': 'registry/2.0',
+      },
+    });
+  }
+}
+
+function blobResponse(upstream: Response, digest: string): Response {
+  const headers = copyHeaders(upstream.headers, ['content-length', 'content-range', 'etag', 'last-modified']);
+  headers.set('content-type', 'application/octet-stream');
+  headers.set('docker-content-digest', digest);
+  headers.set('accept-ranges', 'bytes');
+  headers.set('docker-distribution-api-version', 'registry/2.0');
+  // Streamed, never buffered: layers run to hundreds of MB.
+  return new Response(upstream.body, { status: upstream.status, headers });
+}
+
+function hasManifestHeaders(response: Response): boolean {
+  return response.headers.has('docker-content-digest') && response.headers.has('content-length') && response.headers.has('content-type');
+}
+
+function copyHeaders(from: Headers, names: readonly string[]): Headers {
+  const to = new Headers();
+  for (const name of names) {
+    const value = from.get(name);
+    if (value !== null) to.set(name, value);
+  }
+  return to;
+}
+
+async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
+  if (response.body === null) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      return undefined;
+    }
+    parts.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    bytes.set(part, offset);
+    offset += part.length;
+  }
+  return bytes;
+}
+
+function hex(buffer: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function normaliseHost(host: string): string {
+  return host.toLowerCase().replace(/:80$/, '');
+}
+
+/** Host (lower-case, without :80) and path of a request in origin-form or absolute-form. */
+export function requestLocation(request: Http1Request): { host: string; path: string } {
+  if (/^https?:\/\//i.test(request.target)) {
+    try {
+      const url = new URL(request.target);
+      return { host: normaliseHost(url.host), path: url.pathname };
+    } catch {
+      // An unparsable absolute target falls back to the Host header and the raw target below.
+    }
+  }
+  const path = request.target.split('?')[0] ?? '/';
+  return { host: normaliseHost(headerValue(request, 'host') ?? ''), path };
+}
