@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import wasmUrl from 'v86/build/v86.wasm?url';
 import { FetchAssetSource } from './assets.ts';
+import { attachNetwork, type V86NetworkLike } from './net/index.ts';
 import { VmHost } from './vm-host.ts';
 
 /**
@@ -27,10 +28,26 @@ Comlink.transferHandlers.set('throw', {
   deserialize: (serialized) => defaultThrowHandler.deserialize(serialized),
 });
 
+/**
+ * Registry traffic leaves through a CORS proxy (Docker Hub sends no CORS headers). `vite` and `vite preview`
+ * mount one at /cors-proxy/ (worker/proxy/vite-plugin.ts); a static deployment names its own proxy with
+ * VITE_CORS_PROXY at build time.
+ */
+const configuredProxy = import.meta.env['VITE_CORS_PROXY'];
+const proxyBase =
+  typeof configuredProxy === 'string' && configuredProxy !== ''
+    ? new URL(configuredProxy, self.location.href).href
+    : new URL('/cors-proxy/', self.location.origin).href;
+const proxyUrl = proxyBase.endsWith('/') ? proxyBase : `${proxyBase}/`;
+
 const host = new VmHost({
   assets: (assetBase) => new FetchAssetSource(assetBase),
   // Vite emits v86.wasm as a hashed asset and gives its URL relative to this worker's own URL.
   wasmPath: new URL(wasmUrl, import.meta.url).href,
+  // The emulator's bus is public API plus the internal `tcp-connection` event that net/index.ts types.
+  onEmulatorLoaded: (emulator) => {
+    attachNetwork(emulator as unknown as V86NetworkLike, { proxyUrl });
+  },
 });
 
 Comlink.expose(host);
