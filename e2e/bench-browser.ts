@@ -1,0 +1,156 @@
+// Browser bench: builds the site, serves it with `vite preview`, and in Debian's Chromium measures the time
+// to the first shell prompt, the bytes the server sent before it, and `docker run --rm busybox true` typed
+// through the terminal. The Node bench (`npm run bench`) calls runBrowserBench(); `npx tsx e2e/bench-browser.ts`
+// runs it alone.
+import { pathToFileURL } from 'node:url';
+import { chromium, type Page } from '@playwright/test';
+import { build, preview, type Plugin } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config.ts';
+
+const BENCH_PORT = 4175;
+const BOOT_TIMEOUT_MS = 10 * 60_000;
+const COMMAND_TIMEOUT_MS = 5 * 60_000;
+/** The first run pays the cold CPU/JIT and the image's first start; later ones show the warm cost. */
+const DOCKER_RUNS = 3;
+/** Polling the terminal's DOM rows; the figures are as precise as this. */
+const POLL_MS = 100;
+/** bash's prompt from vm-images/config/bashrc: `\u@\h:\w\$ `. */
+const PROMPT = /^\S+@\S+:.*[#$]$/;
+
+export interface BrowserBenchResult {
+  chromium: string;
+  url: string;
+  /** From page.goto() to a shell prompt visible in the terminal. */
+  firstPromptMs: number;
+  /** What the page's status line says ("ready in ... s", measured by the VM host from boot()). */
+  statusLine: string;
+  /** Bytes the preview server sent (bodies, all requests: page, worker, wasm, boot files, disk ranges). */
+  bytesBeforePrompt: number;
+  requestsBeforePrompt: number;
+  /** The largest contributors, by URL path (ranges of one file summed). */
+  bytesByPath: Record<string, number>;
+  /** `docker run --rm busybox true`, from pressing Enter to the next command's output, in order. */
+  dockerRunTrueMs: number[];
+  pollIntervalMs: number;
+}
+
+interface ByteCounter {
+  bytes: number;
+  requests: number;
+  byPath: Map<string, number>;
+}
+
+/** Counts the body bytes the preview server writes: the transfer a real user's browser would see. */
+function countBytes(counter: ByteCounter): Plugin {
+  return {
+    name: 'tabdock:bench-byte-counter',
+    configurePreviewServer(server) {
+      server.middlewares.use((req, res, next) => {
+        counter.requests++;
+        const path = (req.url ?? '').split('?')[0] ?? '';
+        const add = (chunk: unknown): void => {
+          const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk instanceof Uint8Array ? chunk.byteLength : 0;
+          counter.bytes += size;
+          counter.byPath.set(path, (counter.byPath.get(path) ?? 0) + size);
+        };
+        const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+        const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+        res.write = ((...args: unknown[]) => {
+          add(args[0]);
+          return write(...args);
+        }) as typeof res.write;
+        res.end = ((...args: unknown[]) => {
+          if (typeof args[0] !== 'function') add(args[0]);
+          return end(...args);
+        }) as typeof res.end;
+        next();
+      });
+    },
+  };
+}
+
+async function visibleLines(page: Page): Promise<string[]> {
+  const rows = await page.locator('#terminal .xterm-rows > div').allInnerTexts();
+  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
+}
+
+async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`browser bench: gave up waiting for ${what} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+async function failureOnPage(page: Page): Promise<string | undefined> {
+  const alerts = await page.getByRole('alert').allInnerTexts();
+  return alerts.length > 0 ? alerts.join('\n') : undefined;
+}
+
+export async function runBrowserBench(log: (message: string) => void = () => {}): Promise<BrowserBenchResult> {
+  log('building the site');
+  await build({ logLevel: 'warn' });
+  const counter: ByteCounter = { bytes: 0, requests: 0, byPath: new Map() };
+  const server = await preview({ logLevel: 'warn', preview: { port: BENCH_PORT, strictPort: true }, plugins: [countBytes(counter)] });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS });
+  try {
+    const url = server.resolvedUrls?.local[0] ?? `http://localhost:${BENCH_PORT}/`;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    log(`opening ${url} in Chromium ${browser.version()}`);
+    const startedAt = performance.now();
+    await page.goto(url);
+    await waitFor('the first shell prompt', BOOT_TIMEOUT_MS, async () => {
+      const failure = await failureOnPage(page);
+      if (failure) throw new Error(`browser bench: the page reported an error before the prompt:\n${failure}`);
+      return (await visibleLines(page)).some((line) => PROMPT.test(line));
+    });
+    const firstPromptMs = Math.round(performance.now() - startedAt);
+    const bytesBeforePrompt = counter.bytes;
+    const requestsBeforePrompt = counter.requests;
+    const bytesByPath = Object.fromEntries([...counter.byPath].sort((a, b) => b[1] - a[1]).slice(0, 12));
+    log(`first prompt after ${(firstPromptMs / 1000).toFixed(1)} s, ${bytesBeforePrompt} bytes served`);
+    await waitFor('the status line to say Running', BOOT_TIMEOUT_MS, async () => (await page.getByRole('status').innerText()).includes('Running'));
+    const statusLine = (await page.getByRole('status').innerText()).replace(/\s+/g, ' ').trim();
+
+    const dockerRunTrueMs: number[] = [];
+    for (let run = 1; run <= DOCKER_RUNS; run++) {
+      // `$((...))` makes the output line differ from the echoed command line.
+      const marker = `bench-run-${run}-done`;
+      await page.locator('#terminal').click();
+      await page.keyboard.type(`docker run --rm busybox true && echo bench-run-$((${run}))-done`);
+      const sentAt = performance.now();
+      await page.keyboard.press('Enter');
+      await waitFor(`docker run #${run}`, COMMAND_TIMEOUT_MS, async () => {
+        const failure = await failureOnPage(page);
+        if (failure) throw new Error(`browser bench: the page reported an error during docker run:\n${failure}`);
+        return (await visibleLines(page)).includes(marker);
+      });
+      dockerRunTrueMs.push(Math.round(performance.now() - sentAt));
+      log(`docker run --rm busybox true #${run}: ${(dockerRunTrueMs.at(-1)! / 1000).toFixed(1)} s`);
+    }
+    return {
+      chromium: browser.version(),
+      url,
+      firstPromptMs,
+      statusLine,
+      bytesBeforePrompt,
+      requestsBeforePrompt,
+      bytesByPath,
+      dockerRunTrueMs,
+      pollIntervalMs: POLL_MS,
+    };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runBrowserBench((message) => process.stderr.write(`bench-browser: ${message}\n`)).then(
+    (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
+    (error: unknown) => {
+      process.stderr.write(`bench-browser: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
