@@ -1,6 +1,7 @@
 // Builds a VmHost for Node: the image comes from a directory, v86.wasm from node_modules, v86 runs in-process.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { attachNetwork, type NetworkConfig, type V86NetworkLike } from '../net/index.ts';
 import { VmHost, type VmHostPlatform } from '../vm-host.ts';
 import { FileAssetSource, type FileAssetSourceOptions } from './file-assets.ts';
 
@@ -13,14 +14,22 @@ export function v86WasmPath(): string {
   return path.join(path.dirname(require.resolve('v86')), 'v86.wasm');
 }
 
-export function createNodeVmHost(
-  options: FileAssetSourceOptions & Pick<VmHostPlatform, 'onEmulatorLoaded' | 'v86Options'> = {},
-): VmHost {
+export interface NodeVmHostOptions extends FileAssetSourceOptions, Pick<VmHostPlatform, 'v86Options'> {
+  /** The network shim's settings; Node needs no CORS proxy, so by default the guest's HTTP is fetched directly. */
+  network?: NetworkConfig | false;
+}
+
+export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
   const platform: VmHostPlatform = {
     assets: (assetBase) => new FileAssetSource(assetBase, options),
     wasmPath: v86WasmPath(),
   };
-  if (options.onEmulatorLoaded) platform.onEmulatorLoaded = options.onEmulatorLoaded;
+  const network = options.network;
+  if (network !== false) {
+    platform.onEmulatorLoaded = (emulator) => {
+      attachNetwork(emulator as unknown as V86NetworkLike, network ?? {});
+    };
+  }
   if (options.v86Options) platform.v86Options = options.v86Options;
   return new VmHost(platform);
 }
