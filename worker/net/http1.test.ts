@@ -95,6 +95,11 @@ describe('Http1RequestParser', () => {
     expect(parser.push(enc(ping))).toEqual([]);
   });
 
+  it('rejects a TLS ClientHello at once instead of waiting for a head that never ends', () => {
+    const parser = new Http1RequestParser();
+    expect(onlyError(parser.push(Uint8Array.from([0x16, 0x03, 0x01, 0x02, 0x00]))).status).toBe(400);
+  });
+
   it('answers 431 as soon as an unfinished head passes the limit, without waiting for more', () => {
     const parser = new Http1RequestParser({ maxHeadBytes: 1024 });
     expect(parser.push(enc('GET / HTTP/1.1\r\nHost: a\r\nX-Big: '))).toEqual([]);
@@ -189,7 +194,7 @@ describe('Http1RequestParser', () => {
         const parser = new Http1RequestParser({ maxHeadBytes: 2048 });
         // No CRLFCRLF anywhere: the parser must give up with 431 rather than buffer forever.
         const junk = randomBytes(random, 5000).map((b) => (b === 10 || b === 13 ? 65 : b));
-        const events = feed(random, parser, junk);
+        const events = feed(random, parser, Uint8Array.from([...enc('GET / HTTP/1.1\r\nX-Junk: '), ...junk]));
         expect(events.at(-1)).toMatchObject({ type: 'error', status: 431 });
       }
     });

@@ -42,6 +42,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible ASCII, obs-text (0x80-0xFF), space and tab; never CR, LF or NUL (RFC 9110 §5.5).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const DIGITS = /^[0-9]+$/;
+const TCHAR_BYTES: readonly boolean[] = Array.from({ length: 256 }, (_, b) => TOKEN.test(String.fromCharCode(b)));
 
 type ParserState = { kind: 'head' } | { kind: 'body'; request: Http1Request; remainingBytes: number } | { kind: 'failed' };
 
@@ -137,6 +138,9 @@ export class Http1RequestParser {
     if (skip > 0) this.consume(skip);
     const headEnd = this.findHeadEnd();
     if (headEnd === -1) {
+      // Fail fast on what cannot become a request line (a TLS ClientHello starts with 0x16): waiting for a
+      // CRLFCRLF that never comes would stall a client that tries HTTPS first until its handshake times out.
+      if (!this.couldStartRequestLine()) return bad('this port speaks plain HTTP/1.1, not TLS or another protocol');
       if (this.buffer.length > this.limits.maxHeadBytes) {
         return { type: 'error', status: 431, message: `request head exceeds ${this.limits.maxHeadBytes} bytes` };
       }
@@ -152,6 +156,16 @@ export class Http1RequestParser {
     if (bodyBytes === 0) return { type: 'request', request };
     this.state = { kind: 'body', request, remainingBytes: bodyBytes };
     return this.step();
+  }
+
+  /** Whether the buffered bytes are a possible start of `METHOD SP`: tchars, then a space. */
+  private couldStartRequestLine(): boolean {
+    for (let i = 0; i < this.buffer.length; i++) {
+      const byte = this.buffer[i] ?? 0;
+      if (byte === 0x20) return i > 0;
+      if (!TCHAR_BYTES[byte]) return false;
+    }
+    return true;
   }
 
   private findHeadEnd(): number {
@@ -238,10 +252,14 @@ function latin1(bytes: Uint8Array): string {
   return text;
 }
 
-/** First value of a header (names are stored lower-case). */
+/**
+ * A header's value, repeated lines joined with ", " (RFC 9110 §5.3). Go clients, dockerd among them, send one
+ * `Accept` line per media type: reading only the first would hide the OCI index types.
+ */
 export function headerValue(request: Http1Request, name: string): string | undefined {
   const lower = name.toLowerCase();
-  return request.headers.find(([n]) => n === lower)?.[1];
+  const values = request.headers.filter(([n]) => n === lower).map(([, v]) => v);
+  return values.length === 0 ? undefined : values.join(', ');
 }
 
 const REASONS: Record<number, string> = {

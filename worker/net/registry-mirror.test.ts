@@ -83,6 +83,21 @@ describe('registry mirror against a plain registry', () => {
     expect(get.headers.get('docker-content-digest')).toBe(image.indexDigest);
   });
 
+  it('reads every Accept line, as Go clients send one per media type', async () => {
+    const net = shim();
+    const guest = new FakeGuestSocket();
+    net.serve(guest);
+    guest.send(
+      'GET /v2/test/hello/manifests/v1 HTTP/1.1\r\nHost: registry.test\r\nConnection: close\r\n' +
+        'Accept: application/vnd.docker.distribution.manifest.v2+json\r\n' +
+        `Accept: ${INDEX_MEDIA_TYPE}\r\n\r\n`,
+    );
+    await guest.whenClosed();
+    const [response] = parseResponses(guest.output());
+    expect(response?.status).toBe(200);
+    expect(response?.headers.get('docker-content-digest')).toBe(image.indexDigest);
+  });
+
   it('serves the linux/386 manifest by digest', async () => {
     const { manifestDigest, manifestBytes } = image.platforms['386'] ?? raise('no 386 platform');
     const get = await ask(shim(), 'GET', 'registry.test', `/v2/test/hello/manifests/${manifestDigest}`, {

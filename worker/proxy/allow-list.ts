@@ -86,8 +86,11 @@ function compile(entry: HostPattern): CompiledPattern {
   if (!/^[a-z0-9*.\-[\]:]+$/.test(host)) {
     throw new Error(`allow-list entry ${JSON.stringify(entry)} is not a host pattern; write e.g. "*.example.com:443"`);
   }
-  // `*` stays inside one DNS label, so "*.amazonaws.com" cannot match "evil.com/?.amazonaws.com".
-  const source = host.split('*').map((part) => part.replace(/[.\-[\]]/g, '\\$&')).join('[a-z0-9-]*');
+  // A leading `*.` stands for one or more whole labels (S3 hosts are bucket.s3.region.amazonaws.com); any other
+  // `*` stays inside one label (`cdn*.quay.io`). Anchored both ends, so no pattern matches a longer host.
+  const escape = (text: string) =>
+    text.split('*').map((part) => part.replace(/[.\-[\]]/g, '\\$&')).join('[a-z0-9-]*');
+  const source = host.startsWith('*.') ? `(?:[a-z0-9-]+\\.)+${escape(host.slice(2))}` : escape(host);
   return { scheme, host: new RegExp(`^${source}$`), port: port ?? (scheme === 'http' ? '80' : '443') };
 }
 
