@@ -1,6 +1,6 @@
 // Vite builds the page and its VM worker into a static site (dist/) that runs from any static host and any
 // sub-path. The guest image (public/vm/, hundreds of MB) is hard-linked into dist/ rather than copied.
-import { copyFileSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
@@ -61,24 +61,92 @@ function existsDir(path: string): boolean {
 
 /**
  * The manifest must be fetched fresh (it names the current build); every other file under vm/ is named by
- * its content hash, so a browser may keep it forever. Both dev and preview serve vm/ with sirv, which
- * answers HTTP Range requests with 206 as v86's lazily loaded disk needs.
+ * its content hash, so a browser may keep it forever.
  */
-const vmCacheHeaders: Connect.NextHandleFunction = (req, res, next) => {
-  const path = (req.url ?? '').split('?')[0] ?? '';
-  if (/\/vm\/manifest\.json$/.test(path)) res.setHeader('Cache-Control', 'no-cache');
-  else if (/\/vm\/[^/]+$/.test(path)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-  next();
-};
+function cacheControlFor(vmPath: string): string {
+  return vmPath === 'manifest.json' ? 'no-cache' : 'public, max-age=31536000, immutable';
+}
 
-function vmAssetHeaders(): Plugin {
+/**
+ * Parses a single `bytes=` range (RFC 9110 section 14.1.2) against a file size; undefined for anything else
+ * (multiple ranges, other units), which then gets the whole file. 'unsatisfiable' means answer 416.
+ */
+function parseByteRange(header: string, sizeBytes: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    return { start: Math.max(0, sizeBytes - suffix), end: sizeBytes - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? sizeBytes - 1 : Math.min(Number(match[2]), sizeBytes - 1);
+  if (start >= sizeBytes || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+/**
+ * Serves vm/ Range requests itself in dev and preview. Vite's bundled sirv reads `bytes=0-0` as "to the
+ * end" (`parseInt(y) || size - 1`), answering a one-byte probe of the 2 GiB disk with the whole disk;
+ * v86's lazily loaded disk and the asset source's probe both depend on exact 206 answers.
+ */
+function vmFiles(rootOf: (server: 'dev' | 'preview') => string, server: 'dev' | 'preview'): Connect.NextHandleFunction {
+  return (req, res, next) => {
+    const urlPath = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
+    const match = /\/vm\/(.+)$/.exec(urlPath);
+    if (!match?.[1] || match[1].split('/').includes('..')) return next();
+    const vmPath = match[1];
+    res.setHeader('Cache-Control', cacheControlFor(vmPath));
+    const rangeHeader = req.headers.range;
+    if (!rangeHeader || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
+    const file = join(rootOf(server), 'vm', vmPath);
+    let sizeBytes: number;
+    try {
+      const stats = statSync(file);
+      if (!stats.isFile()) return next();
+      sizeBytes = stats.size;
+    } catch {
+      // Not there: sirv (or Vite's 404) answers as for any missing file.
+      return next();
+    }
+    const range = parseByteRange(rangeHeader, sizeBytes);
+    if (range === undefined) return next();
+    res.setHeader('Accept-Ranges', 'bytes');
+    if (range === 'unsatisfiable') {
+      res.statusCode = 416;
+      res.setHeader('Content-Range', `bytes */${sizeBytes}`);
+      res.end();
+      return;
+    }
+    res.statusCode = 206;
+    res.setHeader('Content-Type', 'application/octet-stream');
+    res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${sizeBytes}`);
+    res.setHeader('Content-Length', String(range.end - range.start + 1));
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(file, { start: range.start, end: range.end });
+    stream.on('error', (error) => res.destroy(error));
+    stream.pipe(res);
+  };
+}
+
+function vmAssetServing(): Plugin {
+  let publicDir = '';
+  let outDir = '';
+  const rootOf = (server: 'dev' | 'preview') => (server === 'dev' ? publicDir : outDir);
   return {
-    name: 'tabdock:vm-asset-headers',
+    name: 'tabdock:vm-asset-serving',
+    configResolved(config) {
+      publicDir = config.publicDir;
+      outDir = config.build.outDir.startsWith('/') ? config.build.outDir : join(config.root, config.build.outDir);
+    },
     configureServer(server) {
-      server.middlewares.use(vmCacheHeaders);
+      server.middlewares.use(vmFiles(rootOf, 'dev'));
     },
     configurePreviewServer(server) {
-      server.middlewares.use(vmCacheHeaders);
+      server.middlewares.use(vmFiles(rootOf, 'preview'));
     },
   };
 }
@@ -99,5 +167,5 @@ export default defineConfig({
   },
   server: { port: 5173 },
   preview: { port: 4173 },
-  plugins: [linkPublicDir(), vmAssetHeaders()],
+  plugins: [linkPublicDir(), vmAssetServing()],
 });

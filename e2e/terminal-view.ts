@@ -40,10 +40,22 @@ export async function runAndRead(page: Page, marker: string, command: string, ti
   return line.slice(marker.length + 1);
 }
 
-/** Waits for the VM to report ready: the boot progress bar at 100 % and the header saying Running. */
+/**
+ * Waits for the VM to report ready: the boot progress bar at 100 % and the header saying Running. Fails at
+ * once, with the panel's text, when an error panel appears instead: a failed boot never turns ready.
+ */
 export async function waitForReady(page: Page, timeoutMs: number): Promise<void> {
-  await expect(page.getByRole('progressbar', { name: 'Boot progress' })).toHaveAttribute('aria-valuenow', '100', {
-    timeout: timeoutMs,
-  });
+  const bar = page.getByRole('progressbar', { name: 'Boot progress' });
+  const alerts = page.getByRole('alert');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await alerts.count()) > 0) {
+      const details = await page.locator('.error-panel pre').allTextContents();
+      throw new Error(`the boot failed:\n${(await alerts.allInnerTexts()).join('\n')}\n${details.join('\n')}`);
+    }
+    if ((await bar.getAttribute('aria-valuenow')) === '100') break;
+    if (Date.now() > deadline) throw new Error(`the VM was not ready after ${timeoutMs} ms: ${await bar.getAttribute('aria-valuetext')}`);
+    await page.waitForTimeout(500);
+  }
   await expect(page.getByRole('status')).toContainText('Running');
 }
