@@ -7,7 +7,12 @@ import { type Upstream, UpstreamError } from './upstream.ts';
 const FORWARDED_HEADERS = ['accept', 'range', 'if-none-match', 'if-modified-since', 'if-range'];
 const RETURNED_HEADERS_DROPPED = new Set(['set-cookie', 'connection', 'keep-alive', 'transfer-encoding', 'x-tabdock-final-url']);
 
-export async function forwardHttp(upstream: Upstream, request: Http1Request): Promise<Response> {
+/** `rewrite` maps a guest-visible host to an upstream origin (the shim's hostRewrites), if one is configured. */
+export async function forwardHttp(
+  upstream: Upstream,
+  request: Http1Request,
+  rewrite: (host: string) => string | undefined = () => undefined,
+): Promise<Response> {
   const { host } = requestLocation(request);
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return textResponse(501, `tabdock forwards only GET and HEAD requests from the VM, not ${request.method}`);
@@ -15,7 +20,9 @@ export async function forwardHttp(upstream: Upstream, request: Http1Request): Pr
   if (host === '') return textResponse(400, 'the request has no Host header, so tabdock cannot tell where it goes');
   const query = request.target.includes('?') ? request.target.slice(request.target.indexOf('?')) : '';
   const path = /^https?:\/\//i.test(request.target) ? new URL(request.target).pathname : request.target.split('?')[0] ?? '/';
-  const target = new URL(`http://${host}${path}${query}`);
+  const rewritten = rewrite(host);
+  const origin = rewritten === undefined ? `http://${host}` : /^https?:\/\//.test(rewritten) ? rewritten : `http://${rewritten}`;
+  const target = new URL(`${origin}${path}${query}`);
   const headers: Record<string, string> = {};
   for (const name of FORWARDED_HEADERS) {
     const value = headerValue(request, name);

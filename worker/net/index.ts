@@ -71,7 +71,7 @@ export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = 
       return mirror.handle(request);
     }
     stats.forwardedRequests++;
-    return forwardHttp(upstream, request);
+    return forwardHttp(upstream, request, (host) => mirror.rewriteFor(host));
   };
   const serve = (socket: GuestSocket) => {
     stats.connections++;

@@ -109,6 +109,11 @@ export class RegistryMirror {
     }
   }
 
+  /** The upstream origin configured for a guest-visible host, if any (also used by the plain HTTP forward). */
+  rewriteFor(host: string): string | undefined {
+    return this.hostRewrites.get(normaliseHost(host));
+  }
+
   private registryFor(host: string): RegistryTarget {
     const rewrite = this.hostRewrites.get(host);
     if (rewrite !== undefined) {

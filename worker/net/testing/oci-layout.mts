@@ -2,7 +2,7 @@
 // pull tests need neither the network nor the colleague-built test images. Node-only (.mts keeps it out of the
 // WebWorker tsconfig, which matches worker/**/*.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -101,4 +101,80 @@ export async function buildOciLayout(layoutDir: string, tag: string, payloadByte
     }),
   );
   return { layoutDir, tag, indexDigest, indexBytes, platforms };
+}
+
+export interface ExtendedImage {
+  layoutDir: string;
+  tag: string;
+  indexDigest: string;
+  manifestDigest: string;
+  /** Digest and size of the added layer, which no guest has seen before. */
+  layerDigest: string;
+  layerBytes: number;
+}
+
+/**
+ * Copies a single-platform OCI layout (e.g. public/vm/test-images/busybox) and adds one layer holding `files`,
+ * so a pull must download a layer the guest cannot already have.
+ */
+export async function extendOciLayout(
+  baseLayoutDir: string,
+  layoutDir: string,
+  tag: string,
+  files: Record<string, Buffer>,
+): Promise<ExtendedImage> {
+  const readBlob = (digest: string) => readFile(join(baseLayoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length)));
+  const layoutIndex = JSON.parse(await readFile(join(baseLayoutDir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
+  let top = JSON.parse((await readBlob(layoutIndex.manifests[0]?.digest ?? '')).toString()) as Record<string, unknown>;
+  let platform: unknown = { architecture: '386', os: 'linux' };
+  if (top.mediaType === INDEX_MEDIA_TYPE) {
+    const entry = (top.manifests as Array<{ digest: string; platform?: unknown }>)[0];
+    platform = entry?.platform ?? platform;
+    top = JSON.parse((await readBlob(entry?.digest ?? '')).toString()) as Record<string, unknown>;
+  }
+  const manifest = top as { config: { digest: string }; layers: Array<{ digest: string; size: number; mediaType: string }> };
+  const config = JSON.parse((await readBlob(manifest.config.digest)).toString()) as { rootfs: { diff_ids: string[] } };
+  const blobsDir = join(layoutDir, 'blobs', 'sha256');
+  await mkdir(blobsDir, { recursive: true });
+  const writeBlob = async (bytes: Buffer) => {
+    const digest = sha256(bytes);
+    await writeFile(join(blobsDir, digest.slice('sha256:'.length)), bytes);
+    return digest;
+  };
+  for (const layer of manifest.layers) await writeBlob(await readBlob(layer.digest));
+  const tar = Buffer.concat(
+    Object.entries(files).map(([name, content]) => tarOneFile(name, content).subarray(0, -1024)).concat([Buffer.alloc(1024)]),
+  );
+  const layer = gzipSync(tar);
+  const layerDigest = await writeBlob(layer);
+  config.rootfs.diff_ids.push(sha256(tar));
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const configDigest = await writeBlob(configBytes);
+  const manifestBytes = Buffer.from(
+    JSON.stringify({
+      ...manifest,
+      config: { ...manifest.config, digest: configDigest, size: configBytes.length },
+      layers: [...manifest.layers, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
+    }),
+  );
+  const manifestDigest = await writeBlob(manifestBytes);
+  const indexBytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: INDEX_MEDIA_TYPE,
+      manifests: [{ mediaType: MANIFEST_MEDIA_TYPE, digest: manifestDigest, size: manifestBytes.length, platform }],
+    }),
+  );
+  const indexDigest = await writeBlob(indexBytes);
+  await writeFile(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeFile(
+    join(layoutDir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        { mediaType: INDEX_MEDIA_TYPE, digest: indexDigest, size: indexBytes.length, annotations: { 'org.opencontainers.image.ref.name': tag } },
+      ],
+    }),
+  );
+  return { layoutDir, tag, indexDigest, manifestDigest, layerDigest, layerBytes: layer.length };
 }
