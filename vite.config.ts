@@ -4,6 +4,7 @@ import { copyFileSync, createReadStream, linkSync, mkdirSync, readdirSync, rmSyn
 import { join, relative } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
+import { corsProxyPlugin } from './worker/proxy/vite-plugin.ts';
 
 /**
  * Vite's own publicDir copy would duplicate the root disk on every build. Hard links cost nothing and are
@@ -167,5 +168,6 @@ export default defineConfig({
   },
   server: { port: 5173 },
   preview: { port: 4173 },
-  plugins: [linkPublicDir(), vmAssetServing()],
+  // The CORS proxy at /cors-proxy/ on dev and preview: registry pulls from the guest leave through it.
+  plugins: [linkPublicDir(), vmAssetServing(), corsProxyPlugin()],
 });

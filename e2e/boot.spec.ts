@@ -1,0 +1,71 @@
+// One real boot in Chromium, shared by the steps a user goes through: the page loads, the progress reaches
+// ready, a container's output shows in the terminal, and the guest follows the terminal's size.
+import { expect, test, type Page } from '@playwright/test';
+import { runAndRead, terminalLines, typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
+
+const BOOT_TIMEOUT_MS = 10 * 60_000;
+const COMMAND_TIMEOUT_MS = 5 * 60_000;
+
+test.describe.serial('a VM booted in the page', () => {
+  let page: Page;
+
+  test.beforeAll(async ({ browser }, testInfo) => {
+    page = await browser.newPage({ baseURL: testInfo.project.use.baseURL, viewport: { width: 1280, height: 800 } });
+  });
+
+  test.afterAll(async () => {
+    await page.close();
+  });
+
+  test('the page loads with its header, boot progress and terminal', async () => {
+    await page.goto('./');
+    await expect(page.locator('.brand-name')).toHaveText('tabdock');
+    await expect(page.getByRole('progressbar', { name: 'Boot progress' })).toBeVisible();
+    await expect(page.locator('#terminal .xterm-rows')).toBeVisible();
+    await expect(page.getByRole('alert')).toHaveCount(0);
+  });
+
+  test('boot progress reaches ready with real figures', async () => {
+    await waitForReady(page, BOOT_TIMEOUT_MS);
+    const bar = page.getByRole('progressbar', { name: 'Boot progress' });
+    await expect(bar).toHaveAttribute('aria-valuetext', /^Ready: [\d.]+ MB downloaded · booted in [\d.]+ s$/);
+    await expect(page.locator('.progress-stages li[data-status="done"]')).toHaveCount(6);
+    await expect(page.getByRole('status')).toContainText(/\d+ MiB RAM · (cold boot|restored from snapshot) · ready in [\d.]+ s/);
+    await expect(page.getByRole('alert')).toHaveCount(0);
+  });
+
+  test('a docker run typed into the terminal prints its output there', async () => {
+    // The shell is up once it runs something; its prompt may already have scrolled by.
+    await runAndRead(page, 'shell', 'echo up', COMMAND_TIMEOUT_MS);
+    await typeCommand(page, 'docker run --rm busybox echo hello-from-tab');
+    // Exactly the output line: the echoed command line also contains the words, but not alone.
+    await waitForLine(page, /^hello-from-tab$/, COMMAND_TIMEOUT_MS);
+  });
+
+  test('resizing the window changes the guest terminal size', async () => {
+    const [rowsBefore, colsBefore] = (await runAndRead(page, 'size0', 'stty size', COMMAND_TIMEOUT_MS)).split(' ').map(Number);
+    const visibleRowsBefore = (await terminalLines(page)).length;
+    expect(rowsBefore).toBe(visibleRowsBefore);
+
+    await page.setViewportSize({ width: 820, height: 520 });
+    await expect.poll(async () => (await terminalLines(page)).length).toBeLessThan(visibleRowsBefore);
+    const visibleRowsAfter = (await terminalLines(page)).length;
+    // The new size reaches the guest asynchronously (debounce, worker message, virtio resize, SIGWINCH);
+    // ask again until it has arrived.
+    let attempt = 0;
+    let colsAfter = 0;
+    await expect
+      .poll(
+        async () => {
+          attempt += 1;
+          const [rows, cols] = (await runAndRead(page, `size${attempt}`, 'stty size', COMMAND_TIMEOUT_MS)).split(' ').map(Number);
+          colsAfter = cols ?? 0;
+          return rows;
+        },
+        { timeout: 120_000, intervals: [1000] },
+      )
+      .toBe(visibleRowsAfter);
+    expect(colsAfter).toBeGreaterThan(0);
+    expect(colsAfter).toBeLessThan(colsBefore ?? 0);
+  });
+});
