@@ -1,0 +1,322 @@
+// The lab panel: shows a lab beside the terminal, with setup shown before it runs, Run buttons, per-step
+// verify status, and a Share button. It reaches the VM only through the injected deps (see LabPanelDeps).
+/// <reference types="vite/client" />
+import './lab-panel.css';
+import { formatLabProblem, type Lab, type LabProblem } from './lab-format.ts';
+import { makeShareLink, type LabLinkError, type LabOrigin } from './lab-link.ts';
+import type { LoadedLab, LoadLabResult } from './load-lab.ts';
+import { renderLab } from './render-lab.ts';
+import { runCheck, type StepStatus, type VerifyFn } from './step-check.ts';
+import { buildSetupScript, describeSetup, hasSetup } from './lab-setup.ts';
+import { el } from './dom.ts';
+
+export type { StepStatus } from './step-check.ts';
+
+export interface LabPanelDeps {
+  /** Type a command into the terminal (the page writes `command + '\n'` to VmApi.sendInput). */
+  onRun(command: string): void;
+  /** Run a check in the guest: VmApi.exec(command, {timeoutMs}). Exit status 0 marks the step done. */
+  verifyStep: VerifyFn;
+  /** Run the setup script in the guest; defaults to verifyStep. */
+  runSetup?: VerifyFn;
+  /** Copy the share link; defaults to navigator.clipboard.writeText. */
+  copyText?: (text: string) => Promise<void>;
+  /** The page address to build share links on; defaults to location.href. */
+  pageHref?: () => string;
+  setupTimeoutMs?: number;
+  /** After a Run click, check that step after each of these delays until it is done. */
+  autoCheckDelaysMs?: readonly number[];
+  document?: Document;
+}
+
+/** Events out, for the page and the embed API. */
+export type LabPanelEvent =
+  | { type: 'lab-shown'; title: string; stepCount: number }
+  | { type: 'run'; command: string; stepIndex: number | null }
+  | { type: 'step-status'; stepIndex: number; status: StepStatus; message: string }
+  | { type: 'step-done'; stepIndex: number; title: string }
+  | { type: 'lab-complete'; title: string }
+  | { type: 'setup-finished'; ok: boolean; output: string }
+  | { type: 'share-link'; link: string };
+
+export interface LabPanelHandle {
+  /** Shows a loaded lab, a load error, or nothing, straight from loadLabFromLocation(). */
+  load(result: LoadLabResult): void;
+  show(loaded: LoadedLab): void;
+  showError(error: LabLinkError, problems?: LabProblem[]): void;
+  /** Check one step now (queued behind a running check). Steps without verify stay 'pending'. */
+  checkStep(stepIndex: number): Promise<StepStatus>;
+  /** Check every step not yet done; call after each command the user finished in the terminal. */
+  recheck(): Promise<void>;
+  statuses(): readonly StepStatus[];
+  /** The current share link (also what the Share button copies). */
+  shareLink(): Promise<string | LabLinkError>;
+  on(listener: (event: LabPanelEvent) => void): () => void;
+  dispose(): void;
+}
+
+export const DEFAULT_SETUP_TIMEOUT_MS = 180_000;
+export const DEFAULT_AUTO_CHECK_DELAYS_MS: readonly number[] = [3_000, 8_000, 20_000, 45_000];
+
+interface StepView {
+  status: StepStatus;
+  verify: string | null;
+  badge: HTMLElement;
+  message: HTMLElement;
+  checkButton: HTMLButtonElement | null;
+}
+
+export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPanelHandle {
+  const doc = deps.document ?? container.ownerDocument;
+  const listeners = new Set<(event: LabPanelEvent) => void>();
+  const emit = (event: LabPanelEvent): void => listeners.forEach((listener) => listener(event));
+  const root = el(doc, 'div', { className: 'lab-panel' });
+  container.replaceChildren(root);
+
+  let current: { lab: Lab; origin: LabOrigin; views: StepView[] } | null = null;
+  let generation = 0;
+  let checkQueue: Promise<unknown> = Promise.resolve();
+  const autoTimers = new Set<ReturnType<typeof setTimeout>>();
+
+  function clearAutoChecks(): void {
+    autoTimers.forEach((timer) => clearTimeout(timer));
+    autoTimers.clear();
+  }
+
+  function setStatus(stepIndex: number, status: StepStatus, message: string): void {
+    const view = current?.views[stepIndex];
+    if (!current || !view) return;
+    const wasDone = view.status === 'done';
+    view.status = status;
+    view.badge.className = `lab-status lab-status-${status}`;
+    view.badge.textContent = STATUS_LABELS[status];
+    view.message.textContent = message;
+    view.message.hidden = message === '';
+    if (view.checkButton) view.checkButton.disabled = status === 'checking';
+    emit({ type: 'step-status', stepIndex, status, message });
+    if (status === 'done' && !wasDone) {
+      emit({ type: 'step-done', stepIndex, title: current.lab.steps[stepIndex]?.title ?? '' });
+      updateProgress();
+      const checkable = current.views.filter((candidate) => candidate.verify !== null);
+      if (checkable.length > 0 && checkable.every((candidate) => candidate.status === 'done')) {
+        emit({ type: 'lab-complete', title: current.lab.title });
+      }
+    }
+  }
+
+  let progress: HTMLElement | null = null;
+  function updateProgress(): void {
+    if (!current || !progress) return;
+    const checkable = current.views.filter((view) => view.verify !== null);
+    const done = checkable.filter((view) => view.status === 'done').length;
+    progress.textContent = checkable.length === 0 ? '' : `${done} of ${checkable.length} checked steps done`;
+  }
+
+  function checkStep(stepIndex: number): Promise<StepStatus> {
+    const view = current?.views[stepIndex];
+    if (!current || !view) return Promise.resolve('error');
+    if (view.verify === null) return Promise.resolve(view.status);
+    const myGeneration = generation;
+    const command = view.verify;
+    const timeoutMs = current.lab.verifyTimeoutMs;
+    // One check at a time: each is a process in an emulated single-core guest, where parallel checks only
+    // slow each other (and the user's own command) down.
+    const run = checkQueue.then(async (): Promise<StepStatus> => {
+      if (myGeneration !== generation) return 'pending';
+      setStatus(stepIndex, 'checking', '');
+      const outcome = await runCheck(deps.verifyStep, command, timeoutMs);
+      if (myGeneration !== generation) return 'pending';
+      setStatus(stepIndex, outcome.status, outcome.message);
+      return outcome.status;
+    });
+    checkQueue = run;
+    return run;
+  }
+
+  async function recheck(): Promise<void> {
+    if (!current) return;
+    const pending = current.views.map((view, index) => ({ view, index })).filter(({ view }) => view.verify !== null && view.status !== 'done');
+    for (const { index } of pending) await checkStep(index);
+  }
+
+  function scheduleAutoChecks(stepIndex: number): void {
+    clearAutoChecks();
+    const delays = deps.autoCheckDelaysMs ?? DEFAULT_AUTO_CHECK_DELAYS_MS;
+    const myGeneration = generation;
+    for (const delayMs of delays) {
+      const timer = setTimeout(() => {
+        autoTimers.delete(timer);
+        const view = current?.views[stepIndex];
+        if (myGeneration === generation && view && view.status !== 'done' && view.status !== 'checking') void checkStep(stepIndex);
+      }, delayMs);
+      autoTimers.add(timer);
+    }
+  }
+
+  function run(command: string, stepIndex: number | null): void {
+    deps.onRun(command);
+    emit({ type: 'run', command, stepIndex });
+    if (stepIndex !== null && current?.views[stepIndex]?.verify) scheduleAutoChecks(stepIndex);
+  }
+
+  async function shareLink(): Promise<string | LabLinkError> {
+    if (!current) return { code: 'link-malformed', message: 'No lab is open, so there is nothing to share.' };
+    const href = deps.pageHref?.() ?? doc.defaultView?.location.href ?? 'https://localhost/';
+    const link = await makeShareLink(current.lab.source, current.origin, href);
+    return link.ok ? link.value : link.error;
+  }
+
+  function show(loaded: LoadedLab): void {
+    generation += 1;
+    clearAutoChecks();
+    const { lab, origin } = loaded;
+    const rendered = renderLab(lab, { document: doc, onRun: run });
+    const views = rendered.steps.map((step, index): StepView => {
+      const verify = lab.steps[index]?.verify ?? null;
+      const badge = el(doc, 'span', { className: 'lab-status lab-status-pending', textContent: STATUS_LABELS.pending });
+      const message = el(doc, 'p', { className: 'lab-step-message' });
+      message.hidden = true;
+      message.setAttribute('role', 'status');
+      let checkButton: HTMLButtonElement | null = null;
+      if (verify !== null) {
+        checkButton = el(doc, 'button', { className: 'lab-check', textContent: 'Check', type: 'button' });
+        checkButton.title = 'Check whether this step is done';
+        checkButton.addEventListener('click', () => void checkStep(index));
+        step.header.append(badge, checkButton);
+      }
+      step.header.after(message);
+      return { status: 'pending', verify, badge, message, checkButton };
+    });
+    current = { lab, origin, views };
+
+    const header = el(doc, 'header', { className: 'lab-panel-header' });
+    header.append(el(doc, 'h1', { textContent: lab.title }));
+    if (lab.description) header.append(el(doc, 'p', { className: 'lab-description', textContent: lab.description }));
+    progress = el(doc, 'p', { className: 'lab-progress' });
+    header.append(progress, buildShareBar());
+    root.replaceChildren(header);
+    if (hasSetup(lab)) root.append(buildSetupSection(lab));
+    root.append(rendered.root);
+    updateProgress();
+    emit({ type: 'lab-shown', title: lab.title, stepCount: lab.steps.length });
+  }
+
+  function buildShareBar(): HTMLElement {
+    const bar = el(doc, 'div', { className: 'lab-share' });
+    const button = el(doc, 'button', { className: 'lab-share-button', textContent: 'Share', type: 'button' });
+    const note = el(doc, 'span', { className: 'lab-share-note' });
+    note.setAttribute('role', 'status');
+    button.addEventListener('click', () => {
+      void (async () => {
+        const link = await shareLink();
+        if (typeof link !== 'string') {
+          note.textContent = link.message;
+          return;
+        }
+        emit({ type: 'share-link', link });
+        const copy = deps.copyText ?? ((text: string) => navigator.clipboard.writeText(text));
+        try {
+          await copy(link);
+          note.textContent = 'Link copied.';
+        } catch (error) {
+          // Clipboard access can be refused (no user gesture, permissions); show the link to copy by hand.
+          note.textContent = `Copy this link: ${link}`;
+          console.warn('tabdock labs: clipboard write refused', error);
+        }
+      })();
+    });
+    bar.append(button, note);
+    return bar;
+  }
+
+  function buildSetupSection(lab: Lab): HTMLElement {
+    const section = el(doc, 'section', { className: 'lab-setup' });
+    section.append(el(doc, 'h2', { textContent: 'Setup' }), el(doc, 'p', { textContent: 'Before the first step, setup will:' }));
+    const list = el(doc, 'ul');
+    for (const line of describeSetup(lab)) list.append(el(doc, 'li', { textContent: line }));
+    const script = buildSetupScript(lab);
+    const details = el(doc, 'details');
+    details.append(el(doc, 'summary', { textContent: 'The exact script' }), el(doc, 'pre', { className: 'lab-setup-script', textContent: script }));
+    const button = el(doc, 'button', { className: 'lab-setup-run', textContent: 'Run setup', type: 'button' });
+    const status = el(doc, 'p', { className: 'lab-setup-status' });
+    status.setAttribute('role', 'status');
+    const output = el(doc, 'pre', { className: 'lab-setup-output' });
+    output.hidden = true;
+    const myGeneration = generation;
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      status.textContent = 'Running setup…';
+      const timeoutMs = deps.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
+      void runCheck(deps.runSetup ?? deps.verifyStep, script, timeoutMs).then((outcome) => {
+        if (myGeneration !== generation) return;
+        button.disabled = false;
+        const ok = outcome.status === 'done';
+        status.textContent = ok ? 'Setup done.' : outcome.status === 'failed' ? 'Setup failed: see its output below, fix the cause and press Run setup again.' : outcome.message;
+        status.className = `lab-setup-status lab-setup-${ok ? 'done' : 'failed'}`;
+        output.textContent = outcome.output;
+        output.hidden = ok || outcome.output === '';
+        emit({ type: 'setup-finished', ok, output: outcome.output });
+      });
+    });
+    section.append(list, details, button, status, output);
+    return section;
+  }
+
+  function showError(error: LabLinkError, problems?: LabProblem[]): void {
+    generation += 1;
+    clearAutoChecks();
+    current = null;
+    const box = el(doc, 'div', { className: 'lab-error' });
+    box.setAttribute('role', 'alert');
+    box.append(el(doc, 'p', { textContent: error.message }));
+    const detail = problems && problems.length > 0 ? problems.map(formatLabProblem).join('\n') : error.detail;
+    if (detail) box.append(el(doc, 'pre', { className: 'lab-error-detail', textContent: detail }));
+    root.replaceChildren(box);
+  }
+
+  function load(result: LoadLabResult): void {
+    switch (result.kind) {
+      case 'none':
+        root.replaceChildren();
+        return;
+      case 'loaded':
+        show(result.loaded);
+        return;
+      case 'error':
+        showError(result.error, result.problems);
+        return;
+      default: {
+        const unreachable: never = result;
+        throw new Error(`lab-panel: unknown load result ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  return {
+    load,
+    show,
+    showError,
+    checkStep,
+    recheck,
+    statuses: () => current?.views.map((view) => view.status) ?? [],
+    shareLink,
+    on(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    dispose() {
+      generation += 1;
+      clearAutoChecks();
+      listeners.clear();
+      root.remove();
+    },
+  };
+}
+
+const STATUS_LABELS: Record<StepStatus, string> = {
+  pending: 'Not checked',
+  checking: 'Checking…',
+  done: 'Done',
+  failed: 'Not done yet',
+  error: 'Could not check',
+};

@@ -1,0 +1,55 @@
+// Turns a lab's frontmatter (files, images, setup commands) into one POSIX sh script, shown to the user before
+// it runs and run only when they press "Run setup". File contents travel base64-encoded, so no byte of a lab
+// file can end a quote or a heredoc early.
+import type { Lab } from './lab-format.ts';
+
+/** Quotes a string for POSIX sh: '...' with each ' written as '\'' (POSIX.1-2017, Shell Command Language 2.2.2). */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function base64Utf8(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = '';
+  for (let index = 0; index < bytes.length; index += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(index, index + 0x8000));
+  }
+  return btoa(binary);
+}
+
+function parentDir(path: string): string {
+  const cut = path.lastIndexOf('/');
+  return cut <= 0 ? '/' : path.slice(0, cut);
+}
+
+export function hasSetup(lab: Pick<Lab, 'files' | 'images' | 'setup'>): boolean {
+  return lab.files.length > 0 || lab.images.length > 0 || lab.setup.length > 0;
+}
+
+/** A human-readable list of what setup does, for the panel. */
+export function describeSetup(lab: Pick<Lab, 'files' | 'images' | 'setup'>): string[] {
+  return [
+    ...lab.images.map((image) => `make sure the image ${image} is present (pulled if missing)`),
+    ...lab.files.map((file) => `write ${file.path}${file.mode ? ` (mode ${file.mode})` : ''}`),
+    ...lab.setup.map((command) => `run: ${command}`),
+  ];
+}
+
+/**
+ * The script: stop at the first failure (`set -e`), write files, make images present, run setup commands.
+ * Images already on the machine are not pulled again: the guest has no Docker Hub access in offline setups.
+ */
+export function buildSetupScript(lab: Pick<Lab, 'files' | 'images' | 'setup'>): string {
+  const lines = ['set -e'];
+  for (const file of lab.files) {
+    lines.push(`mkdir -p ${shellQuote(parentDir(file.path))}`);
+    lines.push(`printf '%s' ${shellQuote(base64Utf8(file.content))} | base64 -d > ${shellQuote(file.path)}`);
+    if (file.mode) lines.push(`chmod ${file.mode} ${shellQuote(file.path)}`);
+  }
+  for (const image of lab.images) {
+    lines.push(`docker image inspect ${shellQuote(image)} >/dev/null 2>&1 || docker pull ${shellQuote(image)}`);
+  }
+  // Each setup command runs in its own subshell so a `cd` in one does not leak into the next.
+  for (const command of lab.setup) lines.push(`( ${command}\n)`);
+  return `${lines.join('\n')}\n`;
+}
