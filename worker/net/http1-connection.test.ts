@@ -142,6 +142,34 @@ describe('serveHttp1', () => {
   });
 });
 
+describe('serveHttp1 fuzz', () => {
+  it('never throws and always answers or closes, whatever the guest sends', async () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    const pieces = ['GET / HTTP/1.1\r\n', 'Host: x\r\n', '\r\n', 'Content-Length: 3\r\n', 'abc', '\x16\x03', ': ', 'X', '\n'];
+    for (let round = 0; round < 300; round++) {
+      const guest = socket();
+      let handled = 0;
+      serveHttp1(guest, async (request) => {
+        handled++;
+        return echoTarget(request);
+      });
+      const count = 1 + Math.floor(random() * 12);
+      for (let i = 0; i < count; i++) guest.send(pieces[Math.floor(random() * pieces.length)] ?? '');
+      if (random() < 0.5) guest.halfClose();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await until(() => guest.closed || parseResponsesSafe(guest).length >= handled, `round ${round} to settle`);
+      if (guest.closed) {
+        // Whatever was written before the close is well-framed (an error answer or complete responses).
+        expect(() => parseResponses(guest.output()), `round ${round}`).not.toThrow();
+      }
+    }
+  });
+});
+
 function parseResponsesSafe(guest: FakeGuestSocket): ReturnType<typeof parseResponses> {
   try {
     return parseResponses(guest.output());

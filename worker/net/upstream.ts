@@ -65,6 +65,9 @@ export class Upstream {
   /** Fetches `target`, following redirects; rejects with UpstreamError, never with a bare TypeError. */
   async fetch(target: URL, request: UpstreamRequest): Promise<Response> {
     const headers = new Headers(request.headers);
+    // Node's fetch would otherwise ask for gzip and decode it, leaving Content-Length describing other bytes.
+    // Browsers ignore this header (it is forbidden there); the CORS proxy sets it for them.
+    if (!headers.has('accept-encoding')) headers.set('accept-encoding', 'identity');
     let current = target;
     for (let hop = 0; ; hop++) {
       const response = await this.fetchOnce(current, request.method, headers);
