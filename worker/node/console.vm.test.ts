@@ -2,7 +2,7 @@
 // follows resize, a big paste arrives intact (flow control), and exec timeouts report exec-timeout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
-import { bootTestVm, run } from './vm-test-boot.ts';
+import { BOOT_HOOK_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
 
 let host: VmHost;
 let screen = '';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   host.subscribe((event) => {
     if (event.type === 'console') screen += decoder.decode(event.data, { stream: true });
   });
-});
+}, BOOT_HOOK_TIMEOUT_MS);
 afterAll(async () => {
   await host?.shutdown();
 });

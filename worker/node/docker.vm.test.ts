@@ -2,12 +2,12 @@
 // networks, volumes, build, and the container lifecycle. Boots once; images come from the disk (no registry).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
-import { bootTestVm, run } from './vm-test-boot.ts';
+import { BOOT_HOOK_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
 
 let host: VmHost;
 beforeAll(async () => {
   host = await bootTestVm();
-});
+}, BOOT_HOOK_TIMEOUT_MS);
 afterAll(async () => {
   await host?.shutdown();
 });

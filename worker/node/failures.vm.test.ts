@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest, sha256HexOf } from '../assets.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
+import { BOOT_HOOK_TIMEOUT_MS, TEST_BOOT_TIMEOUT_MS } from './vm-test-boot.ts';
 
 const assetDir = path.resolve(process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR);
 let brokenDir: string;
@@ -41,7 +42,7 @@ describe('boot failures', () => {
       if (event.type === 'error') errors.push(event.error.code);
     });
     try {
-      await expect(host.boot({ assetBase: brokenDir, bootTimeoutMs: 120_000 })).rejects.toMatchObject({
+      await expect(host.boot({ assetBase: brokenDir, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS })).rejects.toMatchObject({
         code: 'kernel-panic',
         message: expect.stringContaining('npm run images'),
         detail: expect.stringContaining('Kernel panic'),
@@ -50,7 +51,7 @@ describe('boot failures', () => {
     } finally {
       await host.shutdown();
     }
-  });
+  }, BOOT_HOOK_TIMEOUT_MS);
 
   it('gives up with boot-timeout and says how far it got', async () => {
     const host = createNodeVmHost();
