@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   });
   const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
   const bootStartedAtProcessMs = performance.now();
-  const boot = await host.boot({ assetBase, bootTimeoutMs: 300_000 });
+  const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000 });
   const results: Record<string, unknown> = {
     createdAt: new Date().toISOString(),
     machine: machineInfo(),
