@@ -29,8 +29,8 @@ async function measure(
     if (seen >= expected) done();
   });
   const startedMs = performance.now();
-  // stty raw: no CR insertion or other output processing on the way; the write goes straight to the driver.
-  const exec = host.exec(`stty -F ${device} raw 2>/dev/null; head -c ${inputBytes} /dev/zero | base64 > ${device}`, { timeoutMs: 600_000 });
+  // Written through the tty layer as a program's output would be (onlcr included); only the 'A's are counted.
+  const exec = host.exec(`head -c ${inputBytes} /dev/zero | base64 > ${device}`, { timeoutMs: 600_000 });
   await Promise.all([finished, exec]);
   const elapsedMs = performance.now() - startedMs;
   unsubscribe();
