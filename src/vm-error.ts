@@ -46,12 +46,19 @@ export function toVmError(thrown: unknown): VmError {
   };
 }
 
-/** The Error a VmClient rejects with: a real Error (stack, instanceof) that carries the VmError. */
-export class VmCallError extends Error {
+/**
+ * The Error a VmClient rejects with: a real Error (stack, instanceof) that is also a VmError (code, detail
+ * as fields, like the worker's VmFailure), so callers may read either.
+ */
+export class VmCallError extends Error implements VmError {
   readonly vmError: VmError;
+  readonly code: VmErrorCode;
+  readonly detail?: string;
   constructor(vmError: VmError) {
     super(vmError.message);
     this.name = 'VmCallError';
     this.vmError = vmError;
+    this.code = vmError.code;
+    if (vmError.detail !== undefined) this.detail = vmError.detail;
   }
 }
