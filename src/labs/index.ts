@@ -4,5 +4,6 @@ export { mountLabAuthor, NEW_LAB_TEMPLATE, type LabAuthorDeps, type LabAuthorHan
 export { loadLabFromLocation, fromSource, type LoadLabResult, type LoadedLab } from './load-lab.ts';
 export { makeShareLink, type LabLinkError, type LabOrigin } from './lab-link.ts';
 export { parseLab } from './parse-lab.ts';
+export { commandAsTyped } from './terminal-input.ts';
 export { formatLabProblem, type Lab, type LabProblem } from './lab-format.ts';
 export { EXAMPLE_LABS, EXAMPLE_LAB_IDS } from './examples/index.ts';

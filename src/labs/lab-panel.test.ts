@@ -125,15 +125,27 @@ describe('lab panel', () => {
     expect(events).toContainEqual(expect.objectContaining({ type: 'step-status', status: 'error', message: expect.stringContaining('not running') }));
   });
 
-  it('recheck marks every finished step and completes the lab', async () => {
+  it('recheck checks the current step only; checkAll marks every finished step and completes the lab', async () => {
     const source = labSource().replace(/## Hang[\s\S]*$/, '');
     const container = document.createElement('div');
     const events: LabPanelEvent[] = [];
     const panel = mountLabPanel(container, { onRun: () => undefined, verifyStep: shell });
     panel.on((event) => events.push(event));
     panel.load(fromSource(source, { kind: 'inline' }, 'test'));
+    const checked: string[] = [];
+    const counting = mountLabPanel(document.createElement('div'), {
+      onRun: () => undefined,
+      verifyStep: (command, timeoutMs) => {
+        checked.push(command);
+        return shell(command, timeoutMs);
+      },
+    });
+    counting.load(fromSource(labSource(), { kind: 'inline' }, 'test'));
+    await counting.recheck();
+    expect(checked).toEqual([`test -f ${dir}/marker`]);
+    expect(counting.statuses()).toEqual(['failed', 'pending', 'pending']);
     execFileSync('/bin/sh', ['-c', `touch ${dir}/marker`]);
-    await panel.recheck();
+    await panel.checkAll();
     expect(panel.statuses()).toEqual(['done', 'pending']);
     expect(events).toContainEqual({ type: 'lab-complete', title: 'Panel test' });
   });

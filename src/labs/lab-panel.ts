@@ -46,8 +46,13 @@ export interface LabPanelHandle {
   showError(error: LabLinkError, problems?: LabProblem[]): void;
   /** Check one step now (queued behind a running check). Steps without verify stay 'pending'. */
   checkStep(stepIndex: number): Promise<StepStatus>;
-  /** Check every step not yet done; call after each command the user finished in the terminal. */
+  /**
+   * Check the first checkable step not yet done (the one the user is on): one guest command, cheap enough to
+   * call after each command the user types (e.g. a second or two after Enter in the terminal).
+   */
   recheck(): Promise<void>;
+  /** Check every step not yet done, one after another. */
+  checkAll(): Promise<void>;
   statuses(): readonly StepStatus[];
   /** The current share link (also what the Share button copies). */
   shareLink(): Promise<string | LabLinkError>;
@@ -133,10 +138,18 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     return run;
   }
 
+  function notDone(): number[] {
+    if (!current) return [];
+    return current.views.flatMap((view, index) => (view.verify !== null && view.status !== 'done' ? [index] : []));
+  }
+
   async function recheck(): Promise<void> {
-    if (!current) return;
-    const pending = current.views.map((view, index) => ({ view, index })).filter(({ view }) => view.verify !== null && view.status !== 'done');
-    for (const { index } of pending) await checkStep(index);
+    const [first] = notDone();
+    if (first !== undefined && current?.views[first]?.status !== 'checking') await checkStep(first);
+  }
+
+  async function checkAll(): Promise<void> {
+    for (const index of notDone()) await checkStep(index);
   }
 
   function scheduleAutoChecks(stepIndex: number): void {
@@ -298,6 +311,7 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     showError,
     checkStep,
     recheck,
+    checkAll,
     statuses: () => current?.views.map((view) => view.status) ?? [],
     shareLink,
     on(listener) {
