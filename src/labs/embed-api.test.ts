@@ -1,0 +1,126 @@
+// @vitest-environment jsdom
+// Embed API: message validation, origin and source checks, requests reaching a real lab panel, events out.
+import { describe, expect, it } from 'vitest';
+import { allowedOriginsFromLocation, connectEmbedBridge, isAllowedOrigin, parseEmbedRequest, type EmbedEvent } from './embed-api.ts';
+import { mountLabPanel } from './lab-panel.ts';
+import { fromSource } from './load-lab.ts';
+
+const LAB = '---\ntitle: Embedded\n---\n## One\n```sh run\ntouch x\n```\n```verify\ntest -f x\n```\n';
+
+describe('parseEmbedRequest', () => {
+  it('accepts each well-formed request', () => {
+    for (const request of [
+      { tabdock: 1, type: 'run', id: 'a', command: 'docker ps' },
+      { tabdock: 1, type: 'check', id: 'b', stepIndex: 0 },
+      { tabdock: 1, type: 'load-lab', id: 'c', source: LAB },
+      { tabdock: 1, type: 'ping', id: 'd' },
+    ]) {
+      expect(parseEmbedRequest(request)).toEqual({ ok: true, request });
+    }
+  });
+
+  it('rejects wrong versions, unknown types, extra keys, bad fields and oversized commands, keeping the id to reply to', () => {
+    const bad: unknown[] = [
+      { tabdock: 2, type: 'run', id: 'a', command: 'x' },
+      { tabdock: 1, type: 'exec', id: 'a', command: 'x' },
+      { tabdock: 1, type: 'run', id: 'a', command: 'x', extra: true },
+      { tabdock: 1, type: 'run', id: 'a', command: '' },
+      { tabdock: 1, type: 'run', id: 'a', command: 'x'.repeat(5000) },
+      { tabdock: 1, type: 'check', id: 'a', stepIndex: -1 },
+      { tabdock: 1, type: 'check', id: 'a', stepIndex: 1.5 },
+      { tabdock: 1, type: 'run', id: '', command: 'x' },
+    ];
+    for (const message of bad) {
+      const result = parseEmbedRequest(message);
+      expect(result.ok, JSON.stringify(message).slice(0, 80)).toBe(false);
+      if (!result.ok) expect(result.reason.length).toBeGreaterThan(0);
+    }
+    expect(parseEmbedRequest({ tabdock: 1, type: 'run', id: 'keep', command: 7 })).toMatchObject({ ok: false, id: 'keep' });
+  });
+
+  it('ignores messages that are not for tabdock, and never throws on junk', () => {
+    for (const junk of [null, undefined, 0, 'run', [], {}, { type: 'run' }, Object.create(null), { tabdock: {} }]) {
+      expect(parseEmbedRequest(junk).ok).toBe(false);
+    }
+  });
+});
+
+describe('origins', () => {
+  it('matches exactly and reads ?parentOrigin=', () => {
+    expect(isAllowedOrigin('https://a.example', ['https://a.example'])).toBe(true);
+    expect(isAllowedOrigin('https://a.example.evil', ['https://a.example'])).toBe(false);
+    expect(isAllowedOrigin('https://x', [])).toBe(false);
+    expect(allowedOriginsFromLocation({ search: '?parentOrigin=https://a.example/path&parentOrigin=nonsense&parentOrigin=http://b:8080' })).toEqual([
+      'https://a.example',
+      'http://b:8080',
+    ]);
+  });
+});
+
+describe('connectEmbedBridge', () => {
+  function setup() {
+    const self = new EventTarget();
+    const sent: { event: EmbedEvent; origin: string }[] = [];
+    const parent = { postMessage: (event: EmbedEvent, origin: string) => sent.push({ event, origin }) };
+    const typed: string[] = [];
+    const files = new Set<string>();
+    const panel = mountLabPanel(document.createElement('div'), {
+      onRun: (command) => typed.push(command),
+      verifyStep: async (command) => ({ exitCode: files.has(command.replace('test -f ', '')) ? 0 : 1, output: '' }),
+      autoCheckDelaysMs: [],
+    });
+    const disconnect = connectEmbedBridge({
+      self: self as unknown as Window,
+      parent: parent as unknown as Window,
+      allowedOrigins: ['https://host.example'],
+      panel,
+      onRun: (command) => typed.push(command),
+    });
+    const post = (data: unknown, origin = 'https://host.example', source: unknown = parent) =>
+      self.dispatchEvent(Object.assign(new Event('message'), { data, origin, source }));
+    return { sent, typed, files, panel, post, disconnect };
+  }
+  const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+  it('says ready, loads a lab, runs a command, checks a step and reports step-done', async () => {
+    const { sent, typed, files, post } = setup();
+    expect(sent[0]).toEqual({ event: { tabdock: 1, type: 'ready' }, origin: 'https://host.example' });
+    post({ tabdock: 1, type: 'load-lab', id: 'l', source: LAB });
+    await flush();
+    expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'lab-shown', title: 'Embedded', stepCount: 1 });
+    post({ tabdock: 1, type: 'run', id: 'r', command: 'touch x' });
+    await flush();
+    expect(typed).toEqual(['touch x']);
+    files.add('x');
+    post({ tabdock: 1, type: 'check', id: 'c', stepIndex: 0 });
+    await flush();
+    const events = sent.map((item) => item.event);
+    expect(events).toContainEqual({ tabdock: 1, type: 'step-done', stepIndex: 0, title: 'One' });
+    expect(events).toContainEqual({ tabdock: 1, type: 'reply', id: 'c', ok: true, status: 'done' });
+    expect(events).toContainEqual({ tabdock: 1, type: 'lab-complete', title: 'Embedded' });
+  });
+
+  it('ignores other origins and other windows; answers invalid requests with an error reply', async () => {
+    const { sent, typed, post, panel } = setup();
+    panel.load(fromSource(LAB, { kind: 'inline' }, 'test'));
+    post({ tabdock: 1, type: 'run', id: 'r', command: 'rm -rf /' }, 'https://evil.example');
+    post({ tabdock: 1, type: 'run', id: 'r', command: 'rm -rf /' }, 'https://host.example', {});
+    await flush();
+    expect(typed).toEqual([]);
+    post({ tabdock: 1, type: 'check', id: 'far', stepIndex: 7 });
+    post({ tabdock: 1, type: 'run', id: 'bad', command: 42 });
+    await flush();
+    const replies = sent.map((item) => item.event).filter((event) => event.type === 'reply');
+    expect(replies).toHaveLength(2);
+    expect(replies).toContainEqual(expect.objectContaining({ id: 'bad', ok: false }));
+    expect(replies).toContainEqual(expect.objectContaining({ id: 'far', ok: false, error: 'no step 7 in this lab' }));
+  });
+
+  it('stops listening when disconnected', async () => {
+    const { typed, post, disconnect } = setup();
+    disconnect();
+    post({ tabdock: 1, type: 'run', id: 'r', command: 'ls' });
+    await flush();
+    expect(typed).toEqual([]);
+  });
+});

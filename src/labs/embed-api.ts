@@ -1,0 +1,157 @@
+// Embed mode: a page that puts tabdock in an <iframe> drives it with postMessage. Messages in are validated
+// (zod) and accepted only from the embedding window, from an allowed origin; events out mirror the lab panel.
+// Protocol: every message is an object with `tabdock: 1` and a `type`; see EmbedRequest and EmbedEvent.
+import { z } from 'zod';
+import type { LabPanelEvent, LabPanelHandle } from './lab-panel.ts';
+import { fromSource } from './load-lab.ts';
+import { MAX_LAB_CHARS } from './lab-format.ts';
+
+export const EMBED_PROTOCOL_VERSION = 1;
+/** Longest command a parent may ask to type; a lab's own blocks are not limited by this. */
+export const MAX_EMBED_COMMAND_CHARS = 4096;
+
+const requestId = z.string().min(1).max(64);
+
+const embedRequestSchema = z.discriminatedUnion('type', [
+  /** Type a command into the terminal, as a Run button does. */
+  z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('run'), id: requestId, command: z.string().min(1).max(MAX_EMBED_COMMAND_CHARS) }),
+  /** Check one step now; answered with the step's status. */
+  z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('check'), id: requestId, stepIndex: z.number().int().min(0).max(999) }),
+  /** Show a lab given as text (same format as a .md lab file). */
+  z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('load-lab'), id: requestId, source: z.string().min(1).max(MAX_LAB_CHARS) }),
+  /** Ask for 'ready' again (e.g. the parent attached its listener late). */
+  z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('ping'), id: requestId }),
+]);
+
+export type EmbedRequest = z.infer<typeof embedRequestSchema>;
+
+export type EmbedEvent =
+  | { tabdock: 1; type: 'ready' }
+  | { tabdock: 1; type: 'reply'; id: string; ok: true; status?: string }
+  | { tabdock: 1; type: 'reply'; id: string; ok: false; error: string }
+  | { tabdock: 1; type: 'lab-shown'; title: string; stepCount: number }
+  | { tabdock: 1; type: 'step-status'; stepIndex: number; status: string }
+  | { tabdock: 1; type: 'step-done'; stepIndex: number; title: string }
+  | { tabdock: 1; type: 'lab-complete'; title: string };
+
+export type ParseRequestResult = { ok: true; request: EmbedRequest } | { ok: false; reason: string; id?: string };
+
+/** Validates one incoming message; non-tabdock messages (other scripts' postMessage) are reported as such. */
+export function parseEmbedRequest(data: unknown): ParseRequestResult {
+  if (typeof data !== 'object' || data === null || !('tabdock' in data)) return { ok: false, reason: 'not a tabdock message' };
+  const parsed = embedRequestSchema.safeParse(data);
+  if (parsed.success) return { ok: true, request: parsed.data };
+  const id = 'id' in data && typeof data.id === 'string' && data.id.length <= 64 ? data.id : undefined;
+  const reason = parsed.error.issues.map((issue) => `${issue.path.map(String).join('.') || 'message'}: ${issue.message}`).join('; ');
+  return id === undefined ? { ok: false, reason } : { ok: false, reason, id };
+}
+
+/** Exact origin match; '*' in the list accepts any origin (for local demos only). */
+export function isAllowedOrigin(origin: string, allowedOrigins: readonly string[]): boolean {
+  return allowedOrigins.includes('*') || allowedOrigins.includes(origin);
+}
+
+/** The allowed parent origins from the embed page's own address: `?parentOrigin=https://a.example` (repeatable). */
+export function allowedOriginsFromLocation(location: Pick<Location, 'search'>): string[] {
+  return new URLSearchParams(location.search).getAll('parentOrigin').flatMap((value) => {
+    try {
+      const origin = new URL(value).origin;
+      return origin === 'null' ? [] : [origin];
+    } catch {
+      // Not a URL: ignored, so a typo allows nothing rather than everything.
+      return [];
+    }
+  });
+}
+
+export interface EmbedBridgeDeps {
+  /** The iframe's window (receives messages) and the embedding window (sends them). */
+  self: Pick<Window, 'addEventListener' | 'removeEventListener'>;
+  parent: Pick<Window, 'postMessage'>;
+  allowedOrigins: readonly string[];
+  panel: LabPanelHandle;
+  /** Type a command into the terminal; the same function the panel's onRun uses. */
+  onRun(command: string): void;
+}
+
+/** Connects a lab panel to the embedding page. Returns a function that disconnects it. */
+export function connectEmbedBridge(deps: EmbedBridgeDeps): () => void {
+  // Events are posted once per allowed origin: the browser delivers only the one matching the parent's real
+  // origin (HTML standard, window.postMessage targetOrigin). With an empty list nothing is sent or accepted.
+  const send = (event: EmbedEvent): void => {
+    for (const origin of deps.allowedOrigins) deps.parent.postMessage(event, origin);
+  };
+
+  const onMessage = (message: Event): void => {
+    const event = message as MessageEvent;
+    if (event.source !== (deps.parent as unknown) || !isAllowedOrigin(event.origin, deps.allowedOrigins)) return;
+    const parsed = parseEmbedRequest(event.data);
+    if (!parsed.ok) {
+      if (parsed.id !== undefined) send({ tabdock: 1, type: 'reply', id: parsed.id, ok: false, error: parsed.reason });
+      return;
+    }
+    void handle(parsed.request).then((reply) => send(reply));
+  };
+
+  async function handle(request: EmbedRequest): Promise<EmbedEvent> {
+    switch (request.type) {
+      case 'run':
+        deps.onRun(request.command);
+        return { tabdock: 1, type: 'reply', id: request.id, ok: true };
+      case 'check': {
+        if (request.stepIndex >= deps.panel.statuses().length) {
+          return { tabdock: 1, type: 'reply', id: request.id, ok: false, error: `no step ${request.stepIndex} in this lab` };
+        }
+        const status = await deps.panel.checkStep(request.stepIndex);
+        return { tabdock: 1, type: 'reply', id: request.id, ok: true, status };
+      }
+      case 'load-lab': {
+        const result = fromSource(request.source, { kind: 'inline' }, 'the lab sent by the embedding page');
+        deps.panel.load(result);
+        return result.kind === 'loaded'
+          ? { tabdock: 1, type: 'reply', id: request.id, ok: true }
+          : { tabdock: 1, type: 'reply', id: request.id, ok: false, error: result.kind === 'error' ? `${result.error.message}\n${result.error.detail ?? ''}` : 'no lab' };
+      }
+      case 'ping':
+        send({ tabdock: 1, type: 'ready' });
+        return { tabdock: 1, type: 'reply', id: request.id, ok: true };
+      default: {
+        const unreachable: never = request;
+        return { tabdock: 1, type: 'reply', id: String((unreachable as { id?: unknown }).id), ok: false, error: 'unknown request' };
+      }
+    }
+  }
+
+  const unsubscribe = deps.panel.on((event) => {
+    const out = toEmbedEvent(event);
+    if (out) send(out);
+  });
+  deps.self.addEventListener('message', onMessage);
+  send({ tabdock: 1, type: 'ready' });
+  return () => {
+    unsubscribe();
+    deps.self.removeEventListener('message', onMessage);
+  };
+}
+
+/** The panel events an embedding page sees; commands typed, setup output and share links stay inside. */
+function toEmbedEvent(event: LabPanelEvent): EmbedEvent | null {
+  switch (event.type) {
+    case 'lab-shown':
+      return { tabdock: 1, type: 'lab-shown', title: event.title, stepCount: event.stepCount };
+    case 'step-status':
+      return { tabdock: 1, type: 'step-status', stepIndex: event.stepIndex, status: event.status };
+    case 'step-done':
+      return { tabdock: 1, type: 'step-done', stepIndex: event.stepIndex, title: event.title };
+    case 'lab-complete':
+      return { tabdock: 1, type: 'lab-complete', title: event.title };
+    case 'run':
+    case 'setup-finished':
+    case 'share-link':
+      return null;
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}
