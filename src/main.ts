@@ -61,6 +61,9 @@ function onEvent(event: VmEvent): void {
     case 'error':
       failBoot(event.error);
       return;
+    case 'notice':
+      terminal.notice(event.notice.message, 'info');
+      return;
     default: {
       const unknown: never = event;
       throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);

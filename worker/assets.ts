@@ -14,6 +14,14 @@ export const assetFileSchema = z.object({
   sha256: sha256Hex,
 });
 
+/** The boot snapshot entry worker/node/make-snapshot.ts adds to manifest.json (format: worker/snapshot/). */
+export const snapshotAssetSchema = assetFileSchema.extend({
+  /** The manifest buildId the snapshot was taken on; a different one means the snapshot is stale. */
+  buildId: z.string().min(1),
+  memoryBytes: z.number().int().positive(),
+  rawBytes: z.number().int().positive(),
+});
+
 export const manifestSchema = z.object({
   formatVersion: z.literal(1),
   buildId: z.string().min(1),
@@ -27,11 +35,13 @@ export const manifestSchema = z.object({
     initrd: assetFileSchema,
     rootDisk: assetFileSchema,
   }),
+  snapshot: snapshotAssetSchema.optional(),
   versions: z.record(z.string(), z.unknown()).optional(),
 });
 
 export type AssetFile = z.infer<typeof assetFileSchema>;
 export type Manifest = z.infer<typeof manifestSchema>;
+export type SnapshotAsset = z.infer<typeof snapshotAssetSchema>;
 /** The files loaded whole into memory before boot (the root disk is read lazily instead). */
 export type BootFileName = 'bios' | 'vgaBios' | 'kernel' | 'initrd';
 export const BOOT_FILE_NAMES: readonly BootFileName[] = ['bios', 'vgaBios', 'kernel', 'initrd'];

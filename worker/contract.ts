@@ -65,7 +65,25 @@ export type VmEvent =
   /** Guest console output (the user's shell), batched: never one event per byte. */
   | { type: 'console'; data: Uint8Array }
   | { type: 'status'; state: VmState; memoryBytes: number; restoredFromSnapshot: boolean }
-  | { type: 'error'; error: VmError };
+  | { type: 'error'; error: VmError }
+  /** Something the user should know that is not a failure, e.g. a saved state could not be used (see VmNotice). */
+  | { type: 'notice'; notice: VmNotice };
+
+/** Why a notice was raised; each comes with a sentence for the user. */
+export type VmNoticeCode =
+  /** The image has no boot snapshot, or it belongs to another build or is damaged: booting from scratch. */
+  | 'snapshot-unusable'
+  /** BootOptions.sessionState is damaged or from another image build: started clean instead, the file is kept. */
+  | 'session-unusable';
+
+export interface VmNotice {
+  code: VmNoticeCode;
+  message: string;
+  detail?: string;
+}
+
+/** Where a boot started from: the kernel, the image's boot snapshot, or a saved session. */
+export type StartedFrom = 'cold-boot' | 'boot-snapshot' | 'session';
 
 export type VmEventListener = (event: VmEvent) => void;
 
@@ -79,12 +97,26 @@ export interface BootOptions {
   /** Initial terminal size, so the guest starts with the right `stty size`. */
   cols?: number;
   rows?: number;
+  /** 'auto' (default) restores the image's boot snapshot when it matches the image; 'off' always cold-boots. */
+  snapshot?: 'auto' | 'off';
+  /** A saved session (bytes from VmApi.saveState) to resume; when unusable, a 'notice' says so and boot goes on. */
+  sessionState?: ArrayBuffer;
 }
 
 export interface BootResult {
   /** Milliseconds since boot() was called at which each stage was reached. */
   timeline: Partial<Record<BootStage, number>>;
   restoredFromSnapshot: boolean;
+  startedFrom: StartedFrom;
+}
+
+/** A saved session: the bytes of a tabdock state file (worker/snapshot/state-file.ts) and a few facts about it. */
+export interface SavedState {
+  bytes: ArrayBuffer;
+  /** Size of the RAM + written-disk state before compression. */
+  rawBytes: number;
+  buildId: string;
+  createdAt: string;
 }
 
 export interface ExecOptions {
@@ -113,5 +145,7 @@ export interface VmApi {
   resize(cols: number, rows: number): void;
   /** Run a command in the guest through the control channel, not the user's shell. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** The whole machine (RAM, devices, disk blocks written since the image) as a session file; VM keeps running. */
+  saveState(): Promise<SavedState>;
   shutdown(): Promise<void>;
 }

@@ -9,6 +9,8 @@ import {
   type BootStage,
   type ExecOptions,
   type ExecResult,
+  type SavedState,
+  type StartedFrom,
   type VmApi,
   type VmError,
   type VmEvent,
@@ -18,8 +20,10 @@ import {
 import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type DiskImageRef, type Manifest } from './assets.ts';
 import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
 import { InputPump, OutputBatcher } from './console-pump.ts';
-import { GuestAgent } from './guest-agent.ts';
+import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
 import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
+import { planStart, type StartPlan } from './snapshot/start-plan.ts';
+import { afterRestoreCommand, restoreV86Options, saveSession } from './snapshot/restore.ts';
 
 export interface VmHostPlatform {
   /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
@@ -54,6 +58,10 @@ export class VmHost implements VmApi {
   private consoleSize: [cols: number, rows: number] | undefined;
   private state: VmState = 'idle';
   private memoryBytes = 0;
+  private manifest: Manifest | undefined;
+  private startedFrom: StartedFrom = 'cold-boot';
+  /** Set while a snapshot or session is being resumed: v86's 'emulator-loaded' then means 'ready'. */
+  private resuming: Extract<StartPlan, { kind: 'restore' }> | undefined;
   private bootStartedAtMs = 0;
   private readonly stageTimings: StageTiming[] = [];
   private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
@@ -124,8 +132,21 @@ export class VmHost implements VmApi {
     try {
       const source = this.platform.assets(options.assetBase);
       const manifest = await source.loadManifest();
-      const [files, disk] = await Promise.all([this.loadBootFiles(source, manifest), source.diskImage(manifest.files.rootDisk)]);
-      this.memoryBytes = options.memoryBytes ?? manifest.recommendedMemoryBytes;
+      this.manifest = manifest;
+      // Snapshot/session hook (worker/snapshot/): a checked state to resume, or a cold boot.
+      const plan = await planStart({
+        source,
+        manifest,
+        options,
+        notify: (notice) => this.emit({ type: 'notice', notice }),
+        onSnapshotProgress: (loadedBytes, totalBytes) => this.emit({ type: 'download', loadedBytes, totalBytes }),
+      });
+      if (plan.kind === 'restore') this.resuming = plan;
+      const [files, disk] = await Promise.all([
+        plan.kind === 'restore' ? this.loadFirmware(source, manifest) : this.loadBootFiles(source, manifest),
+        source.diskImage(manifest.files.rootDisk),
+      ]);
+      this.memoryBytes = plan.kind === 'restore' ? plan.header.memoryBytes : (options.memoryBytes ?? manifest.recommendedMemoryBytes);
       const ready = new Promise<void>((resolve, reject) => {
         this.bootSettle = { resolve, reject };
       });
@@ -133,12 +154,22 @@ export class VmHost implements VmApi {
       this.startEmulator(manifest, files, disk);
       if (options.cols && options.rows) this.resize(options.cols, options.rows);
       await ready;
+      if (plan.kind === 'restore') await this.exec(afterRestoreCommand(Date.now(), plan.from), { timeoutMs: 60_000 });
     } catch (error) {
       const failure = toFailure(error);
       this.fail(failure);
       throw failure;
     }
-    return { timeline: this.bootResultTimeline(), restoredFromSnapshot: false };
+    return { timeline: this.bootResultTimeline(), restoredFromSnapshot: this.startedFrom !== 'cold-boot', startedFrom: this.startedFrom };
+  }
+
+  async saveState(): Promise<SavedState> {
+    if (this.state !== 'running' || !this.emulator || !this.manifest) {
+      throw new VmFailure({ code: 'not-running', message: `Cannot save: the VM is ${this.state}. Wait for it to finish booting.` });
+    }
+    // A state saved before the agent is up would resume without one; it comes up seconds after 'ready'.
+    if (!this.agent.readyNow) await this.waitForAgent('save', 60_000);
+    return saveSession(this.emulator, this.manifest, this.memoryBytes);
   }
 
   sendInput(data: Uint8Array | string): void {
@@ -202,8 +233,14 @@ export class VmHost implements VmApi {
     return Object.fromEntries(buffers) as Record<BootFileName, ArrayBuffer>;
   }
 
+  /** A restore needs only the BIOS images: the kernel and initrd are already in the state's RAM. */
+  private async loadFirmware(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
+    const [bios, vgaBios] = await Promise.all([source.loadFile(manifest.files.bios), source.loadFile(manifest.files.vgaBios)]);
+    return { bios, vgaBios, kernel: new ArrayBuffer(0), initrd: new ArrayBuffer(0) };
+  }
+
   private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, disk: DiskImageRef): void {
-    const options = buildV86Options({
+    const coldBootOptions = buildV86Options({
       manifest,
       files,
       disk,
@@ -211,6 +248,7 @@ export class VmHost implements VmApi {
       wasmPath: this.platform.wasmPath,
       overrides: this.platform.v86Options,
     });
+    const options = this.resuming ? restoreV86Options(coldBootOptions, this.resuming.header, this.resuming.state) : coldBootOptions;
     const emulator = new V86(options);
     this.emulator = emulator;
     emulator.add_listener('serial0-output-byte', (byte) => {
@@ -223,7 +261,22 @@ export class VmHost implements VmApi {
       this.emulatorLoaded = true;
       if (this.consoleSize) this.resize(...this.consoleSize);
       this.platform.onEmulatorLoaded?.(emulator);
+      if (this.resuming) this.resumed(this.resuming.from);
     });
+  }
+
+  /** The state is loaded and running: the guest was ready (dockerd, agent) when it was saved. */
+  private resumed(from: 'boot-snapshot' | 'session'): void {
+    this.resuming = undefined;
+    this.startedFrom = from;
+    // The agent printed its banner before the save; this host never saw it.
+    this.agent.receive(new TextEncoder().encode(`${AGENT_READY_LINE}\n`));
+    this.reachStage('ready');
+    this.clearBootTimer();
+    this.setState('running');
+    this.bootSettle?.resolve();
+    // A fresh prompt for the user's terminal, which is empty after a reload.
+    this.sendInput('\n');
   }
 
   private onSerialSignal(signal: Exclude<SerialSignal, { kind: 'none' }>): void {
@@ -311,7 +364,7 @@ export class VmHost implements VmApi {
 
   private setState(state: VmState): void {
     this.state = state;
-    this.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: false });
+    this.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: this.startedFrom !== 'cold-boot' });
   }
 
   private bootResultTimeline(): BootResult['timeline'] {

@@ -90,6 +90,10 @@ function progressPrinter(verbose: boolean): (event: VmEvent) => void {
         lastDownloadPercent = percent;
         return;
       }
+      case 'notice':
+        process.stderr.write(`tabdock: ${event.notice.message}\n`);
+        if (verbose && event.notice.detail) process.stderr.write(`  ${event.notice.detail}\n`);
+        return;
       case 'console':
       case 'status':
       case 'error':

@@ -1,0 +1,57 @@
+// Resuming a v86 state and saving one: the v86 options a restore needs, the guest fix-ups after it (clock,
+// DHCP), and the session file VmApi.saveState returns. VmHost calls these; v86 specifics stay here.
+import type { V86, V86Options } from 'v86';
+import type { Manifest } from '../assets.ts';
+import type { SavedState } from '../contract.ts';
+import { gzip } from './compression.ts';
+import { encodeStateFile, type StateHeader } from './state-file.ts';
+
+/**
+ * v86 options for resuming `state` from the options of a cold boot: no kernel, initrd or cmdline (the RAM in
+ * the state already holds the running kernel), the state's RAM size (v86 restores into the same layout), and
+ * the MAC from the state, or the guest's virtio-net would see its address change under it (v86 randomises
+ * it otherwise: src/virtio_net.js set_state).
+ */
+export function restoreV86Options(coldBoot: V86Options, header: StateHeader, state: ArrayBuffer): V86Options {
+  const { bzimage: _kernel, initrd: _initrd, cmdline: _cmdline, ...rest } = coldBoot;
+  return { ...rest, memory_size: header.memoryBytes, initial_state: { buffer: state }, preserve_mac_from_state_image: true };
+}
+
+/**
+ * Run by the guest agent right after a restore. The guest clock stopped when the state was saved: set it to
+ * the host's. v86's network stack is new and knows no lease: renew it in the background with the same udhcpc
+ * call tabdock-init makes at boot (the fake DHCP server hands out the same address). After the boot snapshot
+ * the user's terminal has seen nothing yet, so show the welcome text the cold boot prints.
+ */
+export function afterRestoreCommand(nowMs: number, from: 'boot-snapshot' | 'session'): string {
+  const seconds = (nowMs / 1000).toFixed(3);
+  const renewLease =
+    '[ -e /sys/class/net/eth0 ] && (udhcpc -i eth0 -q -n -t 4 -s /etc/udhcpc/default.script >/var/log/udhcpc.log 2>&1 &)';
+  const welcome = from === 'boot-snapshot' ? '; cat /run/motd >/dev/hvc0 2>/dev/null' : '';
+  return `date -s @${seconds} >/dev/null; ${renewLease}${welcome}; true`;
+}
+
+/**
+ * Before the build's boot snapshot: write dirty pages out, drop the page cache and compact, so the state
+ * holds only pages in use (freed pages are zeroed by init_on_free=1 and v86 skips zero pages).
+ */
+export const QUIESCE_COMMAND = 'sync; echo 3 > /proc/sys/vm/drop_caches; echo 1 > /proc/sys/vm/compact_memory; sync';
+
+/** The running machine as a gzip-compressed session file (see state-file.ts). */
+export async function saveSession(emulator: V86, manifest: Manifest, memoryBytes: number, now = new Date()): Promise<SavedState> {
+  const raw = new Uint8Array(await emulator.save_state());
+  const createdAt = now.toISOString();
+  const file = await encodeStateFile(
+    {
+      kind: 'session',
+      buildId: manifest.buildId,
+      rootDiskSha256: manifest.files.rootDisk.sha256,
+      memoryBytes,
+      createdAt,
+      compression: 'gzip',
+      rawBytes: raw.byteLength,
+    },
+    await gzip(raw),
+  );
+  return { bytes: file.buffer as ArrayBuffer, rawBytes: raw.byteLength, buildId: manifest.buildId, createdAt };
+}
