@@ -25,6 +25,7 @@ describe('classifySerialLine', () => {
     expect(classifySerialLine('tabdock-error: containerd-failed no socket')).toMatchObject({ code: 'dockerd-failed', what: 'containerd-failed' });
     expect(classifySerialLine('[   3.1] Kernel panic - not syncing: VFS: Unable to mount root fs')).toMatchObject({ code: 'kernel-panic' });
     expect(classifySerialLine('an ordinary line')).toEqual({ kind: 'none' });
+    expect(classifySerialLine('tabdock-note: docker-api 51.25')).toEqual({ kind: 'note', what: 'docker-api', guestUptimeS: 51.25 });
     expect(classifySerialLine('tabdock-stage: unknown-stage 3')).toEqual({ kind: 'none' });
   });
 });

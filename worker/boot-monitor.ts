@@ -6,6 +6,8 @@ import { VmFailure, type BootStage, type VmErrorCode } from './contract.ts';
 export type SerialSignal =
   | { kind: 'stage'; stage: BootStage; guestUptimeS?: number }
   | { kind: 'failure'; code: VmErrorCode; what: string; reason: string }
+  /** `tabdock-note: <what> <uptime>`: informational timing points (modules-loaded, docker-api, ...). */
+  | { kind: 'note'; what: string; guestUptimeS: number }
   | { kind: 'none' };
 
 const STAGE_MARKERS: Record<string, BootStage> = {
@@ -17,6 +19,7 @@ const STAGE_MARKERS: Record<string, BootStage> = {
 
 const STAGE_PATTERN = /tabdock-stage: (\w+)(?: +([\d.]+))?/;
 const ERROR_PATTERN = /tabdock-error: ([\w-]+)(?: +(.*))?/;
+const NOTE_PATTERN = /tabdock-note: (\S+) +([\d.]+)/;
 
 /** Classifies one serial line (without newline). */
 export function classifySerialLine(line: string): SerialSignal {
@@ -37,6 +40,8 @@ export function classifySerialLine(line: string): SerialSignal {
     const code: VmErrorCode = what === 'dockerd-failed' || what === 'containerd-failed' ? 'dockerd-failed' : 'internal';
     return { kind: 'failure', code, what, reason };
   }
+  const note = NOTE_PATTERN.exec(line);
+  if (note) return { kind: 'note', what: note[1]!, guestUptimeS: Number(note[2]) };
   if (line.includes('Kernel panic')) return { kind: 'failure', code: 'kernel-panic', what: 'kernel-panic', reason: line.trim() };
   if (line.includes('Linux version')) return { kind: 'stage', stage: 'booting-kernel' };
   return { kind: 'none' };
@@ -91,9 +96,12 @@ export class BootMonitor {
 /** The user-facing failure for a failure marker, with the last console lines as detail. */
 export function failureFromSignal(signal: Extract<SerialSignal, { kind: 'failure' }>, lastLines: string): VmFailure {
   const what = signal.what.replace(/-failed$/, '');
+  const reason = signal.reason ? ` (${signal.reason})` : '';
   const message =
     signal.code === 'kernel-panic'
       ? 'The guest kernel panicked. The VM image may be damaged: rebuild it with `npm run images`; the last console lines are below.'
-      : `${what} failed to start in the guest${signal.reason ? ` (${signal.reason})` : ''}. The last console lines below say why; rebuilding the image with \`npm run images\` may help.`;
+      : what === 'initramfs'
+        ? `The guest could not mount its root disk${reason}. Rebuild the image with \`npm run images\`; the last console lines are below.`
+        : `${what} failed to start in the guest${reason}. The last console lines below say why; rebuilding the image with \`npm run images\` may help.`;
   return new VmFailure({ code: signal.code, message, detail: lastLines });
 }

@@ -37,6 +37,13 @@ export interface VmHostPlatform {
   v86Options?: Partial<V86Options>;
 }
 
+/** An informational guest timing point (`tabdock-note:`), e.g. modules-loaded or docker-api. */
+export interface GuestNote {
+  what: string;
+  atMs: number;
+  guestUptimeS: number;
+}
+
 /** Per-stage timing, host clock (ms since boot()) and guest clock (uptime seconds from the marker). */
 export interface StageTiming {
   stage: BootStage;
@@ -64,6 +71,7 @@ export class VmHost implements VmApi {
   private resuming: Extract<StartPlan, { kind: 'restore' }> | undefined;
   private bootStartedAtMs = 0;
   private readonly stageTimings: StageTiming[] = [];
+  private readonly guestNotes: GuestNote[] = [];
   private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
   private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
   private bootTimer: ReturnType<typeof setTimeout> | undefined;
@@ -102,6 +110,11 @@ export class VmHost implements VmApi {
   /** Stage timings of the current boot, including the guest's own uptime at each marker. */
   get timeline(): readonly StageTiming[] {
     return this.stageTimings;
+  }
+
+  /** The guest's informational timing points of the current boot. */
+  get notes(): readonly GuestNote[] {
+    return this.guestNotes;
   }
 
   /** The last serial console lines, for error reports. */
@@ -288,6 +301,9 @@ export class VmHost implements VmApi {
           this.setState('running');
           this.bootSettle?.resolve();
         }
+        return;
+      case 'note':
+        this.guestNotes.push({ what: signal.what, guestUptimeS: signal.guestUptimeS, atMs: Math.round(performance.now() - this.bootStartedAtMs) });
         return;
       case 'failure':
         this.fail(failureFromSignal(signal, this.monitor.lastLines()));

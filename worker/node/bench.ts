@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       bootCalledAtProcessMs: Math.round(bootStartedAtProcessMs),
       stages: host.timeline.map((timing) => ({ ...timing, atProcessMs: Math.round(timing.atMs + bootStartedAtProcessMs) })),
       readyMs: boot.timeline.ready,
+      guestNotes: host.notes,
     },
   };
   const context: BenchContext = { host, processUptimeMs: () => performance.now(), log };
