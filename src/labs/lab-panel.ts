@@ -7,7 +7,8 @@ import { makeShareLink, type LabLinkError, type LabOrigin } from './lab-link.ts'
 import type { LoadedLab, LoadLabResult } from './load-lab.ts';
 import { renderLab } from './render-lab.ts';
 import { runCheck, type StepStatus, type VerifyFn } from './step-check.ts';
-import { buildSetupScript, describeSetup, hasSetup } from './lab-setup.ts';
+import { hasSetup } from './lab-setup.ts';
+import { buildSetupSectionElement, buildShareBarElement } from './panel-parts.ts';
 import { el } from './dom.ts';
 
 export type { StepStatus } from './step-check.ts';
@@ -215,64 +216,21 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
   }
 
   function buildShareBar(): HTMLElement {
-    const bar = el(doc, 'div', { className: 'lab-share' });
-    const button = el(doc, 'button', { className: 'lab-share-button', textContent: 'Share', type: 'button' });
-    const note = el(doc, 'span', { className: 'lab-share-note' });
-    note.setAttribute('role', 'status');
-    button.addEventListener('click', () => {
-      void (async () => {
-        const link = await shareLink();
-        if (typeof link !== 'string') {
-          note.textContent = link.message;
-          return;
-        }
-        emit({ type: 'share-link', link });
-        const copy = deps.copyText ?? ((text: string) => navigator.clipboard.writeText(text));
-        try {
-          await copy(link);
-          note.textContent = 'Link copied.';
-        } catch (error) {
-          // Clipboard access can be refused (no user gesture, permissions); show the link to copy by hand.
-          note.textContent = `Copy this link: ${link}`;
-          console.warn('tabdock labs: clipboard write refused', error);
-        }
-      })();
+    return buildShareBarElement(doc, {
+      link: shareLink,
+      copy: deps.copyText ?? ((text: string) => navigator.clipboard.writeText(text)),
+      onLink: (link) => emit({ type: 'share-link', link }),
     });
-    bar.append(button, note);
-    return bar;
   }
 
   function buildSetupSection(lab: Lab): HTMLElement {
-    const section = el(doc, 'section', { className: 'lab-setup' });
-    section.append(el(doc, 'h2', { textContent: 'Setup' }), el(doc, 'p', { textContent: 'Before the first step, setup will:' }));
-    const list = el(doc, 'ul');
-    for (const line of describeSetup(lab)) list.append(el(doc, 'li', { textContent: line }));
-    const script = buildSetupScript(lab);
-    const details = el(doc, 'details');
-    details.append(el(doc, 'summary', { textContent: 'The exact script' }), el(doc, 'pre', { className: 'lab-setup-script', textContent: script }));
-    const button = el(doc, 'button', { className: 'lab-setup-run', textContent: 'Run setup', type: 'button' });
-    const status = el(doc, 'p', { className: 'lab-setup-status' });
-    status.setAttribute('role', 'status');
-    const output = el(doc, 'pre', { className: 'lab-setup-output' });
-    output.hidden = true;
     const myGeneration = generation;
-    button.addEventListener('click', () => {
-      button.disabled = true;
-      status.textContent = 'Running setup…';
-      const timeoutMs = deps.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS;
-      void runCheck(deps.runSetup ?? deps.verifyStep, script, timeoutMs).then((outcome) => {
-        if (myGeneration !== generation) return;
-        button.disabled = false;
-        const ok = outcome.status === 'done';
-        status.textContent = ok ? 'Setup done.' : outcome.status === 'failed' ? 'Setup failed: see its output below, fix the cause and press Run setup again.' : outcome.message;
-        status.className = `lab-setup-status lab-setup-${ok ? 'done' : 'failed'}`;
-        output.textContent = outcome.output;
-        output.hidden = ok || outcome.output === '';
-        emit({ type: 'setup-finished', ok, output: outcome.output });
-      });
+    return buildSetupSectionElement(doc, lab, {
+      run: deps.runSetup ?? deps.verifyStep,
+      timeoutMs: deps.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS,
+      isCurrent: () => myGeneration === generation,
+      onFinished: (ok, output) => emit({ type: 'setup-finished', ok, output }),
     });
-    section.append(list, details, button, status, output);
-    return section;
   }
 
   function showError(error: LabLinkError, problems?: LabProblem[]): void {
