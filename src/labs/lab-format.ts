@@ -96,7 +96,8 @@ export type LabErrorCode =
   | 'schema'
   | 'no-steps'
   | 'duplicate-verify'
-  | 'empty-verify';
+  | 'empty-verify'
+  | 'misplaced-verify';
 
 /** One problem found in a lab source; `line` is 1-based in the whole file when known. */
 export interface LabProblem {

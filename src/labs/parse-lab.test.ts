@@ -132,6 +132,14 @@ describe('parseLab', () => {
     expect(duplicate[0]?.message).toContain('line 5');
   });
 
+  it('rejects verify blocks that would be ignored: before the first step, or nested in a list', () => {
+    expect(problems(parseLab('---\ntitle: T\n---\n```verify\ntrue\n```\n## s\n'))[0]).toMatchObject({ code: 'misplaced-verify', line: 4 });
+    expect(problems(parseLab('---\ntitle: T\n---\n## s\n\n1. do it\n\n   ```verify\n   true\n   ```\n'))[0]).toMatchObject({
+      code: 'misplaced-verify',
+      line: 8,
+    });
+  });
+
   it('rejects empty input, non-strings and oversized labs', () => {
     expect(problems(parseLab(''))[0]?.code).toBe('empty');
     expect(problems(parseLab(42))[0]?.code).toBe('empty');

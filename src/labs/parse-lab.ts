@@ -178,6 +178,9 @@ function parseBody(body: string, lineOffset: number): BodyResult {
       continue;
     }
     if (!current) {
+      if (token.type === 'code' && classifyFence((token as Tokens.Code).lang).kind === 'verify') {
+        problems.push({ code: 'misplaced-verify', message: 'A `verify` block before the first `## ` step checks nothing: move it into a step.', line: tokenLine });
+      }
       intro += token.raw;
       continue;
     }
@@ -198,7 +201,14 @@ function parseBody(body: string, lineOffset: number): BodyResult {
       continue;
     }
     step.markdown += token.raw;
-    collectBlocks(token, tokenLine, step.blocks);
+    const nestedVerifyLine = collectBlocks(token, tokenLine, step.blocks);
+    if (nestedVerifyLine !== null) {
+      problems.push({
+        code: 'misplaced-verify',
+        message: `Step "${step.title}" has a \`verify\` block inside a list or quote; put it at the top level of the step (not indented).`,
+        line: nestedVerifyLine,
+      });
+    }
   }
   if (current) steps.push(finishStep(current.step));
   if (steps.length === 0) {
@@ -211,19 +221,24 @@ function finishStep(step: LabStep): LabStep {
   return { ...step, markdown: step.markdown.trim() };
 }
 
-/** Fenced blocks anywhere inside a top-level token (lists, blockquotes), in document order. */
-function collectBlocks(token: Token, tokenLine: number, into: LabCodeBlock[]): void {
+/**
+ * Fenced blocks anywhere inside a top-level token (lists, blockquotes), in document order. Returns the line
+ * of a nested `verify` block (which would be ignored), or null.
+ */
+function collectBlocks(token: Token, tokenLine: number, into: LabCodeBlock[]): number | null {
+  let nestedVerifyLine: number | null = null;
   lexer.walkTokens([token], (inner) => {
     if (inner.type !== 'code') return;
     const code = inner as Tokens.Code;
     const fence = classifyFence(code.lang);
-    if (fence.kind !== 'code') return;
     // Inside lists marked de-indents the block's raw, so look for its opening fence line instead.
     const fenceLine = code.raw.split('\n')[0]?.trim() ?? '';
     const before = fenceLine.length > 0 ? token.raw.indexOf(fenceLine) : -1;
     const line = tokenLine + (before > 0 ? countNewlines(token.raw.slice(0, before)) : 0);
-    into.push({ language: fence.language, code: code.text, runnable: fence.runnable, line });
+    if (fence.kind === 'verify') nestedVerifyLine ??= line;
+    else into.push({ language: fence.language, code: code.text, runnable: fence.runnable, line });
   });
+  return nestedVerifyLine;
 }
 
 function countNewlines(text: string): number {
