@@ -1,7 +1,7 @@
 // One real boot in Chromium, shared by the steps a user goes through: the page loads, the progress reaches
 // ready, a container's output shows in the terminal, and the guest follows the terminal's size.
 import { expect, test, type Page } from '@playwright/test';
-import { runAndRead, terminalLines, typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
+import { runAndRead, terminalLines, typeCommand, waitForLine, waitForPrompt, waitForReady } from './terminal-view.ts';
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
@@ -30,12 +30,13 @@ test.describe.serial('a VM booted in the page', () => {
     const bar = page.getByRole('progressbar', { name: 'Boot progress' });
     await expect(bar).toHaveAttribute('aria-valuetext', /^Ready: [\d.]+ MB downloaded · booted in [\d.]+ s$/);
     await expect(page.locator('.progress-stages li[data-status="done"]')).toHaveCount(6);
-    await expect(page.getByRole('status')).toContainText(/\d+ MiB RAM · (cold boot|restored from snapshot) · ready in [\d.]+ s/);
+    await expect(page.getByRole('status')).toContainText(/\d+ MiB RAM · (cold boot|restored from snapshot|resumed session) · ready in [\d.]+ s/);
     await expect(page.getByRole('alert')).toHaveCount(0);
   });
 
   test('a docker run typed into the terminal prints its output there', async () => {
-    // The shell is up once it runs something; its prompt may already have scrolled by.
+    // Like a person, wait for the prompt: keys typed while bash starts up are partly dropped.
+    await waitForPrompt(page, COMMAND_TIMEOUT_MS);
     await runAndRead(page, 'shell', 'echo up', COMMAND_TIMEOUT_MS);
     await typeCommand(page, 'docker run --rm busybox echo hello-from-tab');
     // Exactly the output line: the echoed command line also contains the words, but not alone.

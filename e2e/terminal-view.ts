@@ -23,8 +23,22 @@ export async function waitForLine(page: Page, pattern: RegExp, timeoutMs: number
   return found;
 }
 
-/** Types a command line into the guest shell as a user would (focus the terminal, type, press Enter). */
-export async function typeCommand(page: Page, command: string): Promise<void> {
+/** bash's prompt from vm-images/config/bashrc, `\u@\h:\w\$ `, with the trailing blank cut. */
+export const SHELL_PROMPT = /^\S+@\S+:.*[#$]$/;
+
+/** Waits until the last non-empty visible row is a shell prompt: the shell is waiting for a command. */
+export async function waitForPrompt(page: Page, timeoutMs: number): Promise<void> {
+  await expect
+    .poll(async () => (await terminalLines(page)).filter((line) => line !== '').at(-1) ?? '', {
+      timeout: timeoutMs,
+      intervals: [250, 500, 1000],
+    })
+    .toMatch(SHELL_PROMPT);
+}
+
+/** Types a command line into the guest shell as a user would: wait for the prompt, focus, type, Enter. */
+export async function typeCommand(page: Page, command: string, promptTimeoutMs = 5 * 60_000): Promise<void> {
+  await waitForPrompt(page, promptTimeoutMs);
   await page.locator('#terminal').click();
   await page.keyboard.type(command);
   await page.keyboard.press('Enter');

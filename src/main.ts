@@ -5,6 +5,7 @@ import type { VmError, VmEvent } from '../worker/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { ErrorPanels } from './error-panel.ts';
 import { readPageConfig } from './page-config.ts';
+import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { StatusLine } from './status-line.ts';
 import { GuestTerminal } from './terminal.ts';
@@ -75,6 +76,17 @@ function start(): void {
   shownErrors = new Set();
   errors.clear();
   progress.restart();
+
+mountSidePanel(element('side-panel'), {
+  sendInput: (data) => client?.sendInput(data),
+  exec: (command, timeoutMs) =>
+    client
+      ? client.exec(command, { timeoutMs })
+      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
+}).catch((thrown: unknown) => {
+  // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
+  showError(toVmError(thrown));
+});
   status.reset();
   const problem = browserProblem();
   if (problem) {
@@ -90,8 +102,7 @@ function start(): void {
   vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, cols: terminal.cols, rows: terminal.rows })
     .then((result) => {
       if (client !== vm) return;
-      const readyMs = result.timeline.ready;
-      if (readyMs !== undefined) status.bootedIn(readyMs);
+      status.booted(result.startedFrom, result.timeline.ready);
       // The guest may have booted with the size the terminal had before fonts settled; tell it again.
       vm.resize(terminal.cols, terminal.rows);
       terminal.focus();
@@ -107,6 +118,17 @@ function restart(): void {
   client = undefined;
   terminal.reset();
   start();
+
+mountSidePanel(element('side-panel'), {
+  sendInput: (data) => client?.sendInput(data),
+  exec: (command, timeoutMs) =>
+    client
+      ? client.exec(command, { timeoutMs })
+      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
+}).catch((thrown: unknown) => {
+  // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
+  showError(toVmError(thrown));
+});
 }
 
 // A closed or navigated-away tab must not leave an emulator spinning; a tab restored from the back/forward
@@ -117,6 +139,28 @@ window.addEventListener('pagehide', () => {
 });
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) restart();
+
+mountSidePanel(element('side-panel'), {
+  sendInput: (data) => client?.sendInput(data),
+  exec: (command, timeoutMs) =>
+    client
+      ? client.exec(command, { timeoutMs })
+      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
+}).catch((thrown: unknown) => {
+  // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
+  showError(toVmError(thrown));
+});
 });
 
 start();
+
+mountSidePanel(element('side-panel'), {
+  sendInput: (data) => client?.sendInput(data),
+  exec: (command, timeoutMs) =>
+    client
+      ? client.exec(command, { timeoutMs })
+      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
+}).catch((thrown: unknown) => {
+  // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
+  showError(toVmError(thrown));
+});

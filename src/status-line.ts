@@ -1,6 +1,6 @@
 // The status line at the right of the header: VM state, guest memory, and whether this boot was restored
 // from a snapshot or cold, plus how long the boot took once it is known.
-import type { VmState } from '../worker/contract.ts';
+import type { StartedFrom, VmState } from '../worker/contract.ts';
 import { formatMemory, formatSeconds } from './format.ts';
 
 export interface StatusFacts {
@@ -28,9 +28,25 @@ function stateLabel(state: VmState): string {
   }
 }
 
+function startLabel(startedFrom: StartedFrom): string {
+  switch (startedFrom) {
+    case 'cold-boot':
+      return 'cold boot';
+    case 'boot-snapshot':
+      return 'restored from snapshot';
+    case 'session':
+      return 'resumed session';
+    default: {
+      const unknown: never = startedFrom;
+      throw new Error(`unknown start ${String(unknown)}`);
+    }
+  }
+}
+
 export class StatusLine {
   private facts: StatusFacts = { state: 'idle', memoryBytes: 0, restoredFromSnapshot: false };
   private bootMs: number | undefined;
+  private startedFrom: StartedFrom | undefined;
 
   constructor(private readonly root: HTMLElement) {
     this.render();
@@ -47,14 +63,17 @@ export class StatusLine {
     this.render();
   }
 
-  bootedIn(ms: number): void {
-    this.bootMs = ms;
+  /** Once boot() resolved: where the VM started from and how long it took to be ready. */
+  booted(startedFrom: StartedFrom, readyMs: number | undefined): void {
+    this.startedFrom = startedFrom;
+    this.bootMs = readyMs;
     this.render();
   }
 
   reset(): void {
     this.facts = { state: 'booting', memoryBytes: 0, restoredFromSnapshot: false };
     this.bootMs = undefined;
+    this.startedFrom = undefined;
     this.render();
   }
 
@@ -68,7 +87,7 @@ export class StatusLine {
     label.textContent = stateLabel(state);
     const parts: string[] = [];
     if (memoryBytes > 0) parts.push(`${formatMemory(memoryBytes)} RAM`);
-    if (state === 'running') parts.push(restoredFromSnapshot ? 'restored from snapshot' : 'cold boot');
+    if (state === 'running') parts.push(startLabel(this.startedFrom ?? (restoredFromSnapshot ? 'boot-snapshot' : 'cold-boot')));
     if (this.bootMs !== undefined) parts.push(`ready in ${formatSeconds(this.bootMs)}`);
     const details = document.createElement('span');
     details.className = 'status-details';
