@@ -53,5 +53,5 @@ export async function saveSession(emulator: V86, manifest: Manifest, memoryBytes
     },
     await gzip(raw),
   );
-  return { bytes: file.buffer as ArrayBuffer, rawBytes: raw.byteLength, buildId: manifest.buildId, createdAt };
+  return { bytes: file.buffer, rawBytes: raw.byteLength, buildId: manifest.buildId, createdAt };
 }

@@ -68,7 +68,7 @@ const textDecoder = new TextDecoder();
 export async function encodeStateFile(
   meta: Omit<StateHeader, 'formatVersion' | 'payloadBytes' | 'payloadSha256'>,
   payload: Uint8Array,
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const header: StateHeader = {
     formatVersion: 1,
     ...meta,

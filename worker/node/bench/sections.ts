@@ -2,5 +2,6 @@
 import { consoleThroughputSection } from './console-throughput.ts';
 import { dockerRunSection } from './docker-run.ts';
 import type { BenchSection } from './section.ts';
+import { snapshotSection } from './snapshot.ts';
 
-export const BENCH_SECTIONS: readonly BenchSection[] = [dockerRunSection, consoleThroughputSection];
+export const BENCH_SECTIONS: readonly BenchSection[] = [dockerRunSection, consoleThroughputSection, snapshotSection];

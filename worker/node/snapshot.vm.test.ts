@@ -1,0 +1,106 @@
+// Boot snapshot and session restore with the real guest: the image's snapshot is restored instead of a cold
+// boot, docker and the network work after it, and a session saved with a running container and a file comes
+// back in a new emulator (save_state -> new V86 from that state). Needs the snapshot `npm run images` makes.
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest } from '../assets.ts';
+import type { SavedState, VmEvent, VmNotice } from '../contract.ts';
+import type { VmHost } from '../vm-host.ts';
+import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
+import { BOOT_HOOK_TIMEOUT_MS, run, TEST_BOOT_TIMEOUT_MS } from './vm-test-boot.ts';
+
+const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
+let web: Server;
+let webPort: number;
+const hosts: VmHost[] = [];
+
+function newHost(): { host: VmHost; events: VmEvent[] } {
+  const host = createNodeVmHost({ network: { hostRewrites: { 'web.test': `http://127.0.0.1:${webPort}` } } });
+  const events: VmEvent[] = [];
+  host.subscribe((event) => {
+    if (event.type !== 'console') events.push(event);
+  });
+  hosts.push(host);
+  return { host, events };
+}
+
+beforeAll(async () => {
+  const manifest = parseManifest(JSON.parse(await readFile(path.join(assetBase, 'manifest.json'), 'utf8')), assetBase);
+  if (!manifest.snapshot) throw new Error(`${assetBase}/manifest.json has no boot snapshot: run \`npx tsx worker/node/make-snapshot.ts\``);
+  web = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('answer-from-host\n'));
+  await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+  webPort = (web.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  for (const host of hosts) await host.shutdown();
+  await new Promise((resolve) => web?.close(resolve));
+});
+
+describe('boot snapshot', () => {
+  let host: VmHost;
+  let events: VmEvent[];
+
+  beforeAll(async () => {
+    ({ host, events } = newHost());
+    const result = await host.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS });
+    expect(result).toMatchObject({ restoredFromSnapshot: true, startedFrom: 'boot-snapshot' });
+  }, BOOT_HOOK_TIMEOUT_MS);
+
+  it('reports the fast path in its status event and raises no notice', () => {
+    expect(events).toContainEqual(expect.objectContaining({ type: 'status', state: 'running', restoredFromSnapshot: true }));
+    expect(events.filter((event) => event.type === 'notice')).toEqual([]);
+    // A restore skips the kernel stages: it goes from downloading straight to ready.
+    expect(events.filter((event) => event.type === 'stage').map((event) => (event.type === 'stage' ? event.stage : ''))).toEqual(['downloading', 'ready']);
+  });
+
+  it('has the guest clock set to now, not to when the snapshot was made', async () => {
+    const guestEpochS = Number((await run(host, 'date +%s')).trim());
+    expect(Math.abs(guestEpochS - Date.now() / 1000)).toBeLessThan(120);
+  });
+
+  it('runs a container', async () => {
+    expect(await run(host, 'docker run --rm busybox echo after-restore-ok')).toContain('after-restore-ok');
+  });
+
+  it('reaches the host network through the shim', async () => {
+    const page = await run(host, 'for i in $(seq 1 10); do timeout 20 busybox wget -qO- http://web.test/ && exit 0; sleep 1; done; exit 1');
+    expect(page).toContain('answer-from-host');
+  });
+
+  describe('session save and resume', () => {
+    let saved: SavedState;
+
+    beforeAll(async () => {
+      await run(host, 'docker run -d --name keeper busybox sleep 100000 && echo kept-file-9 > /root/kept.txt');
+      saved = await host.saveState();
+      await host.shutdown();
+    }, BOOT_HOOK_TIMEOUT_MS);
+
+    it('resumes in a new emulator with the container and the file', async () => {
+      const { host: resumed, events: resumedEvents } = newHost();
+      const result = await resumed.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: saved.bytes });
+      expect(result).toMatchObject({ restoredFromSnapshot: true, startedFrom: 'session' });
+      expect(resumedEvents.filter((event) => event.type === 'notice')).toEqual([]);
+      expect(await run(resumed, 'cat /root/kept.txt')).toContain('kept-file-9');
+      expect(await run(resumed, "docker inspect -f '{{.State.Running}}' keeper")).toContain('true');
+      expect(await run(resumed, 'docker exec keeper echo exec-after-resume')).toContain('exec-after-resume');
+      await resumed.shutdown();
+    }, BOOT_HOOK_TIMEOUT_MS);
+
+    it('refuses a damaged session with a notice and starts clean from the boot snapshot', async () => {
+      const damaged = new Uint8Array(saved.bytes.slice(0));
+      damaged[damaged.length - 1000]! ^= 0xff;
+      const { host: clean, events: cleanEvents } = newHost();
+      const result = await clean.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: damaged.buffer });
+      expect(result.startedFrom).toBe('boot-snapshot');
+      const notices = cleanEvents.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
+      expect(notices).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/checksum/) }]);
+      expect((await clean.exec('cat /root/kept.txt')).exitCode).not.toBe(0);
+      await clean.shutdown();
+    }, BOOT_HOOK_TIMEOUT_MS);
+  });
+});
