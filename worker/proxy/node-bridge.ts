@@ -17,6 +17,7 @@ export interface NodeResponseLike {
   write(chunk: Uint8Array): boolean;
   end(body?: string): unknown;
   once(event: 'drain' | 'close', listener: () => void): unknown;
+  off(event: 'drain' | 'close', listener: () => void): unknown;
   destroy(): unknown;
 }
 
@@ -64,10 +65,18 @@ export async function runOnNode(
         await reader.cancel();
         return;
       }
-      if (!res.write(value)) await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
-      });
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          // Both listeners go once either fires: a long download waits many times on one response.
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        });
+      }
     }
     res.end();
   } catch (error) {
