@@ -47,6 +47,7 @@ source "$VM_DIR/lib/common.sh"
 source "$VM_DIR/lib/host-tools.sh"
 source "$VM_DIR/lib/rootfs-base.sh"
 source "$VM_DIR/lib/test-images.sh"
+source "$VM_DIR/lib/modules.sh"
 source "$VM_DIR/lib/rootfs.sh"
 source "$VM_DIR/lib/initramfs.sh"
 source "$VM_DIR/lib/publish.sh"
@@ -58,6 +59,7 @@ started=$SECONDS
 ensure_host_tools
 build_rootfs_base
 build_test_images
+build_modules
 build_rootfs
 build_initramfs
 build_disk

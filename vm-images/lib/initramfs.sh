@@ -6,9 +6,9 @@ readonly INITRAMFS_MODULES="ata_piix ata_generic sd_mod crc32c_generic ext4"
 readonly INITRAMFS_SKIP="crc32c-intel.ko"
 
 build_initramfs() {
-  local root="$CACHE_DIR/rootfs" work="$CACHE_DIR/initramfs" out="$CACHE_DIR/initrd.img"
+  local root="$CACHE_DIR/modules-root" work="$CACHE_DIR/initramfs" out="$CACHE_DIR/initrd.img"
   local key
-  key="$(STAGE_EXTRA="$(cat "$CACHE_DIR/rootfs.done") $INITRAMFS_MODULES $INITRAMFS_SKIP" stage_key initramfs \
+  key="$(STAGE_EXTRA="$(cat "$CACHE_DIR/modules.done") $INITRAMFS_MODULES $INITRAMFS_SKIP" stage_key initramfs \
     "$VM_DIR/lib/initramfs.sh" "$VM_DIR/config/initramfs-init")"
   if stage_fresh initramfs "$key" && [[ -f "$out" ]]; then
     log "initramfs: unchanged, skipped"
@@ -17,7 +17,7 @@ build_initramfs() {
   stage_invalidate initramfs
   rm -rf "$work" "$out"
   mkdir -p "$work"/{bin,dev,proc,sys,newroot,lib/modules}
-  cp "$root/bin/busybox" "$work/bin/busybox"
+  cp "$CACHE_DIR/rootfs-base/bin/busybox" "$work/bin/busybox"
   install -m 0755 "$VM_DIR/config/initramfs-init" "$work/init"
   local module line path name
   : >"$work/modules.list"

@@ -64,6 +64,26 @@ image_config() {
       history:[{created:$created, created_by:"tabdock vm-images/lib/test-images.sh"}]}' >"$1"
 }
 
+# merge_docker_archives OUT IN...: one docker-archive holding every image of the inputs, so the guest pays
+# for one `docker load` (one CLI start, shared layers read once). Layer and config files are named by
+# digest, so files that appear in several inputs are identical; manifest.json arrays and repositories
+# maps are concatenated.
+merge_docker_archives() {
+  local out="$1"; shift
+  local dir="$CACHE_DIR/preload-work" in i=0
+  rm -rf "$dir"; mkdir -p "$dir/all"
+  for in in "$@"; do
+    mkdir -p "$dir/$i"
+    tar -xf "$in" -C "$dir/$i"
+    cp -a "$dir/$i/." "$dir/all/"
+    i=$((i + 1))
+  done
+  jq -s 'add' "$dir"/[0-9]*/manifest.json >"$dir/all/manifest.json"
+  jq -s 'add' "$dir"/[0-9]*/repositories >"$dir/all/repositories"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$dir/all" -cf "$out" .
+  rm -rf "$dir"
+}
+
 build_test_images() {
   local work="$CACHE_DIR/test-images-work" out="$CACHE_DIR/test-images" layouts="$CACHE_DIR/test-images-oci"
   local busybox="$CACHE_DIR/rootfs-base/bin/busybox"
@@ -109,6 +129,7 @@ build_test_images() {
       "docker-archive:$out/$name.tar:$ref" \
       || die skopeo "skopeo could not convert the $name OCI layout to a docker archive (see above)."
   done
+  merge_docker_archives "$out/preload.tar" "$out/busybox.tar" "$out/httpd.tar"
   rm -rf "$work"
   stage_done test-images "$key"
 }
