@@ -44,6 +44,8 @@ interface ByteCounter {
 function countBytes(counter: ByteCounter): Plugin {
   return {
     name: 'tabdock:bench-byte-counter',
+    // Before vite.config's vm/ range server, which answers disk reads without passing them on.
+    enforce: 'pre',
     configurePreviewServer(server) {
       server.middlewares.use((req, res, next) => {
         counter.requests++;

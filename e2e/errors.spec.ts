@@ -31,3 +31,13 @@ test('a worker that fails to load shows the crash panel, and Restart starts a ne
   // The new worker runs: it fetches the (missing) manifest and reports that, which only a live worker can.
   await expect(page.getByRole('alert').getByRole('heading')).toHaveText('A VM file is missing on the server');
 });
+
+test('a boot that outlives its timeout shows the boot-timeout panel with the console tail', async ({ page }) => {
+  // The real image and emulator, given 3 s to boot: far less than any real boot takes.
+  await page.goto('./?bootTimeoutMs=3000');
+  const alert = page.getByRole('alert');
+  await expect(alert.getByRole('heading')).toHaveText('The VM took too long to boot', { timeout: 5 * 60_000 });
+  await expect(alert).toContainText('3 s');
+  await expect(alert.getByRole('button', { name: 'Restart' })).toBeVisible();
+  await expect(page.getByRole('status')).toContainText('Failed');
+});
