@@ -32,7 +32,7 @@ test('a worker that fails to load shows the crash panel, and Restart starts a ne
   await expect(page.getByRole('alert').getByRole('heading')).toHaveText('A VM file is missing on the server');
 });
 
-test('a boot that outlives its timeout shows the boot-timeout panel with the console tail', async ({ page }) => {
+test('a boot that outlives its timeout shows the boot-timeout panel with Restart', async ({ page }) => {
   // The real image and emulator, given 3 s to boot: far less than any real boot takes.
   await page.goto('./?bootTimeoutMs=3000');
   const alert = page.getByRole('alert');
