@@ -1,7 +1,7 @@
 // Starts the VM host in its own Web Worker and drives it through comlink. The only page module that knows a
 // worker exists. A call to a dead worker never settles, so this rejects every pending call when it crashes.
 import * as Comlink from 'comlink';
-import type { BootOptions, BootResult, ExecOptions, ExecResult, VmApi, VmError, VmEvent } from '../worker/contract.ts';
+import type { BootOptions, BootResult, ExecOptions, ExecResult, SavedState, VmApi, VmError, VmEvent } from '../worker/contract.ts';
 import { VmCallError, toVmError } from './vm-error.ts';
 
 export interface VmClientHooks {
@@ -45,7 +45,14 @@ export class VmClient {
   async boot(options: BootOptions): Promise<BootResult> {
     const listener = Comlink.proxy((event: VmEvent) => this.hooks.onEvent(event));
     await this.call(() => this.remote.subscribe(listener));
-    return this.call(() => this.remote.boot(options));
+    // A saved session can be hundreds of MB: move it to the worker instead of copying it.
+    const transferable = options.sessionState ? [options.sessionState] : [];
+    return this.call(() => this.remote.boot(Comlink.transfer(options, transferable)));
+  }
+
+  /** The running machine as a session file (VmApi.saveState); the VM keeps running. */
+  saveState(): Promise<SavedState> {
+    return this.call(() => this.remote.saveState());
   }
 
   /** Typed or pasted text; one message per xterm onData chunk, never per byte. The host flow-controls. */

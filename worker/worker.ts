@@ -5,6 +5,7 @@ import * as Comlink from 'comlink';
 import wasmUrl from 'v86/build/v86.wasm?url';
 import { FetchAssetSource } from './assets.ts';
 import { attachNetwork, type V86NetworkLike } from './net/index.ts';
+import type { VmApi } from './contract.ts';
 import { VmHost } from './vm-host.ts';
 
 /**
@@ -50,4 +51,22 @@ const host = new VmHost({
   },
 });
 
-Comlink.expose(host);
+/**
+ * Exactly the VmApi, spelled out so the compiler checks what the page can call, and so a saved session's
+ * bytes are moved to the page rather than copied (they can be hundreds of MB).
+ */
+const api: VmApi = {
+  subscribe: (listener) => host.subscribe(listener),
+  unsubscribe: (id) => host.unsubscribe(id),
+  boot: (options) => host.boot(options),
+  sendInput: (data) => host.sendInput(data),
+  resize: (cols, rows) => host.resize(cols, rows),
+  exec: (command, options) => host.exec(command, options),
+  saveState: async () => {
+    const saved = await host.saveState();
+    return Comlink.transfer(saved, [saved.bytes]);
+  },
+  shutdown: () => host.shutdown(),
+};
+
+Comlink.expose(api);
