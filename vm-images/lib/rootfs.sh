@@ -34,9 +34,26 @@ build_rootfs() {
   rm -f "$out/etc/resolv.conf"
   cp "$CACHE_DIR/test-images/preload.tar" "$out/var/lib/tabdock/images/"
 
+  link_busybox_applets "$out"
   rm -rf "$out/lib/modules/$KERNEL_ABI"
   cp -a "$CACHE_DIR/modules-root/lib/modules/$KERNEL_ABI" "$out/lib/modules/"
   # The kernel and initrd live outside the disk (v86 loads them directly); /boot would only waste space.
   rm -rf "$out/boot"/* "$out/vmlinuz"* "$out/initrd.img"*
   stage_done rootfs "$key"
+}
+
+# Debian's busybox-static installs no applet links. Link the applets that no Debian package provides
+# (wget, nc, vi, ...) into /usr/local/bin, so the guest has them without shadowing a real tool.
+link_busybox_applets() {
+  local root="$1" applet dir found count=0
+  while read -r applet; do
+    found=0
+    for dir in usr/local/sbin usr/local/bin usr/sbin usr/bin sbin bin; do
+      if [[ -e "$root/$dir/$applet" || -L "$root/$dir/$applet" ]]; then found=1; break; fi
+    done
+    ((found)) && continue
+    ln -s /bin/busybox "$root/usr/local/bin/$applet"
+    count=$((count + 1))
+  done < <("$root/bin/busybox" --list)
+  log "rootfs: linked $count busybox applets into /usr/local/bin"
 }
