@@ -2,7 +2,7 @@
 // follows resize, a big paste arrives intact (flow control), and exec timeouts report exec-timeout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
-import { BOOT_HOOK_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
+import { BOOT_HOOK_TIMEOUT_MS, COMMAND_TIMEOUT_MS, TEST_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
 
 let host: VmHost;
 let screen = '';
@@ -29,7 +29,7 @@ afterAll(async () => {
   await host?.shutdown();
 });
 
-describe('interactive console (hvc0)', () => {
+describe('interactive console (hvc0)', { timeout: TEST_TIMEOUT_MS }, () => {
   it('runs what the user types', async () => {
     const from = screen.length;
     host.sendInput('echo $((6*7))\n');
@@ -51,14 +51,14 @@ describe('interactive console (hvc0)', () => {
     const from = screen.length;
     host.sendInput("stty -echo; cat > /tmp/paste; stty echo; wc -c < /tmp/paste | sed 's/^/paste-bytes=/'\n");
     host.sendInput(`${body}\n\x04`);
-    const reported = await waitForConsole(/paste-bytes=\d+/, from, 240_000);
+    const reported = await waitForConsole(/paste-bytes=\d+/, from, COMMAND_TIMEOUT_MS);
     expect(reported).toBe(`paste-bytes=${body.length + 1}`);
     const tail = await run(host, 'tail -n 1 /tmp/paste');
     expect(tail.trim()).toBe(`${line.slice(0, 58)}003199`);
   });
 });
 
-describe('agent edges', () => {
+describe('agent edges', { timeout: TEST_TIMEOUT_MS }, () => {
   it('passes exit codes and output of shell commands', async () => {
     const result = await host.exec('echo out; echo err >&2; exit 5', { timeoutMs: 30_000 });
     expect(result).toEqual({ exitCode: 5, output: expect.stringMatching(/out\n[\s\S]*err\n/) });

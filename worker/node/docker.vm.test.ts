@@ -2,7 +2,7 @@
 // networks, volumes, build, and the container lifecycle. Boots once; images come from the disk (no registry).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
-import { BOOT_HOOK_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
+import { BOOT_HOOK_TIMEOUT_MS, COMMAND_TIMEOUT_MS, TEST_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
 
 let host: VmHost;
 beforeAll(async () => {
@@ -12,7 +12,7 @@ afterAll(async () => {
   await host?.shutdown();
 });
 
-describe('docker in the guest', () => {
+describe('docker in the guest', { timeout: TEST_TIMEOUT_MS }, () => {
   it('answers docker version with client and server', async () => {
     const output = await run(host, 'docker version');
     expect(output).toMatch(/Client:/);
@@ -31,7 +31,7 @@ describe('docker in the guest', () => {
   });
 
   it('propagates a container exit code', async () => {
-    const result = await host.exec("docker run --rm busybox sh -c 'exit 3'", { timeoutMs: 180_000 });
+    const result = await host.exec("docker run --rm busybox sh -c 'exit 3'", { timeoutMs: COMMAND_TIMEOUT_MS });
     expect(result.exitCode).toBe(3);
   });
 

@@ -13,6 +13,10 @@ export const TEST_BOOT_TIMEOUT_MS = 840_000;
 /** For beforeAll: the boot limit plus slack to report a boot-timeout rather than a hook timeout. */
 export const BOOT_HOOK_TIMEOUT_MS = TEST_BOOT_TIMEOUT_MS + 60_000;
 
+/** Per command and per test: a `docker run` took 10 s on an idle machine and over 100 s on a loaded one. */
+export const COMMAND_TIMEOUT_MS = 480_000;
+export const TEST_TIMEOUT_MS = 900_000;
+
 export async function bootTestVm(options: { cols?: number; rows?: number } = {}): Promise<VmHost> {
   const host = createNodeVmHost();
   await host.boot({ assetBase: process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, ...options });
@@ -20,7 +24,7 @@ export async function bootTestVm(options: { cols?: number; rows?: number } = {})
 }
 
 /** Runs a command and asserts exit 0, showing its output when it fails. */
-export async function run(host: VmHost, command: string, timeoutMs = 180_000): Promise<string> {
+export async function run(host: VmHost, command: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<string> {
   const result: ExecResult = await host.exec(command, { timeoutMs });
   expect(result, `\`${command}\` failed:\n${result.output}`).toMatchObject({ exitCode: 0 });
   return result.output;
