@@ -7,6 +7,7 @@ import { ErrorPanels } from './error-panel.ts';
 import { readPageConfig } from './page-config.ts';
 import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
+import { SessionController } from './session/session-controller.ts';
 import { StatusLine } from './status-line.ts';
 import { GuestTerminal } from './terminal.ts';
 import { VmClient } from './vm-client.ts';
@@ -23,11 +24,19 @@ const status = new StatusLine(element('status'));
 const progress = new ProgressView(element('progress'));
 const errors = new ErrorPanels(element('errors'));
 const terminal = new GuestTerminal(element('terminal'), {
-  onInput: (data) => client?.sendInput(data),
+  onInput: (data) => {
+    client?.sendInput(data);
+    session.noteActivity();
+  },
   onResize: (cols, rows) => client?.resize(cols, rows),
 });
 
 let client: VmClient | undefined;
+// Save/Reset/Download/Open and the saved session in browser storage (src/session/).
+const session = new SessionController(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
+  saveState: () => client?.saveState(),
+  restart: (sessionState) => restart(sessionState),
+});
 /** The same failure often arrives twice (an 'error' event, then boot() rejecting); show it once per boot. */
 let shownErrors = new Set<string>();
 
@@ -64,6 +73,7 @@ function onEvent(event: VmEvent): void {
       return;
     case 'notice':
       terminal.notice(event.notice.message, 'info');
+      session.notice(event.notice);
       return;
     default: {
       const unknown: never = event;
@@ -72,7 +82,7 @@ function onEvent(event: VmEvent): void {
   }
 }
 
-function start(): void {
+function start(sessionState?: ArrayBuffer): void {
   shownErrors = new Set();
   errors.clear();
   progress.restart();
@@ -99,25 +109,28 @@ mountSidePanel(element('side-panel'), {
     onCallError: (error) => terminal.notice(error.message, 'error'),
   });
   client = vm;
-  vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, cols: terminal.cols, rows: terminal.rows })
+  const bootOptions = { assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, cols: terminal.cols, rows: terminal.rows };
+  vm.boot(sessionState ? { ...bootOptions, sessionState } : bootOptions)
     .then((result) => {
       if (client !== vm) return;
       status.booted(result.startedFrom, result.timeline.ready);
+      session.booted(result.startedFrom);
       // The guest may have booted with the size the terminal had before fonts settled; tell it again.
       vm.resize(terminal.cols, terminal.rows);
       terminal.focus();
     })
     .catch((thrown: unknown) => {
       if (client !== vm) return;
+      session.stopped();
       failBoot(thrown instanceof VmCallError ? thrown.vmError : toVmError(thrown));
     });
 }
 
-function restart(): void {
+function restart(sessionState?: ArrayBuffer): void {
   client?.terminate();
   client = undefined;
   terminal.reset();
-  start();
+  start(sessionState);
 
 mountSidePanel(element('side-panel'), {
   sendInput: (data) => client?.sendInput(data),
@@ -152,7 +165,7 @@ mountSidePanel(element('side-panel'), {
 });
 });
 
-start();
+void session.loadSaved().then(start);
 
 mountSidePanel(element('side-panel'), {
   sendInput: (data) => client?.sendInput(data),

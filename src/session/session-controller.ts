@@ -1,0 +1,206 @@
+// Keeps the user's VM across reloads: loads the saved session before boot, saves on demand (button, Ctrl+S),
+// when the tab is hidden and every few minutes after activity, and handles Reset, Download, Open and a
+// damaged save (moved aside, offered as a download, a clean VM started). Storage: session-store.ts.
+import type { SavedState, StartedFrom, VmNotice } from '../../worker/contract.ts';
+import { openOpfsDirectory } from './opfs-directory.ts';
+import { downloadBytes, SessionBar } from './session-bar.ts';
+import { looksLikeStateFile, SessionStore, SessionStoreError } from './session-store.ts';
+
+/** Periodic save interval, only when the user did something since the last save. */
+export const AUTOSAVE_INTERVAL_MS = 5 * 60_000;
+/** Hiding the tab saves only if the last save is older than this (switching tabs back and forth is common). */
+const HIDDEN_SAVE_MIN_AGE_MS = 60_000;
+
+export interface SessionHooks {
+  /** The running VM's saveState, or undefined when no VM runs. */
+  saveState(): Promise<SavedState> | undefined;
+  /** Start a new VM from these session bytes, or from the boot snapshot when undefined. */
+  restart(sessionState: ArrayBuffer | undefined): void;
+}
+
+type SessionSource = 'store' | 'file' | 'none';
+
+function megabytes(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(0)} MB`;
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof SessionStoreError) return error.message;
+  const message = error instanceof Error ? error.message : String(error);
+  return `Saving failed: ${message}`;
+}
+
+export class SessionController {
+  private readonly bar: SessionBar;
+  private store: SessionStore | undefined;
+  private storeProblem: string | undefined;
+  private running = false;
+  private saving: Promise<void> | undefined;
+  private lastSavedAtMs = 0;
+  private activeSinceSave = false;
+  private source: SessionSource = 'none';
+  private autosaveTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(header: HTMLElement, private readonly hooks: SessionHooks) {
+    this.bar = new SessionBar(header, {
+      save: () => void this.save('button'),
+      reset: () => void this.reset(),
+      download: () => void this.download(),
+      open: (file) => void this.open(file),
+    });
+    this.bar.setRunning(false);
+    window.addEventListener('keydown', (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
+        event.preventDefault();
+        void this.save('button');
+      }
+    }, { capture: true });
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'hidden' && this.activeSinceSave && Date.now() - this.lastSavedAtMs > HIDDEN_SAVE_MIN_AGE_MS) void this.save('auto');
+    });
+  }
+
+  /** Opens the browser store and returns the saved session to boot from, if any. */
+  async loadSaved(): Promise<ArrayBuffer | undefined> {
+    try {
+      this.store = new SessionStore(await openOpfsDirectory(), navigator.locks);
+      // Ask the browser not to evict saved sessions under storage pressure; it may say no, which is fine.
+      void navigator.storage.persist?.().catch((error: unknown) => console.warn('tabdock: storage.persist() failed', error));
+      const bytes = await this.store.load();
+      this.source = bytes ? 'store' : 'none';
+      if (bytes) this.bar.show(`Resuming your saved session (${megabytes(bytes.byteLength)})…`, 'info');
+      return bytes?.slice().buffer;
+    } catch (error) {
+      this.storeProblem = errorText(error);
+      this.bar.show(this.storeProblem, 'error');
+      return undefined;
+    }
+  }
+
+  /** The user typed into the VM: there is something new to save. */
+  noteActivity(): void {
+    this.activeSinceSave = true;
+  }
+
+  booted(startedFrom: StartedFrom): void {
+    this.running = true;
+    this.bar.setRunning(true);
+    if (startedFrom === 'session') {
+      this.bar.show(this.source === 'file' ? 'Resumed the session from your file.' : 'Resumed your saved session.', 'info');
+      // A session opened from a file becomes the saved one.
+      if (this.source === 'file') void this.save('auto');
+    }
+    clearInterval(this.autosaveTimer);
+    this.autosaveTimer = setInterval(() => {
+      if (this.activeSinceSave) void this.save('auto');
+    }, AUTOSAVE_INTERVAL_MS);
+  }
+
+  stopped(): void {
+    this.running = false;
+    this.bar.setRunning(false);
+    clearInterval(this.autosaveTimer);
+  }
+
+  /** A notice from the VM; a refused session is moved aside (never deleted) and offered as a download. */
+  notice(notice: VmNotice): void {
+    switch (notice.code) {
+      case 'session-unusable':
+        if (this.source === 'store') void this.quarantine(notice.message);
+        else this.bar.show(notice.message.replace(/ the saved file was kept.*$/, ' the file was not loaded.'), 'error');
+        return;
+      case 'snapshot-unusable':
+        this.bar.show(notice.message, 'info');
+        return;
+      default: {
+        const unknown: never = notice.code;
+        throw new Error(`unknown notice ${String(unknown)}`);
+      }
+    }
+  }
+
+  private async quarantine(message: string): Promise<void> {
+    const name = await this.store?.quarantine().catch((error: unknown) => {
+      this.bar.show(`${message} (Moving the damaged file aside failed: ${errorText(error)})`, 'error');
+      return undefined;
+    });
+    if (!name) return;
+    this.bar.show(message, 'error', {
+      label: 'Download the damaged file',
+      onClick: () => void this.store?.readFile(name).then((bytes) => bytes && downloadBytes(bytes as BlobPart, name)),
+    });
+  }
+
+  private save(trigger: 'button' | 'auto'): Promise<void> {
+    if (this.saving) return this.saving;
+    const pending = this.hooks.saveState();
+    if (!pending || !this.running) {
+      if (trigger === 'button') this.bar.show('Nothing to save yet: the VM is not running.', 'info');
+      return Promise.resolve();
+    }
+    if (!this.store) {
+      this.bar.show(this.storeProblem ?? 'Browser storage is not available; use Download instead.', 'error');
+      return Promise.resolve();
+    }
+    const store = this.store;
+    this.bar.show('Saving…', 'info');
+    this.activeSinceSave = false;
+    this.saving = (async () => {
+      try {
+        const saved = await pending;
+        await store.save(new Uint8Array(saved.bytes));
+        this.lastSavedAtMs = Date.now();
+        this.source = 'store';
+        this.bar.show(`Saved ${megabytes(saved.bytes.byteLength)} at ${new Date().toLocaleTimeString()}.`, 'info');
+      } catch (error) {
+        this.activeSinceSave = true;
+        this.bar.show(errorText(error), 'error');
+      } finally {
+        this.saving = undefined;
+      }
+    })();
+    return this.saving;
+  }
+
+  private async reset(): Promise<void> {
+    if (!window.confirm('Reset deletes your saved session and starts a clean VM. Continue?')) return;
+    try {
+      await this.saving;
+      await this.store?.clear();
+    } catch (error) {
+      this.bar.show(`Could not delete the saved session: ${errorText(error)}`, 'error');
+      return;
+    }
+    this.source = 'none';
+    this.activeSinceSave = false;
+    this.stopped();
+    this.bar.show('Starting a clean VM…', 'info');
+    this.hooks.restart(undefined);
+  }
+
+  private async download(): Promise<void> {
+    const pending = this.hooks.saveState();
+    if (!pending) return;
+    this.bar.show('Preparing the download…', 'info');
+    try {
+      const saved = await pending;
+      const stamp = saved.createdAt.replace(/[:.]/g, '-').slice(0, 19);
+      downloadBytes(saved.bytes, `tabdock-session-${stamp}.tdstate`);
+      this.bar.show(`Downloaded ${megabytes(saved.bytes.byteLength)}.`, 'info');
+    } catch (error) {
+      this.bar.show(`Download failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
+    }
+  }
+
+  private async open(file: File): Promise<void> {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    if (!looksLikeStateFile(bytes)) {
+      this.bar.show(`${file.name} is not a tabdock session file; nothing was changed.`, 'error');
+      return;
+    }
+    this.source = 'file';
+    this.stopped();
+    this.bar.show(`Opening ${file.name}…`, 'info');
+    this.hooks.restart(bytes.buffer);
+  }
+}
