@@ -64,4 +64,10 @@ build_rootfs
 build_initramfs
 build_disk
 publish
+# Boot snapshot (worker/node/make-snapshot.ts): boots the new image once and records snapshot.<sha8>.state in
+# the manifest; skipped when it is already there for this build. TABDOCK_SKIP_SNAPSHOT=1 leaves it out.
+if [[ "${TABDOCK_SKIP_SNAPSHOT:-0}" != 1 ]]; then
+  log "snapshot: booting the image to save its boot snapshot (minutes)"
+  (cd "$REPO_DIR" && npx tsx worker/node/make-snapshot.ts --assets "$OUT_DIR") || die snapshot "making the boot snapshot failed (see above); TABDOCK_SKIP_SNAPSHOT=1 builds without one"
+fi
 log "done in $((SECONDS - started)) s: $OUT_DIR/manifest.json"
