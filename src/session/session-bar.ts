@@ -35,6 +35,7 @@ export class SessionBar {
     this.addButton('Open…', 'Resume a VM from a downloaded session file', () => fileInput.click());
     this.message = document.createElement('div');
     this.message.className = 'session-message';
+    this.message.setAttribute('aria-live', 'polite');
     this.root.append(fileInput, this.message);
     parent.append(this.root);
   }
@@ -48,7 +49,10 @@ export class SessionBar {
 
   show(text: string, tone: SessionMessageTone, link?: { label: string; onClick: () => void }): void {
     this.message.replaceChildren();
-    this.message.setAttribute('role', tone === 'error' ? 'alert' : 'status');
+    // Failures are alerts; progress is a polite live region without role="status", which the header's
+    // status line already is (one status per page keeps getByRole('status') unambiguous).
+    if (tone === 'error') this.message.setAttribute('role', 'alert');
+    else this.message.removeAttribute('role');
     this.message.dataset['tone'] = tone;
     this.message.append(text);
     if (link) {
