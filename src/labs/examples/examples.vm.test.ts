@@ -25,11 +25,19 @@ describe.each(EXAMPLE_LABS.map((example) => [example.id, example.source] as cons
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
     const lab = parsed.lab;
     const started = Date.now();
+    // How long checks take in the guest: the figure behind each lab's verifyTimeoutMs.
+    const checkMs: number[] = [];
+    const timedCheck = async (command: string) => {
+      const checkStarted = Date.now();
+      const result = await host.exec(command, { timeoutMs: COMMAND_TIMEOUT_MS });
+      checkMs.push(Date.now() - checkStarted);
+      return result;
+    };
     await run(host, buildSetupScript(lab), COMMAND_TIMEOUT_MS);
     for (const [index, step] of lab.steps.entries()) {
       const label = `${id} step ${index + 1} "${step.title}"`;
       if (step.verify !== null) {
-        const before = await host.exec(step.verify, { timeoutMs: COMMAND_TIMEOUT_MS });
+        const before = await timedCheck(step.verify);
         expect(before.exitCode, `${label}: check passed before the step's commands ran`).not.toBe(0);
       }
       for (const block of step.blocks.filter((candidate) => candidate.runnable)) {
@@ -38,10 +46,13 @@ describe.each(EXAMPLE_LABS.map((example) => [example.id, example.source] as cons
         expect(result, `${label}: \`${block.code}\` failed:\n${result.output}`).toMatchObject({ exitCode: 0 });
       }
       if (step.verify !== null) {
-        const after = await host.exec(step.verify, { timeoutMs: COMMAND_TIMEOUT_MS });
+        const after = await timedCheck(step.verify);
         expect(after, `${label}: check still fails after the step's commands:\n${after.output}`).toMatchObject({ exitCode: 0 });
       }
     }
-    console.log(`lab ${id}: ${((Date.now() - started) / 1000).toFixed(0)} s in the guest`);
+    console.log(
+      `lab ${id}: ${((Date.now() - started) / 1000).toFixed(0)} s in the guest; checks took ` +
+        `${checkMs.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s (limit ${lab.verifyTimeoutMs / 1000} s)`,
+    );
   }, 3_600_000);
 });
