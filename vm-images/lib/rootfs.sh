@@ -22,6 +22,7 @@ build_rootfs() {
   ln -sf poweroff "$out/sbin/reboot"
   install -d "$out/etc/tabdock" "$out/etc/docker" "$out/var/lib/tabdock/images" "$out/etc/profile.d"
   install -m 0644 "$c/modules" "$out/etc/tabdock/modules"
+  install -m 0644 "$c/prefetch" "$out/etc/tabdock/prefetch"
   install -m 0644 "$c/motd" "$out/etc/tabdock/motd"
   install -m 0644 "$c/daemon.json" "$out/etc/docker/daemon.json"
   install -m 0644 "$c/containerd.toml" "$out/etc/containerd/config.toml"
