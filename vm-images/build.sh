@@ -28,7 +28,8 @@ Needs root (mmdebstrap, chroot) on Debian bookworm; missing host tools are insta
   --clean   delete vm-images/.cache/ and public/vm/, then exit
   --help    this text
 
-Environment: TABDOCK_CACHE_DIR, TABDOCK_OUT_DIR override the two folders.
+Environment: TABDOCK_CACHE_DIR, TABDOCK_OUT_DIR override the two folders; TABDOCK_SKIP_SNAPSHOT=1 skips
+booting the image to save its boot snapshot (the last step, minutes).
 USAGE
 }
 
