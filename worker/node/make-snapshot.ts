@@ -9,17 +9,22 @@ import { parseArgs } from 'node:util';
 import { parseManifest, type SnapshotAsset } from '../assets.ts';
 import { VmFailure } from '../contract.ts';
 import { QUIESCE_COMMAND } from '../snapshot/restore.ts';
-import { encodeStateFile } from '../snapshot/state-file.ts';
+import { encodeStateFile, readStateHeader } from '../snapshot/state-file.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 
 const HELP = `Usage: npx tsx worker/node/make-snapshot.ts [--assets DIR] [--memory MiB] [--zstd-level N] [--force]
 
 Boots the guest in DIR (default ${DEFAULT_ASSET_DIR}) until dockerd is ready, saves its state as the boot
 snapshot (snapshot.<sha8>.state, zstd inside a tabdock state file) and records it in DIR/manifest.json.
-Skipped when the manifest already names a snapshot of the same build, unless --force.`;
+Skipped when the manifest already names a snapshot of the same build, unless --force.
+--recompress takes the state from the current snapshot instead of booting (to change the zstd level).`;
 
-/** zstd -19 took 636 s for a 189 MB state on a loaded 2-core machine for 36.4 MB; -10 is a fraction of that time and only slightly bigger. */
-const DEFAULT_ZSTD_LEVEL = 10;
+/**
+ * Measured on a 194 MB state (1 GiB guest) on a loaded 2-core machine: -10 42.6 MB, -15 42.5 MB in 43 s,
+ * -17 39.1 MB in 83 s, -19 36.6 MB in about 10 min. The first visit's budget is 40 MB, so -19: it runs once
+ * per image build, and `--recompress` re-levels an existing snapshot without booting.
+ */
+const DEFAULT_ZSTD_LEVEL = 19;
 const SNAPSHOT_FILE = /^snapshot\.[0-9a-f]{8}\.state$/;
 
 function log(message: string): void {
@@ -41,38 +46,8 @@ function zstdCompress(raw: Uint8Array, level: number): Uint8Array {
   return new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      assets: { type: 'string' },
-      memory: { type: 'string' },
-      'zstd-level': { type: 'string' },
-      force: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    return;
-  }
-  const assetDir = path.resolve(values.assets ?? DEFAULT_ASSET_DIR);
-  const manifestPath = path.join(assetDir, 'manifest.json');
-  const manifestJson = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
-  const manifest = parseManifest(manifestJson, manifestPath);
-  const memoryBytes = values.memory ? Number(values.memory) * 1024 * 1024 : manifest.recommendedMemoryBytes;
-  const zstdLevel = values['zstd-level'] ? Number(values['zstd-level']) : DEFAULT_ZSTD_LEVEL;
-  const current = manifest.snapshot;
-  if (
-    !values.force &&
-    current &&
-    current.buildId === manifest.buildId &&
-    current.memoryBytes === memoryBytes &&
-    (await exists(path.join(assetDir, current.file)))
-  ) {
-    log(`up to date: ${current.file} (build ${manifest.buildId})`);
-    return;
-  }
-
+/** Cold-boots until dockerd is ready, quiesces the guest and returns its v86 state. */
+async function bootAndSave(assetDir: string, memoryBytes: number): Promise<{ raw: Uint8Array; readyMs: number; saveMs: number }> {
   const host = createNodeVmHost();
   host.subscribe((event) => {
     if (event.type === 'stage') log(`${(event.atMs / 1000).toFixed(1)} s ${event.stage}`);
@@ -89,6 +64,56 @@ async function main(): Promise<void> {
   const raw = new Uint8Array(await emulator.save_state());
   const saveMs = performance.now() - saveStartedMs;
   await host.shutdown();
+  return { raw, readyMs, saveMs };
+}
+
+/** --recompress: the raw state inside the current snapshot (which must belong to this build). */
+async function stateOfCurrentSnapshot(assetDir: string, current: SnapshotAsset | undefined, buildId: string): Promise<{ raw: Uint8Array; readyMs: number; saveMs: number }> {
+  if (!current || current.buildId !== buildId) throw new Error('--recompress needs a snapshot of the current build in manifest.json; run without it');
+  const file = new Uint8Array(await readFile(path.join(assetDir, current.file)));
+  const read = readStateHeader(file);
+  if (!read.ok) throw new Error(`${current.file}: ${read.problem.message}`);
+  const decoded = spawnSync('zstd', ['-d', '-q', '-c'], { input: file.subarray(read.payloadOffset), maxBuffer: 4 * 1024 ** 3 });
+  if (decoded.status !== 0) throw new Error(`zstd -d failed: ${decoded.stderr.toString()}`);
+  return { raw: new Uint8Array(decoded.stdout), readyMs: 0, saveMs: 0 };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      assets: { type: 'string' },
+      memory: { type: 'string' },
+      'zstd-level': { type: 'string' },
+      force: { type: 'boolean' },
+      recompress: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
+  const assetDir = path.resolve(values.assets ?? DEFAULT_ASSET_DIR);
+  const manifestPath = path.join(assetDir, 'manifest.json');
+  const manifestJson = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
+  const manifest = parseManifest(manifestJson, manifestPath);
+  const memoryBytes = values.memory ? Number(values.memory) * 1024 * 1024 : manifest.recommendedMemoryBytes;
+  const zstdLevel = values['zstd-level'] ? Number(values['zstd-level']) : DEFAULT_ZSTD_LEVEL;
+  const current = manifest.snapshot;
+  if (
+    !values.force &&
+    !values.recompress &&
+    current &&
+    current.buildId === manifest.buildId &&
+    current.memoryBytes === memoryBytes &&
+    (await exists(path.join(assetDir, current.file)))
+  ) {
+    log(`up to date: ${current.file} (build ${manifest.buildId})`);
+    return;
+  }
+
+  const stateMemoryBytes = values.recompress && current ? current.memoryBytes : memoryBytes;
+  const { raw, readyMs, saveMs } = values.recompress ? await stateOfCurrentSnapshot(assetDir, current, manifest.buildId) : await bootAndSave(assetDir, memoryBytes);
 
   const compressStartedMs = performance.now();
   const payload = zstdCompress(raw, zstdLevel);
@@ -98,7 +123,7 @@ async function main(): Promise<void> {
       kind: 'boot-snapshot',
       buildId: manifest.buildId,
       rootDiskSha256: manifest.files.rootDisk.sha256,
-      memoryBytes,
+      memoryBytes: stateMemoryBytes,
       createdAt: new Date().toISOString(),
       compression: 'zstd',
       rawBytes: raw.byteLength,
@@ -108,7 +133,14 @@ async function main(): Promise<void> {
   const sha256 = createHash('sha256').update(file).digest('hex');
   const fileName = `snapshot.${sha256.slice(0, 8)}.state`;
   await writeFile(path.join(assetDir, fileName), file);
-  const entry: SnapshotAsset = { file: fileName, bytes: file.byteLength, sha256, buildId: manifest.buildId, memoryBytes, rawBytes: raw.byteLength };
+  const entry: SnapshotAsset = {
+    file: fileName,
+    bytes: file.byteLength,
+    sha256,
+    buildId: manifest.buildId,
+    memoryBytes: stateMemoryBytes,
+    rawBytes: raw.byteLength,
+  };
   // Re-read: the manifest may have been rewritten by a concurrent build while we booted.
   const latest = JSON.parse(await readFile(manifestPath, 'utf8')) as Record<string, unknown>;
   if (latest['buildId'] !== manifest.buildId) throw new Error(`manifest.json changed to build ${String(latest['buildId'])} while the snapshot was made; run again`);
@@ -119,7 +151,7 @@ async function main(): Promise<void> {
   }
   const figures = {
     file: fileName,
-    memoryBytes,
+    memoryBytes: stateMemoryBytes,
     coldBootReadyMs: Math.round(readyMs),
     saveStateMs: Math.round(saveMs),
     rawBytes: raw.byteLength,
