@@ -191,10 +191,12 @@ export class VmHost implements VmApi {
 
   resize(cols: number, rows: number): void {
     this.consoleSize = [cols, rows];
-    // v86 remembers the size and sends it when the guest opens the port; later it sends a resize control
-    // message only if the guest has a control buffer posted (src/virtio_console.js), which it normally has.
-    // Before 'emulator-loaded' the console device does not exist yet; the size is applied then.
-    if (this.emulatorLoaded) this.busSend('virtio-console0-resize', [cols, rows]);
+    // v86 marshals the VIRTIO_CONSOLE_RESIZE control message as rows then cols (src/virtio_console.js,
+    // SendWindowSize), the order Linux used until 2025. Linux now reads cols first, as the virtio spec says
+    // (drivers/char/virtio_console.c "virtio: console: fix order of fields cols and rows", Cc stable
+    // v2.6.35+; our Debian 6.1.176 kernel has it, and `stty size` showed the swap). So hand v86 the pair
+    // swapped. Before 'emulator-loaded' the console device does not exist yet; the size is applied then.
+    if (this.emulatorLoaded) this.busSend('virtio-console0-resize', [rows, cols]);
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {

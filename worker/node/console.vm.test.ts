@@ -31,6 +31,9 @@ afterAll(async () => {
 
 describe('interactive console (hvc0)', { timeout: TEST_TIMEOUT_MS }, () => {
   it('runs what the user types', async () => {
+    // The shell starts after `ready`; input typed before it opens hvc0 is dropped by the tty (another opener,
+    // the motd writer, closes it last). Type at the prompt, as a user does.
+    await waitForConsole(/root@tabdock:~# /, 0, COMMAND_TIMEOUT_MS);
     const from = screen.length;
     host.sendInput('echo $((6*7))\n');
     // Match the result line, not the echo of the typed command.
