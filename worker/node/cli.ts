@@ -22,6 +22,7 @@ Options:
   --memory <MiB>        Guest RAM (default: the image's recommendation)
   --boot-timeout <s>    Give up booting after <s> seconds (default ${DEFAULT_BOOT_TIMEOUT_MS / 1000})
   --verify-disk         Also sha256 the whole root disk before booting
+  --cold                Boot the kernel even when the image has a boot snapshot (default: restore it)
   --verbose             Copy the kernel/init log (ttyS0) to stderr
   -h, --help            Show this help
 
@@ -35,6 +36,7 @@ interface CliOptions {
   memoryMiB?: number;
   bootTimeoutS: number;
   verifyDisk: boolean;
+  cold: boolean;
   verbose: boolean;
 }
 
@@ -48,6 +50,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
       memory: { type: 'string' },
       'boot-timeout': { type: 'string' },
       'verify-disk': { type: 'boolean' },
+      cold: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -58,6 +61,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
     assetDir: values.assets ?? DEFAULT_ASSET_DIR,
     bootTimeoutS: positiveNumber('--boot-timeout', values['boot-timeout']) ?? DEFAULT_BOOT_TIMEOUT_MS / 1000,
     verifyDisk: values['verify-disk'] ?? false,
+    cold: values.cold ?? false,
     verbose: values.verbose ?? false,
   };
   if (values.exec !== undefined) options.exec = values.exec;
@@ -171,6 +175,7 @@ async function main(): Promise<number> {
     const bootOptions = {
       assetBase: options.assetDir,
       bootTimeoutMs: options.bootTimeoutS * 1000,
+      ...(options.cold ? { snapshot: 'off' as const } : {}),
       ...(options.memoryMiB === undefined ? {} : { memoryBytes: options.memoryMiB * 1024 * 1024 }),
       ...(process.stdout.isTTY ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
     };
