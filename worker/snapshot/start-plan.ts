@@ -13,7 +13,7 @@ export type StartPlan =
 export interface StartPlanInputs {
   source: AssetSource;
   manifest: Manifest;
-  options: Pick<BootOptions, 'snapshot' | 'sessionState'>;
+  options: Pick<BootOptions, 'snapshot' | 'sessionState' | 'memoryBytes'>;
   notify: (notice: VmNotice) => void;
   onSnapshotProgress?: ProgressListener;
 }
@@ -44,6 +44,10 @@ export async function planStart({ source, manifest, options, notify, onSnapshotP
   if (!entry) return coldBoot('This VM image has no boot snapshot.', 'manifest.json has no "snapshot" entry; `npm run images` makes one.');
   if (entry.buildId !== manifest.buildId) {
     return coldBoot('The boot snapshot belongs to an older build of the VM image.', `snapshot build ${entry.buildId}, image build ${manifest.buildId}`);
+  }
+  if (options.memoryBytes !== undefined && options.memoryBytes !== entry.memoryBytes) {
+    const mib = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MiB`;
+    return coldBoot(`The boot snapshot has ${mib(entry.memoryBytes)} of RAM, not the ${mib(options.memoryBytes)} asked for.`, 'v86 restores a state only into the same memory size');
   }
   let file: ArrayBuffer;
   try {

@@ -165,4 +165,12 @@ describe('planStart', () => {
     if (plan.kind === 'restore') expect(new Uint8Array(plan.state)).toEqual(payloadOf(512));
     expect(await planStart({ source, manifest, options: { snapshot: 'off' }, notify: () => undefined })).toEqual({ kind: 'cold-boot' });
   });
+
+  it('cold-boots with a notice when another RAM size is asked for than the snapshot has', async () => {
+    const { manifest, source } = await imageWithSnapshot(await encodeStateFile(bootSnapshotMeta, payloadOf(256)));
+    const notices: VmNotice[] = [];
+    const plan = await planStart({ source, manifest, options: { memoryBytes: 1024 * 1024 * 1024 }, notify: (n) => notices.push(n) });
+    expect(plan).toEqual({ kind: 'cold-boot' });
+    expect(notices).toMatchObject([{ code: 'snapshot-unusable', message: expect.stringMatching(/512 MiB of RAM, not the 1024 MiB/) }]);
+  });
 });
