@@ -19,8 +19,10 @@ fi
 
 # Node modules: reinstall only when the lockfile changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.tabdock-lock-stamp 2>/dev/null; then
-  echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: npm 11 rejects a lockfile that lacks rollup's foreign-platform optional packages, which
+  # this registry does not serve; `install --no-save` still installs exactly the locked versions.
+  echo "setup: npm install (locked versions)" >&2
+  npm install --no-save --no-audit --no-fund
   cp package-lock.json node_modules/.tabdock-lock-stamp
 fi
 
