@@ -17,9 +17,10 @@ export default defineConfig({
       {
         test: {
           name: 'vm',
-          include: ['worker/**/*.vm.test.ts'],
+          include: ['worker/**/*.vm.test.ts', 'src/**/*.vm.test.ts'],
           environment: 'node',
-          fileParallelism: false,
+          pool: 'forks',
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 300_000,
           hookTimeout: 600_000,
         },
