@@ -52,30 +52,15 @@ const host = new VmHost({
 });
 
 /**
- * ADAPTER, to remove once worker/vm-host.ts does it: v86 0.5.462 writes its VIRTIO_CONSOLE_RESIZE message as
- * (rows, cols) (src/virtio_console.js SendWindowSize), the order old Linux read; the guest's 6.1.176 kernel has
- * the stable fix "virtio_console: fix order of fields cols and rows" and reads (cols, rows) as the virtio spec
- * says (5.3.6.2). Seen in Chromium: a 148x41 terminal made `stty size` print "148 41". Handing v86 the pair
- * swapped makes the guest see the true size.
- */
-function forGuestKernel(cols: number, rows: number): [cols: number, rows: number] {
-  return [rows, cols];
-}
-
-/**
  * Exactly the VmApi, spelled out so the compiler checks what the page can call, and so a saved session's
  * bytes are moved to the page rather than copied (they can be hundreds of MB).
  */
 const api: VmApi = {
   subscribe: (listener) => host.subscribe(listener),
   unsubscribe: (id) => host.unsubscribe(id),
-  boot: (options) => {
-    if (options.cols === undefined || options.rows === undefined) return host.boot(options);
-    const [cols, rows] = forGuestKernel(options.cols, options.rows);
-    return host.boot({ ...options, cols, rows });
-  },
+  boot: (options) => host.boot(options),
   sendInput: (data) => host.sendInput(data),
-  resize: (cols, rows) => host.resize(...forGuestKernel(cols, rows)),
+  resize: (cols, rows) => host.resize(cols, rows),
   exec: (command, options) => host.exec(command, options),
   saveState: async () => {
     const saved = await host.saveState();
