@@ -1,7 +1,8 @@
 // The benchmark sections bench.ts runs, in order. Add a section module here to extend bench.json.
+import { browserSection } from './browser.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
 import { dockerRunSection } from './docker-run.ts';
 import type { BenchSection } from './section.ts';
 import { snapshotSection } from './snapshot.ts';
 
-export const BENCH_SECTIONS: readonly BenchSection[] = [dockerRunSection, consoleThroughputSection, snapshotSection];
+export const BENCH_SECTIONS: readonly BenchSection[] = [dockerRunSection, consoleThroughputSection, snapshotSection, browserSection];
