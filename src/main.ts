@@ -86,17 +86,6 @@ function start(sessionState?: ArrayBuffer): void {
   shownErrors = new Set();
   errors.clear();
   progress.restart();
-
-mountSidePanel(element('side-panel'), {
-  sendInput: (data) => client?.sendInput(data),
-  exec: (command, timeoutMs) =>
-    client
-      ? client.exec(command, { timeoutMs })
-      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
-}).catch((thrown: unknown) => {
-  // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
-  showError(toVmError(thrown));
-});
   status.reset();
   const problem = browserProblem();
   if (problem) {
@@ -131,17 +120,6 @@ function restart(sessionState?: ArrayBuffer): void {
   client = undefined;
   terminal.reset();
   start(sessionState);
-
-mountSidePanel(element('side-panel'), {
-  sendInput: (data) => client?.sendInput(data),
-  exec: (command, timeoutMs) =>
-    client
-      ? client.exec(command, { timeoutMs })
-      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
-}).catch((thrown: unknown) => {
-  // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
-  showError(toVmError(thrown));
-});
 }
 
 // A closed or navigated-away tab must not leave an emulator spinning; a tab restored from the back/forward
@@ -152,17 +130,6 @@ window.addEventListener('pagehide', () => {
 });
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) restart();
-
-mountSidePanel(element('side-panel'), {
-  sendInput: (data) => client?.sendInput(data),
-  exec: (command, timeoutMs) =>
-    client
-      ? client.exec(command, { timeoutMs })
-      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
-}).catch((thrown: unknown) => {
-  // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
-  showError(toVmError(thrown));
-});
 });
 
 void session.loadSaved().then(start);
