@@ -19,6 +19,26 @@ async function waitForConsole(pattern: RegExp, from: number, timeoutMs = 60_000)
   throw new Error(`console never matched ${pattern}; it showed:\n${screen.slice(from).slice(-2000)}`);
 }
 
+/**
+ * Presses Enter until a fresh prompt shows. After a snapshot restore the shell already sat at its prompt before
+ * this file subscribed; on a cold boot, Enter pressed before bash opens hvc0 is dropped, so press it again.
+ */
+async function waitForPrompt(): Promise<void> {
+  const deadline = Date.now() + COMMAND_TIMEOUT_MS;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const from = screen.length;
+    host.sendInput('\r');
+    try {
+      await waitForConsole(/root@tabdock:~# /, from, 5_000);
+      return;
+    } catch (error) {
+      lastError = error; // no prompt yet: the shell may not have opened hvc0; press Enter again
+    }
+  }
+  throw lastError;
+}
+
 beforeAll(async () => {
   host = await bootTestVm({ cols: 100, rows: 30 });
   host.subscribe((event) => {
@@ -33,7 +53,7 @@ describe('interactive console (hvc0)', { timeout: TEST_TIMEOUT_MS }, () => {
   it('runs what the user types', async () => {
     // The shell starts after `ready`; input typed before it opens hvc0 is dropped by the tty (another opener,
     // the motd writer, closes it last). Type at the prompt, as a user does.
-    await waitForConsole(/root@tabdock:~# /, 0, COMMAND_TIMEOUT_MS);
+    await waitForPrompt();
     const from = screen.length;
     host.sendInput('echo $((6*7))\n');
     // Match the result line, not the echo of the typed command.
