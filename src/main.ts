@@ -44,7 +44,7 @@ function showError(error: VmError): void {
   const key = `${error.code}\n${error.message}`;
   if (shownErrors.has(key)) return;
   shownErrors.add(key);
-  errors.show(error, restart);
+  errors.show(error, () => restart());
   terminal.notice(error.message, 'error');
 }
 
@@ -98,7 +98,7 @@ function start(sessionState?: ArrayBuffer): void {
     onCallError: (error) => terminal.notice(error.message, 'error'),
   });
   client = vm;
-  const bootOptions = { assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, cols: terminal.cols, rows: terminal.rows };
+  const bootOptions = { assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, snapshot: config.snapshot, cols: terminal.cols, rows: terminal.rows };
   vm.boot(sessionState ? { ...bootOptions, sessionState } : bootOptions)
     .then((result) => {
       if (client !== vm) return;

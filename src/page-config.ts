@@ -5,6 +5,8 @@ export interface PageConfig {
   /** Absolute URL of the folder holding manifest.json. */
   assetBase: string;
   bootTimeoutMs: number;
+  /** `?snapshot=off` cold-boots the kernel even when the image has a boot snapshot. */
+  snapshot: 'auto' | 'off';
 }
 
 /** A cold boot takes about a minute on a fast machine; a slow laptop under load may need several. */
@@ -24,5 +26,6 @@ export function readPageConfig(location: Location, baseUri: string): PageConfig 
   return {
     assetBase: new URL(withSlash, baseUri).href,
     bootTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_BOOT_TIMEOUT_MS,
+    snapshot: params.get('snapshot') === 'off' ? 'off' : 'auto',
   };
 }
