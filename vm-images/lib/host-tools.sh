@@ -5,7 +5,8 @@ ensure_host_tools() {
   local -a missing=()
   local tool pkg
   # tool:package pairs; the tool is looked up on PATH (and in /usr/sbin for root-only tools).
-  for pair in mmdebstrap:mmdebstrap mke2fs:e2fsprogs zstd:zstd cpio:cpio skopeo:skopeo depmod:kmod \
+  # arch-test is only a Recommends of mmdebstrap, but mmdebstrap refuses a foreign (i386) chroot without it.
+  for pair in mmdebstrap:mmdebstrap arch-test:arch-test mke2fs:e2fsprogs zstd:zstd cpio:cpio skopeo:skopeo depmod:kmod \
     jq:jq gzip:gzip sha256sum:coreutils; do
     tool="${pair%%:*}"; pkg="${pair#*:}"
     command -v "$tool" >/dev/null 2>&1 || [[ -x "/usr/sbin/$tool" ]] || missing+=("$pkg")
