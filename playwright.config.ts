@@ -3,8 +3,9 @@
 // sub-path, to prove the static site does not assume it lives at the server root.
 import { defineConfig } from '@playwright/test';
 
-export const PREVIEW_PORT = 4173;
-export const SUBPATH_PORT = 4174;
+// TABDOCK_E2E_PORT moves both previews (it and the next port), so two checkouts can run e2e side by side.
+export const PREVIEW_PORT = Number(process.env.TABDOCK_E2E_PORT ?? 4173);
+export const SUBPATH_PORT = PREVIEW_PORT + 1;
 export const SUBPATH = '/tabdock/';
 
 /** Debian's Chromium; flags keep a headless run quiet and deterministic (no updates, sync or GPU). */
