@@ -1,6 +1,8 @@
 // Lab links: `?lab=<url or example id>` points at a lab, `#lab=<data>` carries a small lab inside the link.
 // <data> is "1." + base64url(deflate-raw(UTF-8 text)). Every function returns a result; none throws.
 // CompressionStream('deflate-raw') is built into browsers and Node 20, so no compression library is needed.
+import { readAtMost } from './read-at-most.ts';
+
 
 /** Longest `#lab=` payload we make or accept. Chat apps and QR codes choke well before browsers' URL limits. */
 export const MAX_LINK_PAYLOAD_CHARS = 32_000;
@@ -153,34 +155,18 @@ async function pipeThrough(input: Uint8Array, stream: CompressionStream | Decomp
     .catch((error: unknown) => {
       writeError = error;
     });
-  const reader = stream.readable.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel();
-        return linkError('lab-too-large', `This lab link expands to more than ${MAX_LAB_BYTES} bytes, more than any lab may be. It was not opened.`);
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    return linkError('link-corrupt', 'This lab link is damaged or cut off (its data does not decompress). Copy the whole link again.', String(error));
+  const read = await readAtMost(stream.readable, maxBytes);
+  if (read.kind === 'too-large') {
+    return linkError('lab-too-large', `This lab link expands to more than ${MAX_LAB_BYTES} bytes, more than any lab may be. It was not opened.`);
+  }
+  if (read.kind === 'failed') {
+    return linkError('link-corrupt', 'This lab link is damaged or cut off (its data does not decompress). Copy the whole link again.', String(read.error));
   }
   await writing;
   if (writeError !== null) {
     return linkError('link-corrupt', 'This lab link is damaged or cut off. Copy the whole link again.', String(writeError));
   }
-  const output = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    output.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return { ok: true, value: output };
+  return { ok: true, value: read.bytes };
 }
 
 /** RFC 4648 section 5 (URL- and filename-safe alphabet), without padding. */

@@ -4,6 +4,7 @@ import { formatLabProblem, type Lab, type LabProblem } from './lab-format.ts';
 import { parseLab } from './parse-lab.ts';
 import { decodeLabPayload, MAX_LAB_BYTES, readLabRef, type LabLinkError, type LabOrigin, type LinkResult } from './lab-link.ts';
 import { EXAMPLE_LABS, EXAMPLE_LAB_IDS } from './examples/index.ts';
+import { readAtMost } from './read-at-most.ts';
 
 export const DEFAULT_FETCH_TIMEOUT_MS = 15_000;
 
@@ -107,12 +108,14 @@ export async function fetchLabSource(url: string, options: FetchLabOptions = {})
       await response.body?.cancel();
       return tooLarge(url, maxBytes);
     }
-    const bytes = await readLimited(response, maxBytes, controller.signal);
-    if (bytes === 'too-large') return tooLarge(url, maxBytes);
-    if (bytes === 'aborted') return timeoutError(url, timeoutMs);
-    if (!(bytes instanceof Uint8Array)) {
-      return failure('network', `The connection to ${host} broke while the lab was downloading. Reload to try again.`, `${url}\n${String(bytes.failed)}`);
+    if (!response.body) return failure('network', `${host} sent an empty answer for the lab. Reload to try again.`, url);
+    const read = await readAtMost(response.body, maxBytes);
+    if (read.kind === 'too-large') return tooLarge(url, maxBytes);
+    if (read.kind === 'failed') {
+      if (controller.signal.aborted) return timeoutError(url, timeoutMs);
+      return failure('network', `The connection to ${host} broke while the lab was downloading. Reload to try again.`, `${url}\n${String(read.error)}`);
     }
+    const bytes = read.bytes;
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -130,36 +133,6 @@ export async function fetchLabSource(url: string, options: FetchLabOptions = {})
   } finally {
     clearTimeout(timer);
   }
-}
-
-type ReadOutcome = Uint8Array | 'too-large' | 'aborted' | { failed: unknown };
-
-async function readLimited(response: Response, maxBytes: number, signal: AbortSignal): Promise<ReadOutcome> {
-  if (!response.body) return { failed: 'the response has no body' };
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel();
-        return 'too-large';
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    return signal.aborted ? 'aborted' : { failed: error };
-  }
-  const output = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    output.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return output;
 }
 
 function hostOf(url: string): string {
