@@ -27,11 +27,22 @@ const terminal = new GuestTerminal(element('terminal'), {
   onInput: (data) => {
     client?.sendInput(data);
     session.noteActivity();
+    sidePanel.input(data);
   },
   onResize: (cols, rows) => client?.resize(cols, rows),
 });
 
 let client: VmClient | undefined;
+// The lab panel or lab editor (src/labs), when the address asks for one; it re-checks steps as commands finish.
+const sidePanel = mountSidePanel(element('side-panel'), {
+  sendInput: (data) => client?.sendInput(data),
+  exec: (command, timeoutMs) =>
+    client
+      ? client.exec(command, { timeoutMs })
+      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
+});
+// Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
+sidePanel.ready.catch((thrown: unknown) => showError(toVmError(thrown)));
 // Save/Reset/Download/Open and the saved session in browser storage (src/session/).
 const session = new SessionController(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   saveState: () => client?.saveState(),
@@ -58,6 +69,7 @@ function onEvent(event: VmEvent): void {
   switch (event.type) {
     case 'console':
       terminal.write(event.data);
+      sidePanel.output(event.data);
       return;
     case 'download':
       progress.download(event.loadedBytes, event.totalBytes);
@@ -133,14 +145,3 @@ window.addEventListener('pageshow', (event) => {
 });
 
 void session.loadSaved().then(start);
-
-mountSidePanel(element('side-panel'), {
-  sendInput: (data) => client?.sendInput(data),
-  exec: (command, timeoutMs) =>
-    client
-      ? client.exec(command, { timeoutMs })
-      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
-}).catch((thrown: unknown) => {
-  // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
-  showError(toVmError(thrown));
-});
