@@ -2,6 +2,7 @@
 // sub-path. The guest image (public/vm/, hundreds of MB) is hard-linked into dist/ rather than copied.
 import { copyFileSync, createReadStream, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
 import { corsProxyPlugin } from './worker/proxy/vite-plugin.ts';
@@ -162,6 +163,8 @@ export default defineConfig({
     copyPublicDir: false,
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
+      // Two pages: the full app and embed mode for iframes (embed.html, src/labs/README.md "Embedding").
+      input: { main: fileURLToPath(new URL('./index.html', import.meta.url)), embed: fileURLToPath(new URL('./embed.html', import.meta.url)) },
       onwarn(warning, warn) {
         // zod 4 places /*#__PURE__*/ comments where Rollup cannot use them; harmless, and not ours to fix.
         if (warning.code === 'INVALID_ANNOTATION' && warning.id?.includes('/node_modules/zod/')) return;

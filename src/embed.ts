@@ -1,0 +1,132 @@
+// Embed mode's entry (embed.html): the terminal, boot progress and errors, and the lab panel, with no header,
+// for an <iframe>. The embedding page drives it with postMessage (src/labs/embed-api.ts); 'ready' is sent
+// once the machine is running, so a parent's 'run' is never typed into a shell that is not there yet.
+import './styles.css';
+import type { VmError, VmEvent } from '../worker/contract.ts';
+import { browserProblem } from './browser-check.ts';
+import { ErrorPanels } from './error-panel.ts';
+import { allowedOriginsFromLocation, commandAsTyped, connectEmbedBridge, loadLabFromLocation, mountLabPanel, watchCommands } from './labs/index.ts';
+import { readPageConfig } from './page-config.ts';
+import { ProgressView } from './progress.ts';
+import { GuestTerminal } from './terminal.ts';
+import { VmClient } from './vm-client.ts';
+import { VmCallError, toVmError } from './vm-error.ts';
+
+function element(id: string): HTMLElement {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`embed.html lacks #${id}; the page shell and src/embed.ts are out of step`);
+  return found;
+}
+
+const config = readPageConfig(window.location, document.baseURI);
+const progress = new ProgressView(element('progress'));
+const errors = new ErrorPanels(element('errors'));
+const sidePanel = element('side-panel');
+let client: VmClient | undefined;
+let disconnect: (() => void) | undefined;
+
+const watch = watchCommands({ onCommandFinished: () => void panel.recheck() });
+const terminal = new GuestTerminal(element('terminal'), {
+  onInput: (data) => {
+    watch.input(data);
+    client?.sendInput(data);
+  },
+  onResize: (cols, rows) => client?.resize(cols, rows),
+});
+const typeCommand = (command: string): void => {
+  const typed = commandAsTyped(command);
+  watch.input(typed);
+  client?.sendInput(typed);
+};
+const panel = mountLabPanel(sidePanel, {
+  onRun: typeCommand,
+  verifyStep: (command, timeoutMs) =>
+    client
+      ? client.exec(command, { timeoutMs })
+      : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
+});
+// The panel shows once there is a lab: from the iframe's address, or sent later with 'load-lab'.
+panel.on((event) => {
+  if (event.type === 'lab-shown') sidePanel.hidden = false;
+});
+void loadLabFromLocation(window.location).then((result) => {
+  panel.load(result);
+  if (result.kind === 'error') sidePanel.hidden = false;
+});
+
+function fail(error: VmError): void {
+  progress.fail();
+  errors.show(error, () => restart());
+  terminal.notice(error.message, 'error');
+}
+
+function onEvent(event: VmEvent): void {
+  switch (event.type) {
+    case 'console':
+      terminal.write(event.data);
+      watch.output(event.data);
+      return;
+    case 'download':
+      progress.download(event.loadedBytes, event.totalBytes);
+      return;
+    case 'stage':
+      progress.stage(event.stage, event.atMs);
+      return;
+    case 'status':
+      return;
+    case 'error':
+      fail(event.error);
+      return;
+    case 'notice':
+      terminal.notice(event.notice.message, 'info');
+      return;
+    default: {
+      const unknown: never = event;
+      throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);
+    }
+  }
+}
+
+function start(): void {
+  errors.clear();
+  progress.restart();
+  const problem = browserProblem();
+  if (problem) {
+    fail(problem);
+    return;
+  }
+  const vm = new VmClient({ onEvent, onCrash: fail, onCallError: (error) => terminal.notice(error.message, 'error') });
+  client = vm;
+  vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, snapshot: config.snapshot, cols: terminal.cols, rows: terminal.rows })
+    .then(() => {
+      if (client !== vm) return;
+      vm.resize(terminal.cols, terminal.rows);
+      disconnect ??= connectEmbedBridge({
+        self: window,
+        parent: window.parent,
+        allowedOrigins: allowedOriginsFromLocation(window.location),
+        panel,
+        onRun: typeCommand,
+      });
+    })
+    .catch((thrown: unknown) => {
+      if (client === vm) fail(thrown instanceof VmCallError ? thrown.vmError : toVmError(thrown));
+    });
+}
+
+function restart(): void {
+  client?.terminate();
+  client = undefined;
+  terminal.reset();
+  start();
+}
+
+window.addEventListener('pagehide', () => {
+  client?.terminate();
+  client = undefined;
+});
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) restart();
+});
+
+start();
