@@ -71,5 +71,6 @@ export async function waitForReady(page: Page, timeoutMs: number): Promise<void>
     if (Date.now() > deadline) throw new Error(`the VM was not ready after ${timeoutMs} ms: ${await bar.getAttribute('aria-valuetext')}`);
     await page.waitForTimeout(500);
   }
-  await expect(page.getByRole('status')).toContainText('Running');
+  // The header's status line by id: a lab panel has role="status" messages of its own.
+  await expect(page.locator('#status')).toContainText('Running');
 }
