@@ -5,7 +5,7 @@ import './styles.css';
 import type { VmError, VmEvent } from '../worker/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { ErrorPanels } from './error-panel.ts';
-import { allowedOriginsFromLocation, commandAsTyped, connectEmbedBridge, loadLabFromLocation, mountLabPanel, watchCommands } from './labs/index.ts';
+import { allowedOriginsFromLocation, commandAsTyped, connectEmbedBridge, loadLabFromLocation, mountLabPanel, postEmbedEvent, watchCommands } from './labs/index.ts';
 import { readPageConfig } from './page-config.ts';
 import { ProgressView } from './progress.ts';
 import { GuestTerminal } from './terminal.ts';
@@ -22,6 +22,7 @@ const config = readPageConfig(window.location, document.baseURI);
 const progress = new ProgressView(element('progress'));
 const errors = new ErrorPanels(element('errors'));
 const sidePanel = element('side-panel');
+const allowedOrigins = allowedOriginsFromLocation(window.location);
 let client: VmClient | undefined;
 let disconnect: (() => void) | undefined;
 
@@ -54,7 +55,15 @@ void loadLabFromLocation(window.location).then((result) => {
   if (result.kind === 'error') sidePanel.hidden = false;
 });
 
+/** The same failure often arrives twice (an 'error' event, then boot() rejecting); report it once per boot. */
+let reported = new Set<string>();
+
 function fail(error: VmError): void {
+  const key = `${error.code}\n${error.message}`;
+  if (reported.has(key)) return;
+  reported.add(key);
+  // The embedding page learns it too: without this it would wait for 'ready' forever.
+  postEmbedEvent(window.parent, allowedOrigins, { tabdock: 1, type: 'error', code: error.code, message: error.message });
   progress.fail();
   errors.show(error, () => restart());
   terminal.notice(error.message, 'error');
@@ -88,6 +97,7 @@ function onEvent(event: VmEvent): void {
 }
 
 function start(): void {
+  reported = new Set();
   errors.clear();
   progress.restart();
   const problem = browserProblem();
@@ -104,7 +114,7 @@ function start(): void {
       disconnect ??= connectEmbedBridge({
         self: window,
         parent: window.parent,
-        allowedOrigins: allowedOriginsFromLocation(window.location),
+        allowedOrigins,
         panel,
         onRun: typeCommand,
       });

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // Embed API: message validation, origin and source checks, requests reaching a real lab panel, events out.
 import { describe, expect, it } from 'vitest';
-import { allowedOriginsFromLocation, connectEmbedBridge, isAllowedOrigin, parseEmbedRequest, type EmbedEvent } from './embed-api.ts';
+import { allowedOriginsFromLocation, connectEmbedBridge, isAllowedOrigin, parseEmbedRequest, postEmbedEvent, type EmbedEvent } from './embed-api.ts';
 import { mountLabPanel } from './lab-panel.ts';
 import { fromSource } from './load-lab.ts';
 
@@ -54,6 +54,21 @@ describe('origins', () => {
       'https://a.example',
       'http://b:8080',
     ]);
+  });
+});
+
+describe('postEmbedEvent', () => {
+  it('posts the event once per allowed origin, with that origin as the target, and nothing without one', () => {
+    const posted: [unknown, string][] = [];
+    const parent = { postMessage: (message: unknown, targetOrigin: string) => void posted.push([message, targetOrigin]) } as Pick<Window, 'postMessage'>;
+    const event: EmbedEvent = { tabdock: 1, type: 'error', code: 'boot-timeout', message: 'The VM did not start.' };
+    postEmbedEvent(parent, ['https://a.example', 'http://b:8080'], event);
+    expect(posted).toEqual([
+      [event, 'https://a.example'],
+      [event, 'http://b:8080'],
+    ]);
+    postEmbedEvent(parent, [], event);
+    expect(posted).toHaveLength(2);
   });
 });
 

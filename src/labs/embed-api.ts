@@ -32,7 +32,9 @@ export type EmbedEvent =
   | { tabdock: 1; type: 'lab-shown'; title: string; stepCount: number }
   | { tabdock: 1; type: 'step-status'; stepIndex: number; status: string }
   | { tabdock: 1; type: 'step-done'; stepIndex: number; title: string }
-  | { tabdock: 1; type: 'lab-complete'; title: string };
+  | { tabdock: 1; type: 'lab-complete'; title: string }
+  /** The machine failed to start or stopped; `code` is the VM error code (worker/contract.ts VmErrorCode). */
+  | { tabdock: 1; type: 'error'; code: string; message: string };
 
 export type ParseRequestResult = { ok: true; request: EmbedRequest } | { ok: false; reason: string; id?: string };
 
@@ -74,13 +76,17 @@ export interface EmbedBridgeDeps {
   onRun(command: string): void;
 }
 
+/**
+ * Posts one event to the embedding page, once per allowed origin: the browser delivers only the one matching
+ * the parent's real origin (HTML standard, window.postMessage targetOrigin). An empty list sends nothing.
+ */
+export function postEmbedEvent(parent: Pick<Window, 'postMessage'>, allowedOrigins: readonly string[], event: EmbedEvent): void {
+  for (const origin of allowedOrigins) parent.postMessage(event, origin);
+}
+
 /** Connects a lab panel to the embedding page. Returns a function that disconnects it. */
 export function connectEmbedBridge(deps: EmbedBridgeDeps): () => void {
-  // Events are posted once per allowed origin: the browser delivers only the one matching the parent's real
-  // origin (HTML standard, window.postMessage targetOrigin). With an empty list nothing is sent or accepted.
-  const send = (event: EmbedEvent): void => {
-    for (const origin of deps.allowedOrigins) deps.parent.postMessage(event, origin);
-  };
+  const send = (event: EmbedEvent): void => postEmbedEvent(deps.parent, deps.allowedOrigins, event);
 
   const onMessage = (message: Event): void => {
     const event = message as MessageEvent;

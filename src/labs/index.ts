@@ -7,5 +7,5 @@ export { parseLab } from './parse-lab.ts';
 export { commandAsTyped } from './terminal-input.ts';
 export { formatLabProblem, type Lab, type LabProblem } from './lab-format.ts';
 export { EXAMPLE_LABS, EXAMPLE_LAB_IDS } from './examples/index.ts';
-export { connectEmbedBridge, allowedOriginsFromLocation, parseEmbedRequest, type EmbedEvent, type EmbedRequest } from './embed-api.ts';
+export { connectEmbedBridge, postEmbedEvent, allowedOriginsFromLocation, parseEmbedRequest, type EmbedEvent, type EmbedRequest } from './embed-api.ts';
 export { watchCommands, type CommandWatch } from './command-watch.ts';
