@@ -1,11 +1,11 @@
 // Embed mode's entry (embed.html): the terminal, boot progress and errors, and the lab panel, with no header,
 // for an <iframe>. The embedding page drives it with postMessage (src/labs/embed-api.ts); 'ready' is sent
-// once the machine is running, so a parent's 'run' is never typed into a shell that is not there yet.
+// once the machine runs and its shell has answered with a prompt, so a parent's 'run' is never lost.
 import './styles.css';
 import type { VmError, VmEvent } from '../worker/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { ErrorPanels } from './error-panel.ts';
-import { allowedOriginsFromLocation, commandAsTyped, connectEmbedBridge, loadLabFromLocation, mountLabPanel, postEmbedEvent, watchCommands } from './labs/index.ts';
+import { allowedOriginsFromLocation, commandAsTyped, connectEmbedBridge, loadLabFromLocation, mountLabPanel, postEmbedEvent, watchCommands, type CommandWatch } from './labs/index.ts';
 import { readPageConfig } from './page-config.ts';
 import { ProgressView } from './progress.ts';
 import { GuestTerminal } from './terminal.ts';
@@ -25,6 +25,9 @@ const sidePanel = element('side-panel');
 const allowedOrigins = allowedOriginsFromLocation(window.location);
 let client: VmClient | undefined;
 let disconnect: (() => void) | undefined;
+let shellProbe: CommandWatch | undefined;
+/** How often to press Enter until the shell's prompt answers. */
+const SHELL_PROBE_INTERVAL_MS = 3_000;
 
 const watch = watchCommands({ onCommandFinished: () => void panel.recheck() });
 const terminal = new GuestTerminal(element('terminal'), {
@@ -74,6 +77,7 @@ function onEvent(event: VmEvent): void {
     case 'console':
       terminal.write(event.data);
       watch.output(event.data);
+      shellProbe?.output(event.data);
       return;
     case 'download':
       progress.download(event.loadedBytes, event.totalBytes);
@@ -111,17 +115,42 @@ function start(): void {
     .then(() => {
       if (client !== vm) return;
       vm.resize(terminal.cols, terminal.rows);
-      disconnect ??= connectEmbedBridge({
-        self: window,
-        parent: window.parent,
-        allowedOrigins,
-        panel,
-        onRun: typeCommand,
+      whenShellAnswers(vm, () => {
+        disconnect ??= connectEmbedBridge({ self: window, parent: window.parent, allowedOrigins, panel, onRun: typeCommand });
       });
     })
     .catch((thrown: unknown) => {
       if (client === vm) fail(thrown instanceof VmCallError ? thrown.vmError : toVmError(thrown));
     });
+}
+
+/**
+ * After a snapshot restore the VM reports ready a moment before bash reads its terminal, and input sent in
+ * that moment is lost. Press Enter (as a person would) until a prompt comes back, then call onAnswer.
+ */
+function whenShellAnswers(vm: VmClient, onAnswer: () => void): void {
+  const press = (): void => {
+    if (client !== vm) {
+      stop();
+      return;
+    }
+    probe.input('\r');
+    vm.sendInput('\r');
+  };
+  const timer = setInterval(press, SHELL_PROBE_INTERVAL_MS);
+  const stop = (): void => {
+    clearInterval(timer);
+    probe.dispose();
+    if (shellProbe === probe) shellProbe = undefined;
+  };
+  const probe = watchCommands({
+    onCommandFinished: () => {
+      stop();
+      onAnswer();
+    },
+  });
+  shellProbe = probe;
+  press();
 }
 
 function restart(): void {
