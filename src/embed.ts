@@ -44,6 +44,8 @@ const typeCommand = (command: string): void => {
 };
 const panel = mountLabPanel(sidePanel, {
   onRun: typeCommand,
+  // Share links open the full page (index.html beside this one), not another embed.
+  pageHref: () => new URL('./', window.location.href).href,
   verifyStep: (command, timeoutMs) =>
     client
       ? client.exec(command, { timeoutMs })
