@@ -52,8 +52,9 @@ export function mountSidePanel(container: HTMLElement, vm: SidePanelVm): SidePan
     return shown;
   }
 
-  // A `#lab=` address entered on an open page (pasted into the address bar, or a same-page link) changes only the fragment, so
-  // the page does not reload: load the new lab here. `?lab=` wins over `#lab=`, so only without it.
+  // A `#lab=` address entered on an open page (pasted into the address bar, or a same-page link) changes only
+  // the fragment, so the page does not reload: load the new lab here. `?lab=` wins over `#lab=`, so only
+  // without it.
   window.addEventListener('hashchange', () => {
     if (new URLSearchParams(window.location.search).has('lab')) return;
     void loadLabFromLocation(window.location).then((result) => {
