@@ -1,0 +1,100 @@
+// Polls the guest for published ports while the tab is visible: every few seconds for a while after the user
+// pressed Enter (a `docker run -p` may take half a minute to return), rarely otherwise, never while hidden.
+// One poll costs a read of /proc/net/tcp; `docker ps` runs only when the listening sockets changed.
+import type { ExecResult } from '../../worker/contract.ts';
+import { DOCKER_PS_COMMAND, LISTENING_SOCKETS_COMMAND, parseDockerPs, samePorts, type PublishedPort } from './published-ports.ts';
+
+export interface PortWatchDeps {
+  exec(command: string, timeoutMs: number): Promise<ExecResult>;
+  onChange(ports: readonly PublishedPort[]): void;
+  isVisible(): boolean;
+}
+
+export interface PortWatchTiming {
+  activeIntervalMs: number;
+  idleIntervalMs: number;
+  /** How long after the last poke the active interval applies. */
+  activeForMs: number;
+  execTimeoutMs: number;
+}
+
+export const DEFAULT_PORT_WATCH_TIMING: PortWatchTiming = {
+  activeIntervalMs: 2_500,
+  idleIntervalMs: 20_000,
+  activeForMs: 90_000,
+  execTimeoutMs: 30_000,
+};
+
+export class PortWatch {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running = false;
+  private inFlight = false;
+  private lastPokeAt = -Infinity;
+  private sockets: string | undefined;
+  private ports: PublishedPort[] = [];
+
+  constructor(
+    private readonly deps: PortWatchDeps,
+    private readonly timing: PortWatchTiming = DEFAULT_PORT_WATCH_TIMING,
+  ) {}
+
+  /** Starts polling (the VM is running). */
+  start(): void {
+    this.running = true;
+    this.sockets = undefined;
+    this.schedule(0);
+  }
+
+  /** Stops polling and forgets the ports (the VM stopped or restarts). */
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.sockets = undefined;
+    if (this.ports.length > 0) {
+      this.ports = [];
+      this.deps.onChange([]);
+    }
+  }
+
+  /** Something may have changed (a command was entered, the tab became visible): look soon and often. */
+  poke(): void {
+    this.lastPokeAt = Date.now();
+    if (this.running) this.schedule(this.timing.activeIntervalMs);
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    if (!this.running) return;
+    if (this.deps.isVisible() && !this.inFlight) {
+      this.inFlight = true;
+      try {
+        await this.poll();
+      } catch {
+        // The VM is busy or going away; the next tick tries again, and stop() clears the ports if it went.
+      } finally {
+        this.inFlight = false;
+      }
+    }
+    if (!this.running || this.timer !== undefined) return;
+    const active = Date.now() - this.lastPokeAt < this.timing.activeForMs;
+    this.schedule(active ? this.timing.activeIntervalMs : this.timing.idleIntervalMs);
+  }
+
+  private async poll(): Promise<void> {
+    const sockets = await this.deps.exec(LISTENING_SOCKETS_COMMAND, this.timing.execTimeoutMs);
+    if (sockets.exitCode !== 0 || sockets.output === this.sockets) return;
+    const ps = await this.deps.exec(DOCKER_PS_COMMAND, this.timing.execTimeoutMs);
+    if (ps.exitCode !== 0 || !this.running) return;
+    this.sockets = sockets.output;
+    const ports = parseDockerPs(ps.output);
+    if (samePorts(ports, this.ports)) return;
+    this.ports = ports;
+    this.deps.onChange(ports);
+  }
+}
