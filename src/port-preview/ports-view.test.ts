@@ -25,7 +25,7 @@ describe('PortsView', () => {
       { hostPort: 3000, containerPort: 3000, container: 'api' },
     ]);
     expect(bar?.hidden).toBe(false);
-    const items = [...document.querySelectorAll<HTMLElement>('.ports-item')];
+    const items = Array.from(document.querySelectorAll<HTMLElement>('.ports-item'));
     expect(items.map((item) => item.dataset['port'])).toEqual(['8080', '3000']);
     expect(items[0]?.textContent).toContain('Port 8080');
     expect(items[0]?.querySelector('button')?.getAttribute('aria-label')).toBe('Open port 8080 (web) in the preview panel');
