@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ExecResult } from '../../worker/contract.ts';
-import { PortWatch, type PortWatchTiming } from './port-watch.ts';
+import { listeningPorts, PortWatch, type PortWatchTiming } from './port-watch.ts';
 import { DOCKER_PS_COMMAND, LISTENING_SOCKETS_COMMAND, type PublishedPort } from './published-ports.ts';
 
 const TIMING: PortWatchTiming = { activeIntervalMs: 100, idleIntervalMs: 1000, activeForMs: 500, execTimeoutMs: 50 };
@@ -47,6 +47,24 @@ describe('PortWatch', () => {
     expect(state.commands.length).toBeGreaterThanOrEqual(2);
     watch.stop();
     expect(changes.at(-1)).toEqual([]);
+  });
+
+  it('asks docker ps again while a new listening port is not yet listed (container still starting)', async () => {
+    const { state, changes, watch } = guest();
+    watch.start();
+    await vi.advanceTimersByTimeAsync(0);
+    state.sockets = '00000000:1F90\n';
+    watch.poke();
+    await vi.advanceTimersByTimeAsync(TIMING.activeIntervalMs);
+    expect(changes).toEqual([]);
+    state.ps = 'web\t0.0.0.0:8080->80/tcp\n';
+    await vi.advanceTimersByTimeAsync(TIMING.activeIntervalMs);
+    expect(changes).toEqual([[{ hostPort: 8080, containerPort: 80, container: 'web' }]]);
+    watch.stop();
+  });
+
+  it('reads port numbers from /proc/net/tcp addresses', () => {
+    expect([...listeningPorts('00000000000000000000000000000000:1F90\n00000000:1F90\n0100007F:0050\n')]).toEqual([8080, 80]);
   });
 
   it('polls rarely when idle and not at all while the tab is hidden', async () => {

@@ -25,12 +25,27 @@ export const DEFAULT_PORT_WATCH_TIMING: PortWatchTiming = {
   execTimeoutMs: 30_000,
 };
 
+const PS_RETRIES = 8;
+
+/** Port numbers from LISTENING_SOCKETS_COMMAND's `ADDRESS:PORT` lines (hex, /proc/net/tcp format). */
+export function listeningPorts(output: string): Set<number> {
+  const ports = new Set<number>();
+  for (const line of output.split('\n')) {
+    const match = /:([0-9A-Fa-f]{4})$/.exec(line.trim());
+    if (match?.[1]) ports.add(parseInt(match[1], 16));
+  }
+  return ports;
+}
+
 export class PortWatch {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
   private inFlight = false;
   private lastPokeAt = -Infinity;
   private sockets: string | undefined;
+  /** Ports listening when `sockets` was taken in, and docker ps runs left for ports it does not explain yet. */
+  private listening = new Set<number>();
+  private psRetriesLeft = 0;
   private ports: PublishedPort[] = [];
 
   constructor(
@@ -42,6 +57,8 @@ export class PortWatch {
   start(): void {
     this.running = true;
     this.sockets = undefined;
+    this.listening = new Set();
+    this.psRetriesLeft = PS_RETRIES;
     this.schedule(0);
   }
 
@@ -91,8 +108,16 @@ export class PortWatch {
     if (sockets.exitCode !== 0 || sockets.output === this.sockets) return;
     const ps = await this.deps.exec(DOCKER_PS_COMMAND, this.timing.execTimeoutMs);
     if (ps.exitCode !== 0 || !this.running) return;
-    this.sockets = sockets.output;
     const ports = parseDockerPs(ps.output);
+    // docker-proxy listens before `docker ps` lists the container as running: a new port that ps does not
+    // explain yet is asked about again on the next polls (a host process listening stops that after a few).
+    const listening = listeningPorts(sockets.output);
+    const unexplained = [...listening].some((port) => !this.listening.has(port) && !ports.some((p) => p.hostPort === port));
+    if (!unexplained || this.psRetriesLeft-- <= 0) {
+      this.sockets = sockets.output;
+      this.listening = listening;
+      this.psRetriesLeft = PS_RETRIES;
+    }
     if (samePorts(ports, this.ports)) return;
     this.ports = ports;
     this.deps.onChange(ports);

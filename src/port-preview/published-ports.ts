@@ -9,8 +9,12 @@ export interface PublishedPort {
   container: string;
 }
 
-/** Listening sockets (state 0A) from /proc/net/tcp{,6}: local address:port in hex, one per line, sorted. */
-export const LISTENING_SOCKETS_COMMAND = "awk '$4 == \"0A\" { print $2 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sort -u";
+/**
+ * Listening sockets (state 0A, the only standalone ` 0A ` field of a /proc/net/tcp line): local address:port
+ * in hex, one per line, sorted.
+ */
+export const LISTENING_SOCKETS_COMMAND =
+  "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sed -E 's/^ *[0-9]+: ([0-9A-Fa-f]+:[0-9A-Fa-f]+) .*/\\1/' | sort -u";
 
 export const DOCKER_PS_COMMAND = "docker ps --format '{{.Names}}\t{{.Ports}}'";
 
