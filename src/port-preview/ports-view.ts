@@ -109,7 +109,8 @@ export class PortsView {
     tab.target = '_blank';
     tab.rel = 'noopener';
     tab.setAttribute('aria-label', `Open port ${port.hostPort} in a new tab`);
-    const container = el('span', 'ports-container', `${port.container} :${port.containerPort}`);
+    const container = el('span', 'ports-container', `${port.container}:${port.containerPort}`);
+    container.title = `container ${port.container}, its port ${port.containerPort}`;
     item.append(label, arrow, open, tab, container);
     return item;
   }
