@@ -4,10 +4,11 @@
 import type { GuestHttpErrorCode, GuestHttpRequest } from '../contract.ts';
 import { guestSocketFromV86, type GuestSocket, type V86TcpConnection } from './guest-socket.ts';
 import { splitFinWithData, type V86ProcessingConnection } from './v86-fin-with-data.ts';
+import { withSynMss, type FrameSink } from './v86-syn-mss.ts';
 import { formatRequestHead, Http1ResponseParser, type ResponseEvent, type ResponseHead } from './http1-response.ts';
 
 /** The slice of v86's FetchNetworkAdapter the client needs (src/browser/fetch_network.js, `connect`). */
-export interface GuestDialer {
+export interface GuestDialer extends FrameSink {
   connect(port: number): V86TcpConnection;
 }
 
@@ -66,7 +67,7 @@ function dial(dialer: GuestDialer, port: number, timeoutMs: number): Promise<Gue
   return new Promise((resolve, reject) => {
     let conn: V86TcpConnection;
     try {
-      conn = dialer.connect(port);
+      conn = withSynMss(dialer, () => dialer.connect(port));
     } catch (error) {
       // v86 throws only when its pool of local port numbers is exhausted.
       reject(new GuestHttpError('timeout', 'The VM has too many open preview connections; wait a moment and reload.', String(error)));
