@@ -18,10 +18,14 @@ export interface PortWatchTiming {
   execTimeoutMs: number;
 }
 
+/**
+ * One poll is an agent round trip (a bash, base64 both ways): `npm run bench -- portPreview` measured a 2 s median
+ * on a loaded 2-core machine, so even the active interval leaves the guest mostly to the user's commands.
+ */
 export const DEFAULT_PORT_WATCH_TIMING: PortWatchTiming = {
-  activeIntervalMs: 2_500,
+  activeIntervalMs: 4_000,
   idleIntervalMs: 20_000,
-  activeForMs: 90_000,
+  activeForMs: 75_000,
   execTimeoutMs: 30_000,
 };
 
