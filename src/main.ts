@@ -5,6 +5,7 @@ import type { VmError, VmEvent } from '../worker/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { ErrorPanels } from './error-panel.ts';
 import { readPageConfig } from './page-config.ts';
+import { mountPortPreview } from './port-preview/index.ts';
 import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController } from './session/session-controller.ts';
@@ -28,6 +29,7 @@ const terminal = new GuestTerminal(element('terminal'), {
     client?.sendInput(data);
     session.noteActivity();
     sidePanel.input(data);
+    if (typeof data === 'string' && data.includes('\r')) ports.commandEntered();
   },
   onResize: (cols, rows) => client?.resize(cols, rows),
 });
@@ -47,6 +49,12 @@ sidePanel.ready.catch((thrown: unknown) => showError(toVmError(thrown)));
 const session = new SessionController(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   saveState: () => client?.saveState(),
   restart: (sessionState) => restart(sessionState),
+});
+// Published container ports, offered as "Port 8080 → Open" and served through a Service Worker (src/port-preview/).
+const ports = mountPortPreview({
+  terminalPane: element('terminal-pane'),
+  main: element('app-main'),
+  vm: () => (client?.alive ? client : undefined),
 });
 /** The same failure often arrives twice (an 'error' event, then boot() rejecting); show it once per boot. */
 let shownErrors = new Set<string>();
@@ -116,6 +124,7 @@ function start(sessionState?: ArrayBuffer): void {
       if (client !== vm) return;
       status.booted(result.startedFrom, result.timeline.ready);
       session.booted(result.startedFrom);
+      ports.vmStarted();
       // The guest may have booted with the size the terminal had before fonts settled; tell it again.
       vm.resize(terminal.cols, terminal.rows);
       terminal.focus();
@@ -128,6 +137,7 @@ function start(sessionState?: ArrayBuffer): void {
 }
 
 function restart(sessionState?: ArrayBuffer): void {
+  ports.vmStopped();
   client?.terminate();
   client = undefined;
   terminal.reset();

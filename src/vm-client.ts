@@ -1,7 +1,7 @@
 // Starts the VM host in its own Web Worker and drives it through comlink. The only page module that knows a
 // worker exists. A call to a dead worker never settles, so this rejects every pending call when it crashes.
 import * as Comlink from 'comlink';
-import type { BootOptions, BootResult, ExecOptions, ExecResult, SavedState, VmApi, VmError, VmEvent } from '../worker/contract.ts';
+import type { BootOptions, BootResult, ExecOptions, ExecResult, GuestHttpRequest, SavedState, VmApi, VmError, VmEvent } from '../worker/contract.ts';
 import { VmCallError, toVmError } from './vm-error.ts';
 
 export interface VmClientHooks {
@@ -67,6 +67,16 @@ export class VmClient {
   /** A command through the host's control channel (not the user's shell), e.g. a lab step's check. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult> {
     return this.call(() => this.remote.exec(command, options));
+  }
+
+  /** Port preview: the worker answers on `reply` (moved to it), which leads straight to the Service Worker. */
+  forwardGuestHttp(request: GuestHttpRequest, reply: MessagePort): void {
+    if (!this.alive) {
+      reply.postMessage({ type: 'error', code: 'vm-not-running', message: 'The VM was stopped. Restart it, then reload this page.' });
+      reply.close();
+      return;
+    }
+    this.fireAndForget(() => this.remote.forwardGuestHttp(request, Comlink.transfer(reply, [reply])));
   }
 
   /** Ends the VM for good (tab closed or restart): nothing survives, the next boot starts a new worker. */

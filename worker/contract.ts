@@ -130,6 +130,46 @@ export interface ExecResult {
   exitCode: number;
 }
 
+/** A browser request for a TCP port of the guest (port preview, src/port-preview/): what can cross a message. */
+export interface GuestHttpRequest {
+  /** The guest port, e.g. 8080 for a container started with `-p 8080:80`. */
+  port: number;
+  method: string;
+  /** origin-form path and query as the server in the guest sees it, e.g. `/css/site.css?v=2`. */
+  target: string;
+  headers: Array<[name: string, value: string]>;
+  body?: ArrayBuffer;
+}
+
+/** Why a guest port gave no (whole) response; each comes with a sentence for the error page. */
+export type GuestHttpErrorCode =
+  /** The guest refused the connection: nothing listens on that port. */
+  | 'not-listening'
+  /** No answer to the connection or no response head in time. */
+  | 'timeout'
+  /** The port answered, but not with HTTP/1.x, or cut the response short. */
+  | 'bad-response'
+  /** The request cannot be sent (bad method or path). */
+  | 'bad-request'
+  /** No VM is running in the tab that was asked. */
+  | 'vm-not-running';
+
+/** One response on the MessagePort passed to forwardGuestHttp, in this order: head, data..., end (or error). */
+export type GuestHttpMessage =
+  | { type: 'head'; status: number; statusText: string; headers: Array<[name: string, value: string]> }
+  | { type: 'data'; bytes: Uint8Array }
+  | { type: 'end' }
+  | { type: 'error'; code: GuestHttpErrorCode; message: string; detail?: string };
+
+/** What the reader may send back on that port: it lost interest (tab closed, navigation). */
+export type GuestHttpControl = { type: 'cancel' };
+
+/** Service Worker to page: forward this request to your VM, answer on the transferred port (ports[0]). */
+export interface PortPreviewRequestMessage {
+  type: 'tabdock-port-request';
+  request: GuestHttpRequest;
+}
+
 /**
  * What a VM host offers. The page reaches it through comlink (callbacks passed with Comlink.proxy),
  * the Node CLI calls it directly.
@@ -147,5 +187,7 @@ export interface VmApi {
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** The whole machine (RAM, devices, disk blocks written since the image) as a session file; VM keeps running. */
   saveState(): Promise<SavedState>;
+  /** Sends one HTTP request into a guest TCP port and streams the answer to `reply` as GuestHttpMessages. */
+  forwardGuestHttp(request: GuestHttpRequest, reply: MessagePort): void;
   shutdown(): Promise<void>;
 }

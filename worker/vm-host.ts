@@ -9,6 +9,7 @@ import {
   type BootStage,
   type ExecOptions,
   type ExecResult,
+  type GuestHttpRequest,
   type SavedState,
   type StartedFrom,
   type VmApi,
@@ -23,6 +24,8 @@ import { InputPump, OutputBatcher } from './console-pump.ts';
 import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
 import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
+import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
+import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
 import { afterRestoreCommand, restoreV86Options, saveSession } from './snapshot/restore.ts';
 
 export interface VmHostPlatform {
@@ -209,6 +212,21 @@ export class VmHost implements VmApi {
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     if (!this.agent.readyNow) await this.waitForAgent(command, timeoutMs);
     return this.agent.exec(command, timeoutMs);
+  }
+
+  /** Port preview: one HTTP request into a guest TCP port (worker/net/guest-http-client.ts). */
+  guestFetch(request: GuestHttpRequest, options?: GuestFetchOptions): Promise<GuestHttpResponse> {
+    const adapter = this.emulator ? internalsOf(this.emulator).network_adapter : undefined;
+    if (this.state !== 'running' || !adapter) {
+      return Promise.reject(
+        new GuestHttpError('vm-not-running', `The VM is ${this.state}, so port ${request.port} cannot be reached. Wait for it to boot, or restart it.`),
+      );
+    }
+    return guestFetch(adapter as unknown as GuestDialer, request, options);
+  }
+
+  forwardGuestHttp(request: GuestHttpRequest, reply: MessagePort): void {
+    void answerOnPort(this.guestFetch(request), reply as unknown as ReplyPort);
   }
 
   async shutdown(): Promise<void> {

@@ -66,6 +66,7 @@ const api: VmApi = {
     const saved = await host.saveState();
     return Comlink.transfer(saved, [saved.bytes]);
   },
+  forwardGuestHttp: (request, reply) => host.forwardGuestHttp(request, reply),
   shutdown: () => host.shutdown(),
 };
 

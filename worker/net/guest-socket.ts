@@ -25,7 +25,8 @@ export interface V86TcpConnection {
   sport: number;
   state: string;
   on(event: 'data', handler: (bytes: Uint8Array) => void): void;
-  on(event: 'shutdown' | 'close', handler: () => void): void;
+  /** 'connect' fires on the SYN-ACK of a connection we opened (network_adapter.connect). */
+  on(event: 'shutdown' | 'close' | 'connect', handler: () => void): void;
   accept(): void;
   write(bytes: Uint8Array): void;
   close(): void;

@@ -1,0 +1,45 @@
+// Port preview on the page: watches for published ports, lists them over the terminal, and opens one in a
+// panel; the Service Worker (worker/port-preview/) and the VM worker carry the requests.
+import './port-preview.css';
+import type { ExecResult } from '../../worker/contract.ts';
+import { PortWatch } from './port-watch.ts';
+import { previewUrl, registerPreviewWorker, routePortRequests, type PortRouterVm } from './port-router.ts';
+import { PortsView } from './ports-view.ts';
+
+export interface PortPreviewOptions {
+  terminalPane: HTMLElement;
+  main: HTMLElement;
+  /** This tab's VM, while it runs. */
+  vm(): (PortRouterVm & { exec(command: string, options: { timeoutMs: number }): Promise<ExecResult> }) | undefined;
+}
+
+export interface PortPreview {
+  /** The VM booted: start watching for ports. */
+  vmStarted(): void;
+  /** The VM stopped or restarts: forget its ports. */
+  vmStopped(): void;
+  /** The user entered a command: look for new ports soon. */
+  commandEntered(): void;
+}
+
+export function mountPortPreview(options: PortPreviewOptions): PortPreview {
+  const ready = registerPreviewWorker();
+  const view = new PortsView({ terminalPane: options.terminalPane, main: options.main, urlFor: previewUrl, ready });
+  routePortRequests(options.vm);
+  const watch = new PortWatch({
+    exec: (command, timeoutMs) => {
+      const vm = options.vm();
+      return vm ? vm.exec(command, { timeoutMs }) : Promise.reject(new Error('the VM is not running'));
+    },
+    onChange: (ports) => view.show(ports),
+    isVisible: () => document.visibilityState === 'visible',
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') watch.poke();
+  });
+  return {
+    vmStarted: () => watch.start(),
+    vmStopped: () => watch.stop(),
+    commandEntered: () => watch.poke(),
+  };
+}

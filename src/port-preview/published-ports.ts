@@ -1,0 +1,55 @@
+// Which ports containers publish, read from the guest through the agent: a cheap look at the kernel's listening
+// TCP sockets on every poll (dockerd's docker-proxy listens on each published port), and `docker ps` only
+// when that set changes, to learn which container a port belongs to.
+
+export interface PublishedPort {
+  /** The port on the VM, the one the preview connects to. */
+  hostPort: number;
+  containerPort: number;
+  container: string;
+}
+
+/**
+ * Listening sockets (state 0A, the only standalone ` 0A ` field of a /proc/net/tcp line): local address:port
+ * in hex, one per line, sorted.
+ */
+export const LISTENING_SOCKETS_COMMAND =
+  "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sed -E 's/^ *[0-9]+: ([0-9A-Fa-f]+:[0-9A-Fa-f]+) .*/\\1/' | sort -u";
+
+export const DOCKER_PS_COMMAND = "docker ps --format '{{.Names}}\t{{.Ports}}'";
+
+/** Largest port range expanded from one mapping (`-p 8000-8099:8000-8099` would otherwise flood the bar). */
+const MAX_RANGE = 16;
+
+/**
+ * Parses `docker ps --format '{{.Names}}\t{{.Ports}}'`. Ports look like
+ * `0.0.0.0:8080->80/tcp, :::8080->80/tcp, 443/tcp` or `0.0.0.0:8000-8001->80-81/tcp`; unpublished and UDP
+ * ports are skipped, IPv4 and IPv6 duplicates merged. Sorted by host port.
+ */
+export function parseDockerPs(output: string): PublishedPort[] {
+  const byHostPort = new Map<number, PublishedPort>();
+  for (const line of output.split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab <= 0) continue;
+    const container = line.slice(0, tab).trim();
+    for (const mapping of line.slice(tab + 1).split(',')) {
+      const match = /:(\d+)(?:-(\d+))?->(\d+)(?:-\d+)?\/tcp$/.exec(mapping.trim());
+      if (!match) continue;
+      const first = Number(match[1]);
+      const last = match[2] === undefined ? first : Math.min(Number(match[2]), first + MAX_RANGE - 1);
+      const containerFirst = Number(match[3]);
+      for (let hostPort = first; hostPort <= last; hostPort++) {
+        if (hostPort < 1 || hostPort > 65535 || byHostPort.has(hostPort)) continue;
+        byHostPort.set(hostPort, { hostPort, containerPort: containerFirst + (hostPort - first), container });
+      }
+    }
+  }
+  return [...byHostPort.values()].sort((a, b) => a.hostPort - b.hostPort);
+}
+
+export function samePorts(a: readonly PublishedPort[], b: readonly PublishedPort[]): boolean {
+  return a.length === b.length && a.every((port, i) => {
+    const other = b[i];
+    return other !== undefined && port.hostPort === other.hostPort && port.containerPort === other.containerPort && port.container === other.container;
+  });
+}
