@@ -124,9 +124,12 @@ function restart(sessionState?: ArrayBuffer): void {
 
 // A closed or navigated-away tab must not leave an emulator spinning; a tab restored from the back/forward
 // cache therefore needs a new VM (https://web.dev/articles/bfcache#observe-page-restored).
+// A save in flight is let finish first where the page lives on (entering the back/forward cache); an
+// unloading document takes its worker with it regardless.
 window.addEventListener('pagehide', () => {
-  client?.terminate();
+  const closing = client;
   client = undefined;
+  void session.whenSaved().then(() => closing?.terminate());
 });
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) restart();

@@ -58,6 +58,26 @@ export class SessionController {
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden' && this.activeSinceSave && Date.now() - this.lastSavedAtMs > HIDDEN_SAVE_MIN_AGE_MS) void this.save('auto');
     });
+    // Closing or reloading with unsaved work: ask the browser to confirm (it shows its own generic text, and
+    // only after the user interacted with the page: https://html.spec.whatwg.org/#prompt-to-unload-a-document).
+    // A save starts at once, so if the user stays it completes; if they leave, browsers do not wait for it.
+    window.addEventListener('beforeunload', (event) => {
+      if (!this.hasUnsavedWork()) return;
+      event.preventDefault();
+      // Older Chromium and Safari need returnValue set to show the prompt.
+      event.returnValue = true;
+      void this.save('auto');
+    });
+  }
+
+  /** Typed into the VM since the last save, or a save is still being written. */
+  hasUnsavedWork(): boolean {
+    return this.running && (this.activeSinceSave || this.saving !== undefined);
+  }
+
+  /** Settles when no save is in flight (at once when none is); never rejects. */
+  async whenSaved(): Promise<void> {
+    await this.saving;
   }
 
   /** Opens the browser store and returns the saved session to boot from, if any. */
