@@ -4,6 +4,7 @@ import './styles.css';
 import type { VmError, VmEvent } from '../worker/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { ErrorPanels } from './error-panel.ts';
+import { FileTransferUi } from './files/file-transfer-ui.ts';
 import { readPageConfig } from './page-config.ts';
 import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
@@ -36,6 +37,14 @@ let client: VmClient | undefined;
 const session = new SessionController(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   saveState: () => client?.saveState(),
   restart: (sessionState) => restart(sessionState),
+});
+// Drop files on the terminal to place them in the guest; "Get file…" downloads one (src/files/).
+new FileTransferUi(document.querySelector<HTMLElement>('.terminal-frame') ?? element('terminal'), document.querySelector<HTMLElement>('.app-header') ?? document.body, {
+  exec: () => {
+    const vm = client;
+    return vm ? (command, timeoutMs) => vm.exec(command, { timeoutMs }) : undefined;
+  },
+  notice: (text, tone) => terminal.notice(text, tone),
 });
 /** The same failure often arrives twice (an 'error' event, then boot() rejecting); show it once per boot. */
 let shownErrors = new Set<string>();
