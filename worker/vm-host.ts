@@ -25,7 +25,7 @@ import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
 import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
 import { restoreV86Options, saveSession } from './snapshot/restore.ts';
-import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, restoreFailedNotice, type RestorePlan } from './snapshot/resume.ts';
+import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, startWithFallback, type RestorePlan } from './snapshot/resume.ts';
 
 export interface VmHostPlatform {
   /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
@@ -144,31 +144,19 @@ export class VmHost implements VmApi {
       this.manifest = manifest;
       const notify = (notice: VmNotice) => this.emit({ type: 'notice', notice });
       // Snapshot/session hook (worker/snapshot/): a checked state to resume, or a cold boot.
-      let plan = await planStart({
-        source,
-        manifest,
-        options,
+      const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.emit({ type: 'download', loadedBytes, totalBytes });
+      const plan = await planStart({ source, manifest, options, notify, onSnapshotProgress });
+      await startWithFallback({
+        first: plan,
+        attempt: (next) => this.startAttempt(source, manifest, options, next),
+        discard: () => this.discardEmulator(),
         notify,
-        onSnapshotProgress: (loadedBytes, totalBytes) => this.emit({ type: 'download', loadedBytes, totalBytes }),
+        planWithoutSession: () => {
+          const { sessionState: _failed, ...withoutSession } = options;
+          return planStart({ source, manifest, options: withoutSession, notify, onSnapshotProgress });
+        },
+        note: (text) => this.monitorNote(text),
       });
-      for (;;) {
-        try {
-          await this.startAttempt(source, manifest, options, plan);
-          break;
-        } catch (error) {
-          if (!(error instanceof RestoreFailed) || plan.kind !== 'restore') throw error;
-          // A state that passed its checks but did not come back: next source (session > snapshot > kernel).
-          this.monitorNote(`restore of the ${plan.from} failed: ${error.message} ${error.detail}`);
-          await this.discardEmulator();
-          notify(restoreFailedNotice(plan.from, error));
-          if (plan.from === 'session') {
-            const { sessionState: _failed, ...withoutSession } = options;
-            plan = await planStart({ source, manifest, options: withoutSession, notify });
-          } else {
-            plan = { kind: 'cold-boot' };
-          }
-        }
-      }
     } catch (error) {
       const failure = toFailure(error);
       this.fail(failure);

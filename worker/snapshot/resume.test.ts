@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../contract.ts';
 import type { Timers } from '../console-pump.ts';
-import { checkResumedGuest, loadState, RestoreFailed, restoreFailedNotice, type RestorePlan } from './resume.ts';
+import type { VmNotice } from '../contract.ts';
+import { checkResumedGuest, loadState, RestoreFailed, restoreFailedNotice, startWithFallback, type RestorePlan } from './resume.ts';
+import type { StartPlan } from './start-plan.ts';
 import type { StateHeader } from './state-file.ts';
 
 const plan: RestorePlan = { kind: 'restore', from: 'session', header: {} as StateHeader, state: new ArrayBuffer(0) };
@@ -83,5 +85,68 @@ describe('restoreFailedNotice', () => {
     const failure = new RestoreFailed('The resumed VM did not answer within 45 s.', 'no reply');
     expect(restoreFailedNotice('session', failure)).toMatchObject({ code: 'session-unusable', message: expect.stringMatching(/clean VM.*kept/) });
     expect(restoreFailedNotice('boot-snapshot', failure)).toMatchObject({ code: 'snapshot-unusable', message: expect.stringMatching(/from scratch/) });
+  });
+});
+
+describe('startWithFallback', () => {
+  const snapshotPlan: RestorePlan = { ...plan, from: 'boot-snapshot' };
+
+  async function run(first: StartPlan, failing: ReadonlySet<string>, afterSession: StartPlan = snapshotPlan) {
+    const attempts: string[] = [];
+    const notices: VmNotice[] = [];
+    let discards = 0;
+    const started = await startWithFallback({
+      first,
+      attempt: (next) => {
+        const name = next.kind === 'restore' ? next.from : next.kind;
+        attempts.push(name);
+        return failing.has(name) ? Promise.reject(new RestoreFailed(`${name} failed.`, 'detail')) : Promise.resolve();
+      },
+      discard: () => {
+        discards++;
+        return Promise.resolve();
+      },
+      notify: (notice) => notices.push(notice),
+      planWithoutSession: () => Promise.resolve(afterSession),
+      note: () => undefined,
+    });
+    return { started, attempts, notices, discards };
+  }
+
+  it('steps down session > boot snapshot > cold boot, with a notice and a discard for each failed restore', async () => {
+    const { started, attempts, notices, discards } = await run(plan, new Set(['session', 'boot-snapshot']));
+    expect(attempts).toEqual(['session', 'boot-snapshot', 'cold-boot']);
+    expect(started).toEqual({ kind: 'cold-boot' });
+    expect(notices.map((notice) => notice.code)).toEqual(['session-unusable', 'snapshot-unusable']);
+    expect(discards).toBe(2);
+  });
+
+  it('starts once when the first source works', async () => {
+    const { attempts, notices } = await run(plan, new Set());
+    expect(attempts).toEqual(['session']);
+    expect(notices).toEqual([]);
+  });
+
+  it('leaves other failures, and a failed cold boot, to the caller', async () => {
+    await expect(
+      startWithFallback({
+        first: { kind: 'cold-boot' },
+        attempt: () => Promise.reject(new RestoreFailed('x', 'y')),
+        discard: () => Promise.resolve(),
+        notify: () => undefined,
+        planWithoutSession: () => Promise.resolve({ kind: 'cold-boot' }),
+        note: () => undefined,
+      }),
+    ).rejects.toThrow(RestoreFailed);
+    await expect(
+      startWithFallback({
+        first: plan,
+        attempt: () => Promise.reject(new Error('boot timeout')),
+        discard: () => Promise.resolve(),
+        notify: () => undefined,
+        planWithoutSession: () => Promise.resolve({ kind: 'cold-boot' }),
+        note: () => undefined,
+      }),
+    ).rejects.toThrow('boot timeout');
   });
 });

@@ -90,6 +90,39 @@ export async function checkResumedGuest({
   }
 }
 
+export interface FallbackInputs {
+  first: StartPlan;
+  /** One start from one source; rejects with RestoreFailed when a restore does not come back. */
+  attempt(plan: StartPlan): Promise<void>;
+  /** Drops what the failed attempt left (its emulator, its agent channel). */
+  discard(): Promise<void>;
+  notify(notice: VmNotice): void;
+  /** The next plan after a failed session: the boot snapshot's, checked as usual, or a cold boot. */
+  planWithoutSession(): Promise<StartPlan>;
+  /** For the error log. */
+  note(text: string): void;
+}
+
+/**
+ * Starts from the first plan and, while restores fail, from the next source: session > boot snapshot > cold
+ * boot, with a notice for each step down. Any other failure (and a failed cold boot) is the caller's.
+ */
+export async function startWithFallback({ first, attempt, discard, notify, planWithoutSession, note }: FallbackInputs): Promise<StartPlan> {
+  let plan = first;
+  for (;;) {
+    try {
+      await attempt(plan);
+      return plan;
+    } catch (error) {
+      if (!(error instanceof RestoreFailed) || plan.kind !== 'restore') throw error;
+      note(`restore of the ${plan.from} failed: ${error.message} ${error.detail}`);
+      await discard();
+      notify(restoreFailedNotice(plan.from, error));
+      plan = plan.from === 'session' ? await planWithoutSession() : { kind: 'cold-boot' };
+    }
+  }
+}
+
 /** The notice for a restore that failed after its checks passed, naming what happens next. */
 export function restoreFailedNotice(from: RestorePlan['from'], failure: RestoreFailed): VmNotice {
   return from === 'session'
