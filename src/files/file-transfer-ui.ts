@@ -8,7 +8,7 @@ import { downloadFile, FileTransferError, uploadFile, type GuestExec } from './g
 export interface FileTransferHooks {
   /** The running VM's exec, or undefined when no VM runs. */
   exec(): GuestExec | undefined;
-  /** A line in the terminal, as the page's other notices. */
+  /** A line in the terminal, as the page's other notices (failures only). */
   notice(text: string, tone: 'info' | 'error'): void;
 }
 
@@ -71,8 +71,9 @@ export class FileTransferUi {
       this.dialog.showModal();
       this.pathInput.select();
     });
+    // Beside the session buttons, before their message line (which takes the bar's whole second row).
     const sessionBar = header.querySelector('.session-bar');
-    if (sessionBar) sessionBar.append(open);
+    if (sessionBar) sessionBar.insertBefore(open, sessionBar.querySelector('.session-message'));
     else header.append(open);
     document.body.append(this.dialog);
   }
@@ -148,8 +149,8 @@ export class FileTransferUi {
       const placed = await uploadFile(this.requireExec(), file.name, new Uint8Array(await file.arrayBuffer()), (done, total) =>
         this.show(`Placing ${file.name} in the guest… ${sizeText(done)} of ${sizeText(total)}`, total === 0 ? 1 : done / total),
       );
+      // Only on the line over the terminal: a notice in the terminal would land after the user's prompt.
       this.show(`Placed ${placed} (${sizeText(file.size)}).`, 1, 'done');
-      this.hooks.notice(`Placed ${placed} (${sizeText(file.size)}).`, 'info');
     } catch (error) {
       const { message, detail } = errorText(error);
       this.show(message, undefined, 'error');
