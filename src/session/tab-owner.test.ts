@@ -21,12 +21,28 @@ function fakeLocks(): OwnerLockManager & { release(): void } {
 }
 
 describe('claimSessionOwnership', () => {
+  const noWait = () => Promise.resolve();
+
   it('gives the session to the first tab only, and to the next once the first closed', async () => {
     const locks = fakeLocks();
-    expect(await claimSessionOwnership(locks)).toBe(true);
-    expect(await claimSessionOwnership(locks)).toBe(false);
+    expect(await claimSessionOwnership(locks, noWait)).toBe(true);
+    expect(await claimSessionOwnership(locks, noWait)).toBe(false);
     locks.release();
-    expect(await claimSessionOwnership(locks)).toBe(true);
+    expect(await claimSessionOwnership(locks, noWait)).toBe(true);
+  });
+
+  it('waits for a closing tab to let go before deciding another tab owns the session', async () => {
+    const locks = fakeLocks();
+    await claimSessionOwnership(locks, noWait);
+    const waits: number[] = [];
+    // The old page finishes unloading during the second wait.
+    const owned = await claimSessionOwnership(locks, (ms) => {
+      waits.push(ms);
+      if (waits.length === 2) locks.release();
+      return Promise.resolve();
+    });
+    expect(owned).toBe(true);
+    expect(waits).toEqual([250, 500]);
   });
 
   it('treats a browser without Web Locks as the owner', async () => {
