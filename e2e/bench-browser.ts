@@ -1,8 +1,11 @@
 // Browser bench: builds the site, serves it with `vite preview`, and in Debian's Chromium measures the time
 // to the first shell prompt, the bytes the server sent before it, and `docker run --rm busybox true` typed
 // through the terminal; then the same for a returning visitor (a new tab in the same browser profile: HTTP
-// cache warm), once without and once with a saved session. The Node bench (`npm run bench`) calls runBrowserBench(); `npx tsx e2e/bench-browser.ts`
-// runs it alone.
+// cache warm), once without and once with a saved session. The Node bench (`npm run bench`) calls
+// runBrowserBench(); `npx tsx e2e/bench-browser.ts` runs it alone.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build, preview, type Plugin } from 'vite';
@@ -36,7 +39,7 @@ export interface BrowserBenchResult {
   pollIntervalMs: number;
   /** Returning visits in the same browser profile, after the first one. */
   returning: {
-    /** HTTP cache warm, no saved session: the boot snapshot comes from the cache. */
+    /** HTTP cache warm, no saved session: the boot snapshot comes from the disk cache. */
     cacheWarm: VisitFigures;
     /** HTTP cache warm and a session saved with Ctrl+S on the previous visit: it is resumed from OPFS. */
     sessionResumed: VisitFigures;
@@ -138,13 +141,20 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
   await build({ logLevel: 'warn' });
   const counter: ByteCounter = { bytes: 0, requests: 0, byPath: new Map() };
   const server = await preview({ logLevel: 'warn', preview: { port: BENCH_PORT, strictPort: true }, plugins: [countBytes(counter)] });
-  const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS });
+  // A real profile on disk: a new context would be incognito-like, with an in-memory HTTP cache that does not
+  // keep a 34 MB snapshot, which is not what a returning visitor's browser does.
+  const profileDir = await mkdtemp(path.join(tmpdir(), 'tabdock-bench-profile-'));
+  const profile = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_EXECUTABLE,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+  });
   try {
     const url = server.resolvedUrls?.local[0] ?? `http://localhost:${BENCH_PORT}/`;
-    // One context is one browser profile: its HTTP cache and origin-private file system outlive a tab.
-    const profile = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // Its HTTP cache and origin-private file system outlive a tab.
     const page = await profile.newPage();
-    log(`opening ${url} in Chromium ${browser.version()}`);
+    const chromiumVersion = /Chrome\/([\d.]+)/.exec(await page.evaluate(() => navigator.userAgent))?.[1] ?? 'unknown';
+    log(`opening ${url} in Chromium ${chromiumVersion}`);
     const first = await measureVisit(page, url, counter, log, 'first visit');
     const { firstPromptMs, statusLine, bytesBeforePrompt, requestsBeforePrompt, bytesByPath } = first;
 
@@ -180,7 +190,7 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
     return {
       returning: { cacheWarm, sessionResumed },
       returningGoalMs: 3000,
-      chromium: browser.version(),
+      chromium: chromiumVersion,
       url,
       firstPromptMs,
       statusLine,
@@ -191,7 +201,8 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
       pollIntervalMs: POLL_MS,
     };
   } finally {
-    await browser.close();
+    await profile.close();
+    await rm(profileDir, { recursive: true, force: true });
     await server.close();
   }
 }
