@@ -1,13 +1,18 @@
 // Browser bench: builds the site, serves it with `vite preview`, and in Debian's Chromium measures the time
 // to the first shell prompt, the bytes the server sent before it, and `docker run --rm busybox true` typed
-// through the terminal. The Node bench (`npm run bench`) calls runBrowserBench(); `npx tsx e2e/bench-browser.ts`
-// runs it alone.
+// through the terminal; then the same for a returning visitor (a new tab in the same browser profile: HTTP
+// cache warm), once without and once with a saved session. The Node bench (`npm run bench`) calls
+// runBrowserBench(); `npx tsx e2e/bench-browser.ts` runs it alone.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build, preview, type Plugin } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config.ts';
 
-const BENCH_PORT = 4175;
+/** TABDOCK_BENCH_PORT moves it, so checkouts side by side do not fight over the port. */
+const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 /** The first run pays the cold CPU/JIT and the image's first start; later ones show the warm cost. */
@@ -32,6 +37,23 @@ export interface BrowserBenchResult {
   /** `docker run --rm busybox true`, from pressing Enter to the next command's output, in order. */
   dockerRunTrueMs: number[];
   pollIntervalMs: number;
+  /** Returning visits in the same browser profile, after the first one. */
+  returning: {
+    /** HTTP cache warm, no saved session: the boot snapshot comes from the disk cache. */
+    cacheWarm: VisitFigures;
+    /** HTTP cache warm and a session saved with Ctrl+S on the previous visit: it is resumed from OPFS. */
+    sessionResumed: VisitFigures;
+  };
+  /** The issue's goal for a returning visitor's time to prompt. */
+  returningGoalMs: number;
+}
+
+export interface VisitFigures {
+  firstPromptMs: number;
+  statusLine: string;
+  bytesBeforePrompt: number;
+  requestsBeforePrompt: number;
+  bytesByPath: Record<string, number>;
 }
 
 interface ByteCounter {
@@ -89,30 +111,52 @@ async function failureOnPage(page: Page): Promise<string | undefined> {
   return alerts.length > 0 ? alerts.join('\n') : undefined;
 }
 
+/** Opens the page, waits for the first prompt and for Running; the counter is reset first. */
+async function measureVisit(page: Page, url: string, counter: ByteCounter, log: (message: string) => void, name: string): Promise<VisitFigures> {
+  counter.bytes = 0;
+  counter.requests = 0;
+  counter.byPath.clear();
+  const startedAt = performance.now();
+  await page.goto(url);
+  await waitFor('the first shell prompt', BOOT_TIMEOUT_MS, async () => {
+    const failure = await failureOnPage(page);
+    if (failure) throw new Error(`browser bench: the page reported an error before the prompt (${name}):\n${failure}`);
+    return (await visibleLines(page)).some((line) => PROMPT.test(line));
+  });
+  const firstPromptMs = Math.round(performance.now() - startedAt);
+  const figures = {
+    firstPromptMs,
+    bytesBeforePrompt: counter.bytes,
+    requestsBeforePrompt: counter.requests,
+    bytesByPath: Object.fromEntries([...counter.byPath].sort((a, b) => b[1] - a[1]).slice(0, 12)),
+  };
+  log(`${name}: first prompt after ${(firstPromptMs / 1000).toFixed(1)} s, ${figures.bytesBeforePrompt} bytes served`);
+  await waitFor('the status line to say Running', BOOT_TIMEOUT_MS, async () => (await page.getByRole('status').innerText()).includes('Running'));
+  const statusLine = (await page.getByRole('status').innerText()).replace(/\s+/g, ' ').trim();
+  return { ...figures, statusLine };
+}
+
 export async function runBrowserBench(log: (message: string) => void = () => {}): Promise<BrowserBenchResult> {
   log('building the site');
   await build({ logLevel: 'warn' });
   const counter: ByteCounter = { bytes: 0, requests: 0, byPath: new Map() };
   const server = await preview({ logLevel: 'warn', preview: { port: BENCH_PORT, strictPort: true }, plugins: [countBytes(counter)] });
-  const browser = await chromium.launch({ executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS });
+  // A real profile on disk: a new context would be incognito-like, with an in-memory HTTP cache that does not
+  // keep a 34 MB snapshot, which is not what a returning visitor's browser does.
+  const profileDir = await mkdtemp(path.join(tmpdir(), 'tabdock-bench-profile-'));
+  const profile = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM_EXECUTABLE,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+  });
   try {
     const url = server.resolvedUrls?.local[0] ?? `http://localhost:${BENCH_PORT}/`;
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    log(`opening ${url} in Chromium ${browser.version()}`);
-    const startedAt = performance.now();
-    await page.goto(url);
-    await waitFor('the first shell prompt', BOOT_TIMEOUT_MS, async () => {
-      const failure = await failureOnPage(page);
-      if (failure) throw new Error(`browser bench: the page reported an error before the prompt:\n${failure}`);
-      return (await visibleLines(page)).some((line) => PROMPT.test(line));
-    });
-    const firstPromptMs = Math.round(performance.now() - startedAt);
-    const bytesBeforePrompt = counter.bytes;
-    const requestsBeforePrompt = counter.requests;
-    const bytesByPath = Object.fromEntries([...counter.byPath].sort((a, b) => b[1] - a[1]).slice(0, 12));
-    log(`first prompt after ${(firstPromptMs / 1000).toFixed(1)} s, ${bytesBeforePrompt} bytes served`);
-    await waitFor('the status line to say Running', BOOT_TIMEOUT_MS, async () => (await page.getByRole('status').innerText()).includes('Running'));
-    const statusLine = (await page.getByRole('status').innerText()).replace(/\s+/g, ' ').trim();
+    // Its HTTP cache and origin-private file system outlive a tab.
+    const page = await profile.newPage();
+    const chromiumVersion = /Chrome\/([\d.]+)/.exec(await page.evaluate(() => navigator.userAgent))?.[1] ?? 'unknown';
+    log(`opening ${url} in Chromium ${chromiumVersion}`);
+    const first = await measureVisit(page, url, counter, log, 'first visit');
+    const { firstPromptMs, statusLine, bytesBeforePrompt, requestsBeforePrompt, bytesByPath } = first;
 
     const dockerRunTrueMs: number[] = [];
     for (let run = 1; run <= DOCKER_RUNS; run++) {
@@ -130,8 +174,23 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
       dockerRunTrueMs.push(Math.round(performance.now() - sentAt));
       log(`docker run --rm busybox true #${run}: ${(dockerRunTrueMs.at(-1)! / 1000).toFixed(1)} s`);
     }
+    // Returning visitor, cache warm: a new tab after the first one closed (nothing saved: no Save was pressed,
+    // and the closing tab's own hidden-tab save cannot finish before the worker goes with the page).
+    await page.close();
+    const second = await profile.newPage();
+    const cacheWarm = await measureVisit(second, url, counter, log, 'returning, cache warm');
+    await second.locator('#terminal').click();
+    await second.keyboard.press('Control+s');
+    await waitFor('the session to be saved', COMMAND_TIMEOUT_MS, async () => /Saved \d+ MB/.test(await second.locator('.session-message').innerText()));
+    await second.close();
+    const third = await profile.newPage();
+    const sessionResumed = await measureVisit(third, url, counter, log, 'returning, session resumed');
+    await third.close();
+
     return {
-      chromium: browser.version(),
+      returning: { cacheWarm, sessionResumed },
+      returningGoalMs: 3000,
+      chromium: chromiumVersion,
       url,
       firstPromptMs,
       statusLine,
@@ -142,7 +201,8 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
       pollIntervalMs: POLL_MS,
     };
   } finally {
-    await browser.close();
+    await profile.close();
+    await rm(profileDir, { recursive: true, force: true });
     await server.close();
   }
 }

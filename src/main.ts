@@ -4,6 +4,7 @@ import './styles.css';
 import type { VmError, VmEvent } from '../worker/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { ErrorPanels } from './error-panel.ts';
+import { FileTransferUi } from './files/file-transfer-ui.ts';
 import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
 import { mountSidePanel } from './side-panel.ts';
@@ -49,6 +50,14 @@ sidePanel.ready.catch((thrown: unknown) => showError(toVmError(thrown)));
 const session = new SessionController(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   saveState: () => client?.saveState(),
   restart: (sessionState) => restart(sessionState),
+});
+// Drop files on the terminal to place them in the guest; "Get file…" downloads one (src/files/).
+new FileTransferUi(document.querySelector<HTMLElement>('.terminal-frame') ?? element('terminal'), document.querySelector<HTMLElement>('.app-header') ?? document.body, {
+  exec: () => {
+    const vm = client;
+    return vm ? (command, timeoutMs) => vm.exec(command, { timeoutMs }) : undefined;
+  },
+  notice: (text, tone) => terminal.notice(text, tone),
 });
 // Published container ports, offered as "Port 8080 → Open" and served through a Service Worker (src/port-preview/).
 const ports = mountPortPreview({
@@ -146,9 +155,12 @@ function restart(sessionState?: ArrayBuffer): void {
 
 // A closed or navigated-away tab must not leave an emulator spinning; a tab restored from the back/forward
 // cache therefore needs a new VM (https://web.dev/articles/bfcache#observe-page-restored).
+// A save in flight is let finish first where the page lives on (entering the back/forward cache); an
+// unloading document takes its worker with it regardless.
 window.addEventListener('pagehide', () => {
-  client?.terminate();
+  const closing = client;
   client = undefined;
+  void session.whenSaved().then(() => closing?.terminate());
 });
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) restart();

@@ -16,6 +16,7 @@ import {
   type VmError,
   type VmEvent,
   type VmEventListener,
+  type VmNotice,
   type VmState,
 } from './contract.ts';
 import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type DiskImageRef, type Manifest } from './assets.ts';
@@ -26,7 +27,8 @@ import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-inter
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
 import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
-import { afterRestoreCommand, restoreV86Options, saveSession } from './snapshot/restore.ts';
+import { restoreV86Options, saveSession } from './snapshot/restore.ts';
+import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, startWithFallback, type RestorePlan } from './snapshot/resume.ts';
 
 export interface VmHostPlatform {
   /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
@@ -70,8 +72,8 @@ export class VmHost implements VmApi {
   private memoryBytes = 0;
   private manifest: Manifest | undefined;
   private startedFrom: StartedFrom = 'cold-boot';
-  /** Set while a snapshot or session is being resumed: v86's 'emulator-loaded' then means 'ready'. */
-  private resuming: Extract<StartPlan, { kind: 'restore' }> | undefined;
+  /** Set while a resumed guest is being checked: a serial failure then means "fall back", not "failed". */
+  private restoreWatch: ((failure: RestoreFailed) => void) | undefined;
   private bootStartedAtMs = 0;
   private readonly stageTimings: StageTiming[] = [];
   private readonly guestNotes: GuestNote[] = [];
@@ -83,14 +85,8 @@ export class VmHost implements VmApi {
     capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, SHELL_PORT) : 0),
     send: (chunk) => this.busSend('virtio-console0-input-bytes', chunk),
   });
-  private readonly agentInput = new InputPump({
-    capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, AGENT_PORT) : 0),
-    send: (chunk) => this.busSend('virtio-console1-input-bytes', chunk),
-  });
-  private readonly agent = new GuestAgent({
-    write: (bytes) => this.agentInput.write(bytes),
-    onOtherLine: (text) => this.monitorNote(`agent: ${text}`),
-  });
+  private agentInput = this.newAgentInput();
+  private agent = this.newAgent();
 
   constructor(private readonly platform: VmHostPlatform) {}
 
@@ -149,28 +145,21 @@ export class VmHost implements VmApi {
       const source = this.platform.assets(options.assetBase);
       const manifest = await source.loadManifest();
       this.manifest = manifest;
+      const notify = (notice: VmNotice) => this.emit({ type: 'notice', notice });
       // Snapshot/session hook (worker/snapshot/): a checked state to resume, or a cold boot.
-      const plan = await planStart({
-        source,
-        manifest,
-        options,
-        notify: (notice) => this.emit({ type: 'notice', notice }),
-        onSnapshotProgress: (loadedBytes, totalBytes) => this.emit({ type: 'download', loadedBytes, totalBytes }),
+      const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.emit({ type: 'download', loadedBytes, totalBytes });
+      const plan = await planStart({ source, manifest, options, notify, onSnapshotProgress });
+      await startWithFallback({
+        first: plan,
+        attempt: (next) => this.startAttempt(source, manifest, options, next),
+        discard: () => this.discardEmulator(),
+        notify,
+        planWithoutSession: () => {
+          const { sessionState: _failed, ...withoutSession } = options;
+          return planStart({ source, manifest, options: withoutSession, notify, onSnapshotProgress });
+        },
+        note: (text) => this.monitorNote(text),
       });
-      if (plan.kind === 'restore') this.resuming = plan;
-      const [files, disk] = await Promise.all([
-        plan.kind === 'restore' ? this.loadFirmware(source, manifest) : this.loadBootFiles(source, manifest),
-        source.diskImage(manifest.files.rootDisk),
-      ]);
-      this.memoryBytes = plan.kind === 'restore' ? plan.header.memoryBytes : (options.memoryBytes ?? manifest.recommendedMemoryBytes);
-      const ready = new Promise<void>((resolve, reject) => {
-        this.bootSettle = { resolve, reject };
-      });
-      this.bootTimer = setTimeout(() => this.bootTimedOut(options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS), options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
-      this.startEmulator(manifest, files, disk);
-      if (options.cols && options.rows) this.resize(options.cols, options.rows);
-      await ready;
-      if (plan.kind === 'restore') await this.exec(afterRestoreCommand(Date.now(), plan.from), { timeoutMs: 60_000 });
     } catch (error) {
       const failure = toFailure(error);
       this.fail(failure);
@@ -244,6 +233,76 @@ export class VmHost implements VmApi {
     if (emulator) await emulator.destroy();
   }
 
+  /** One start from one source; a restore that does not come back rejects with RestoreFailed. */
+  private async startAttempt(source: AssetSource, manifest: Manifest, options: BootOptions, plan: StartPlan): Promise<void> {
+    const [files, disk] = await Promise.all([
+      plan.kind === 'restore' ? loadFirmware(source, manifest) : this.loadBootFiles(source, manifest),
+      source.diskImage(manifest.files.rootDisk),
+    ]);
+    this.memoryBytes = plan.kind === 'restore' ? plan.header.memoryBytes : (options.memoryBytes ?? manifest.recommendedMemoryBytes);
+    // Settled by the 'ready' stage marker (cold boot) or rejected by fail() (boot timeout, kernel panic...).
+    const ready = new Promise<void>((resolve, reject) => {
+      this.bootSettle = { resolve, reject };
+    });
+    if (this.bootTimer === undefined) {
+      const timeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+      this.bootTimer = setTimeout(() => this.bootTimedOut(timeoutMs), timeoutMs);
+    }
+    const loaded = this.startEmulator(manifest, files, disk, plan);
+    if (options.cols && options.rows) this.resize(options.cols, options.rows);
+    if (plan.kind === 'cold-boot') {
+      await ready;
+      return;
+    }
+    await Promise.race([loaded, ready]);
+    await this.resume(plan, ready);
+  }
+
+  /** Loads the checked state, then waits until the guest agent answers (resume.ts) before saying 'ready'. */
+  private async resume(plan: RestorePlan, ready: Promise<void>): Promise<void> {
+    const emulator = this.emulator;
+    if (!emulator) throw new RestoreFailed('The emulator went away during the restore.', 'no emulator');
+    await loadState(emulator, plan.state);
+    // The agent printed its banner before the save; this host never saw it.
+    this.agent.receive(new TextEncoder().encode(`${AGENT_READY_LINE}\n`));
+    const guestFailure = new Promise<never>((_, reject) => {
+      this.restoreWatch = reject;
+    });
+    try {
+      await Promise.race([checkResumedGuest({ plan, exec: (command, timeoutMs) => this.agent.exec(command, timeoutMs), guestFailure }), ready]);
+    } finally {
+      this.restoreWatch = undefined;
+    }
+    this.resumed(plan.from);
+  }
+
+  /** Drops the emulator of a failed restore and gives the next attempt a fresh agent channel. */
+  private async discardEmulator(): Promise<void> {
+    const emulator = this.emulator;
+    this.emulator = undefined;
+    this.emulatorLoaded = false;
+    this.bootSettle = undefined;
+    this.agent.failAll(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
+    this.agentInput.dispose();
+    this.agentInput = this.newAgentInput();
+    this.agent = this.newAgent();
+    if (emulator) await emulator.destroy();
+  }
+
+  private newAgentInput(): InputPump {
+    return new InputPump({
+      capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, AGENT_PORT) : 0),
+      send: (chunk) => this.busSend('virtio-console1-input-bytes', chunk),
+    });
+  }
+
+  private newAgent(): GuestAgent {
+    return new GuestAgent({
+      write: (bytes) => this.agentInput.write(bytes),
+      onOtherLine: (text) => this.monitorNote(`agent: ${text}`),
+    });
+  }
+
   private async loadBootFiles(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
     const totalBytes = BOOT_FILE_NAMES.reduce((sum, name) => sum + manifest.files[name].bytes, 0);
     const loadedByFile = new Map<BootFileName, number>();
@@ -266,13 +325,8 @@ export class VmHost implements VmApi {
     return Object.fromEntries(buffers) as Record<BootFileName, ArrayBuffer>;
   }
 
-  /** A restore needs only the BIOS images: the kernel and initrd are already in the state's RAM. */
-  private async loadFirmware(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
-    const [bios, vgaBios] = await Promise.all([source.loadFile(manifest.files.bios), source.loadFile(manifest.files.vgaBios)]);
-    return { bios, vgaBios, kernel: new ArrayBuffer(0), initrd: new ArrayBuffer(0) };
-  }
-
-  private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, disk: DiskImageRef): void {
+  /** Creates the emulator; resolves on v86's 'emulator-loaded' (a restore loads its state after that). */
+  private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, disk: DiskImageRef, plan: StartPlan): Promise<void> {
     const coldBootOptions = buildV86Options({
       manifest,
       files,
@@ -281,7 +335,7 @@ export class VmHost implements VmApi {
       wasmPath: this.platform.wasmPath,
       overrides: this.platform.v86Options,
     });
-    const options = this.resuming ? restoreV86Options(coldBootOptions, this.resuming.header, this.resuming.state) : coldBootOptions;
+    const options = plan.kind === 'restore' ? restoreV86Options(coldBootOptions, plan.header) : coldBootOptions;
     const emulator = new V86(options);
     this.emulator = emulator;
     emulator.add_listener('serial0-output-byte', (byte) => {
@@ -289,21 +343,23 @@ export class VmHost implements VmApi {
       for (const listener of this.serialListeners) listener(byte);
     });
     emulator.add_listener('virtio-console0-output-bytes', (bytes) => this.shellOutput.push(bytes));
-    addBusListener(emulator, 'virtio-console1-output-bytes', (bytes) => this.agent.receive(bytes));
-    emulator.add_listener('emulator-loaded', () => {
-      this.emulatorLoaded = true;
-      if (this.consoleSize) this.resize(...this.consoleSize);
-      this.platform.onEmulatorLoaded?.(emulator);
-      if (this.resuming) this.resumed(this.resuming.from);
+    addBusListener(emulator, 'virtio-console1-output-bytes', (bytes) => {
+      if (this.emulator === emulator) this.agent.receive(bytes);
+    });
+    return new Promise<void>((resolve) => {
+      emulator.add_listener('emulator-loaded', () => {
+        if (this.emulator !== emulator) return;
+        this.emulatorLoaded = true;
+        if (this.consoleSize) this.resize(...this.consoleSize);
+        this.platform.onEmulatorLoaded?.(emulator);
+        resolve();
+      });
     });
   }
 
-  /** The state is loaded and running: the guest was ready (dockerd, agent) when it was saved. */
-  private resumed(from: 'boot-snapshot' | 'session'): void {
-    this.resuming = undefined;
+  /** The state is loaded and the guest answered: it was ready (dockerd, agent) when it was saved. */
+  private resumed(from: RestorePlan['from']): void {
     this.startedFrom = from;
-    // The agent printed its banner before the save; this host never saw it.
-    this.agent.receive(new TextEncoder().encode(`${AGENT_READY_LINE}\n`));
     this.reachStage('ready');
     this.clearBootTimer();
     this.setState('running');
@@ -326,6 +382,10 @@ export class VmHost implements VmApi {
         this.guestNotes.push({ what: signal.what, guestUptimeS: signal.guestUptimeS, atMs: Math.round(performance.now() - this.bootStartedAtMs) });
         return;
       case 'failure':
+        if (this.restoreWatch) {
+          this.restoreWatch(new RestoreFailed(`The guest reported a failure: ${signal.code}.`, this.monitor.lastLines()));
+          return;
+        }
         this.fail(failureFromSignal(signal, this.monitor.lastLines()));
         if (signal.code === 'kernel-panic') void this.emulator?.stop();
         return;

@@ -5,11 +5,14 @@ import type { SavedState, StartedFrom, VmNotice } from '../../worker/contract.ts
 import { openOpfsDirectory } from './opfs-directory.ts';
 import { downloadBytes, SessionBar } from './session-bar.ts';
 import { looksLikeStateFile, SessionStore, SessionStoreError } from './session-store.ts';
+import { claimSessionOwnership } from './tab-owner.ts';
 
 /** Periodic save interval, only when the user did something since the last save. */
 export const AUTOSAVE_INTERVAL_MS = 5 * 60_000;
 /** Hiding the tab saves only if the last save is older than this (switching tabs back and forth is common). */
 const HIDDEN_SAVE_MIN_AGE_MS = 60_000;
+const OTHER_TAB_MESSAGE =
+  'Your saved session is open in another tab of this browser, so this tab started a separate clean VM and will not resume, save over or reset that session. Use Download to keep this tab\'s work.';
 
 export interface SessionHooks {
   /** The running VM's saveState, or undefined when no VM runs. */
@@ -40,6 +43,8 @@ export class SessionController {
   private activeSinceSave = false;
   private source: SessionSource = 'none';
   private autosaveTimer: ReturnType<typeof setInterval> | undefined;
+  /** Another tab owns the saved session (tab-owner.ts): this tab never touches it. */
+  private otherTabOwns = false;
 
   constructor(header: HTMLElement, private readonly hooks: SessionHooks) {
     this.bar = new SessionBar(header, {
@@ -58,11 +63,36 @@ export class SessionController {
     document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'hidden' && this.activeSinceSave && Date.now() - this.lastSavedAtMs > HIDDEN_SAVE_MIN_AGE_MS) void this.save('auto');
     });
+    // Closing or reloading with unsaved work: ask the browser to confirm (it shows its own generic text, and
+    // only after the user interacted with the page: https://html.spec.whatwg.org/#prompt-to-unload-a-document).
+    // A save starts at once, so if the user stays it completes; if they leave, browsers do not wait for it.
+    window.addEventListener('beforeunload', (event) => {
+      if (!this.hasUnsavedWork()) return;
+      event.preventDefault();
+      // Older Chromium and Safari need returnValue set to show the prompt.
+      event.returnValue = true;
+      void this.save('auto');
+    });
+  }
+
+  /** Typed into the VM since the last save, or a save is still being written. */
+  hasUnsavedWork(): boolean {
+    return this.running && (this.activeSinceSave || this.saving !== undefined);
+  }
+
+  /** Settles when no save is in flight (at once when none is); never rejects. */
+  async whenSaved(): Promise<void> {
+    await this.saving;
   }
 
   /** Opens the browser store and returns the saved session to boot from, if any. */
   async loadSaved(): Promise<ArrayBuffer | undefined> {
     try {
+      if (!(await claimSessionOwnership(navigator.locks))) {
+        this.otherTabOwns = true;
+        this.bar.show(OTHER_TAB_MESSAGE, 'error');
+        return undefined;
+      }
       this.store = new SessionStore(await openOpfsDirectory(), navigator.locks);
       // Ask the browser not to evict saved sessions under storage pressure; it may say no, which is fine.
       void navigator.storage.persist?.().catch((error: unknown) => console.warn('tabdock: storage.persist() failed', error));
@@ -133,6 +163,10 @@ export class SessionController {
 
   private save(trigger: 'button' | 'auto'): Promise<void> {
     if (this.saving) return this.saving;
+    if (this.otherTabOwns) {
+      this.bar.show(OTHER_TAB_MESSAGE, 'error');
+      return Promise.resolve();
+    }
     const pending = this.hooks.saveState();
     if (!pending || !this.running) {
       if (trigger === 'button') this.bar.show('Nothing to save yet: the VM is not running.', 'info');
@@ -163,6 +197,10 @@ export class SessionController {
   }
 
   private async reset(): Promise<void> {
+    if (this.otherTabOwns) {
+      this.bar.show(OTHER_TAB_MESSAGE, 'error');
+      return;
+    }
     if (!window.confirm('Reset deletes your saved session and starts a clean VM. Continue?')) return;
     try {
       await this.saving;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../assets.ts';
 import type { SavedState, VmEvent, VmNotice } from '../contract.ts';
+import { encodeStateFile, readStateHeader } from '../snapshot/state-file.ts';
 import type { VmHost } from '../vm-host.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 import { BOOT_HOOK_TIMEOUT_MS, run, TEST_BOOT_TIMEOUT_MS } from './vm-test-boot.ts';
@@ -101,6 +102,23 @@ describe('boot snapshot', () => {
       expect(notices).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/checksum/) }]);
       expect((await clean.exec('cat /root/kept.txt')).exitCode).not.toBe(0);
       await clean.shutdown();
+    }, BOOT_HOOK_TIMEOUT_MS);
+
+    it('falls back to the boot snapshot when v86 refuses a state that passed the file checks', async () => {
+      // A well-formed state file (right build, right checksum) whose payload is not a v86 state: only the
+      // restore itself can find out. It must end in a clean VM with a notice, not in a wait for the boot timeout.
+      const header = readStateHeader(new Uint8Array(saved.bytes));
+      if (!header.ok) throw new Error(`the saved session has no readable header: ${header.problem.message}`);
+      const { formatVersion: _v, payloadBytes: _b, payloadSha256: _s, ...meta } = header.header;
+      const garbage = new Uint8Array(64 * 1024).map((_, i) => (i * 131 + 17) & 0xff);
+      const refused = await encodeStateFile({ ...meta, compression: 'none', rawBytes: garbage.length }, garbage);
+      const { host: fallback, events: fallbackEvents } = newHost();
+      const result = await fallback.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: refused.buffer });
+      expect(result.startedFrom).toBe('boot-snapshot');
+      const notices = fallbackEvents.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
+      expect(notices).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/could not be resumed/), detail: expect.stringMatching(/Invalid header/) }]);
+      expect(await run(fallback, 'echo alive-after-fallback')).toContain('alive-after-fallback');
+      await fallback.shutdown();
     }, BOOT_HOOK_TIMEOUT_MS);
   });
 });

@@ -7,14 +7,15 @@ import { gzip } from './compression.ts';
 import { encodeStateFile, type StateHeader } from './state-file.ts';
 
 /**
- * v86 options for resuming `state` from the options of a cold boot: no kernel, initrd or cmdline (the RAM in
+ * v86 options for resuming a state from the options of a cold boot: no kernel, initrd or cmdline (the RAM in
  * the state already holds the running kernel), the state's RAM size (v86 restores into the same layout), and
  * the MAC from the state, or the guest's virtio-net would see its address change under it (v86 randomises
- * it otherwise: src/virtio_net.js set_state).
+ * it otherwise: src/virtio_net.js set_state). Autostart is off: resume.ts loadState() restores the state
+ * itself and then starts the CPU, so a state v86 refuses becomes an error rather than a hang.
  */
-export function restoreV86Options(coldBoot: V86Options, header: StateHeader, state: ArrayBuffer): V86Options {
+export function restoreV86Options(coldBoot: V86Options, header: StateHeader): V86Options {
   const { bzimage: _kernel, initrd: _initrd, cmdline: _cmdline, ...rest } = coldBoot;
-  return { ...rest, memory_size: header.memoryBytes, initial_state: { buffer: state }, preserve_mac_from_state_image: true };
+  return { ...rest, memory_size: header.memoryBytes, autostart: false, preserve_mac_from_state_image: true };
 }
 
 /**
