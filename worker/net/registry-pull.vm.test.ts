@@ -12,7 +12,7 @@ import type { VmHost } from '../vm-host.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from '../node/node-platform.ts';
 import { run } from '../node/vm-test-boot.ts';
 import { startProxyServer, type RunningProxyServer } from '../proxy/node-server.ts';
-import type { NetworkConfig } from './index.ts';
+import { networkConfigFromFlags } from '../node/network-flags.ts';
 import { extendOciLayout, type ExtendedImage } from './testing/oci-layout.mts';
 import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from './testing/registry.mts';
 
@@ -47,14 +47,12 @@ beforeAll(async () => {
     extraRegistryHosts: [`http://${gateway.host}`, `http://${webHost}`],
     extraRedirectHosts: [`http://${gateway.cdnHost}`],
   });
-  const config: NetworkConfig = {
-    proxyUrl: proxy.url,
-    dockerHubUpstream: `http://${gateway.host}`,
-    hostRewrites: {
-      'registry.test': `http://${gateway.host}`,
-      'web.test': `http://${webHost}`,
-    },
-  };
+  // Built the way `npm run vm --upstream ... --proxy ... --registry ...` builds it, so the flags are proven here.
+  const config = networkConfigFromFlags({
+    upstream: `http://${gateway.host}`,
+    proxy: proxy.url,
+    registries: [`registry.test=http://${gateway.host}`, `web.test=http://${webHost}`],
+  });
   host = createNodeVmHost({ network: config });
   await host.boot({ assetBase, bootTimeoutMs: 480_000 });
 }, 600_000);
