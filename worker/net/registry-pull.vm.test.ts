@@ -90,6 +90,14 @@ describe('docker pull through the shim', () => {
     expect(result.output).toContain('manifest unknown');
   });
 
+  it('names a stopped upstream at once instead of hanging', async () => {
+    const upstream = `http://${gateway.host}`;
+    await gateway.stop();
+    const result = await host.exec('docker pull mirror.tabdock.internal/pulled:v2 2>&1', { timeoutMs: 120_000 });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain(`could not reach ${upstream}`);
+  });
+
   it('forwards plain HTTP from a container', async () => {
     const output = await run(host, "docker run --rm busybox sh -c 'timeout 30 wget -qO- http://web.test/'");
     expect(output).toContain('plain-http-from-host');
