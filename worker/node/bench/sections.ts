@@ -2,7 +2,8 @@
 import { browserSection } from './browser.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
 import { dockerRunSection } from './docker-run.ts';
+import { pullSection } from './pull.ts';
 import type { BenchSection } from './section.ts';
 import { snapshotSection } from './snapshot.ts';
 
-export const BENCH_SECTIONS: readonly BenchSection[] = [dockerRunSection, consoleThroughputSection, snapshotSection, browserSection];
+export const BENCH_SECTIONS: readonly BenchSection[] = [dockerRunSection, consoleThroughputSection, snapshotSection, pullSection, browserSection];
