@@ -87,6 +87,17 @@ export const pullSection: BenchSection = {
     const { layerDigest } = image;
     const blobPath = `/v2/${REPOSITORY}/blobs/${layerDigest}`;
 
+    // TABDOCK_BENCH_QUICKACK=1: the guest ACKs every segment at once (ip-route(8) `quickack`). v86's TCP sends one
+    // segment per ACK, so the guest's delayed ACKs would pace the whole transfer.
+    let guestRoutes: string | undefined;
+    if (process.env.TABDOCK_BENCH_QUICKACK === '1') {
+      const routes = await host.exec(
+        'ip route show | while read -r route; do ip route change $route quickack 1 || exit 1; done && ip route show',
+        { timeoutMs: 60_000 },
+      );
+      if (routes.exitCode !== 0) throw new Error(`could not set quickack on the guest's routes: ${routes.output}`);
+      guestRoutes = routes.output.trim();
+    }
     // The guest NIC's MTU sets the TCP segment size of every transfer below (TABDOCK_BENCH_MTU changes it).
     const guestNicMtu = (await host.exec('cat /sys/class/net/e*/mtu', { timeoutMs: 60_000 })).output.trim();
 
@@ -138,6 +149,7 @@ export const pullSection: BenchSection = {
       image: `${REGISTRY_NAME}/${REPOSITORY}:${TAG} (linux/386)`,
       layerBytes: image.layerBytes,
       guestNicMtu,
+      ...(guestRoutes === undefined ? {} : { guestRoutes }),
       hostFetchMs,
       hostFetchBytes: hostBytes,
       guestRawFetchMs: guestRaw.ms,
