@@ -7,6 +7,9 @@ import { defineConfig } from '@playwright/test';
 export const PREVIEW_PORT = Number(process.env.TABDOCK_E2E_PORT ?? 4173);
 export const SUBPATH_PORT = PREVIEW_PORT + 1;
 export const SUBPATH = '/tabdock/';
+/** e2e/pull.spec.ts starts a token-protected test registry here (and its blob "CDN" on the next port). */
+export const PULL_GATEWAY_PORT = PREVIEW_PORT + 2;
+export const PULL_CDN_PORT = PREVIEW_PORT + 3;
 
 /** Debian's Chromium; flags keep a headless run quiet and deterministic (no updates, sync or GPU). */
 export const CHROMIUM_EXECUTABLE = '/usr/bin/chromium';
@@ -42,6 +45,11 @@ export default defineConfig({
     {
       command: `npx vite build && npx vite preview --port ${PREVIEW_PORT} --strictPort`,
       url: `http://localhost:${PREVIEW_PORT}/`,
+      // The preview's CORS proxy (worker/proxy/vite-plugin.ts) may reach e2e/pull.spec.ts's local test registry.
+      env: {
+        TABDOCK_PROXY_ALLOW: `http://127.0.0.1:${PULL_GATEWAY_PORT}`,
+        TABDOCK_PROXY_ALLOW_REDIRECT: `http://127.0.0.1:${PULL_CDN_PORT}`,
+      },
       reuseExistingServer: false,
       timeout: 180_000,
     },

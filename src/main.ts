@@ -7,6 +7,8 @@ import { ErrorPanels } from './error-panel.ts';
 import { FileTransferUi } from './files/file-transfer-ui.ts';
 import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
+import { NetSettingsDialog } from './net-settings-dialog.ts';
+import { defaultProxyUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
 import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController } from './session/session-controller.ts';
@@ -64,6 +66,21 @@ const ports = mountPortPreview({
   terminalPane: element('terminal-pane'),
   main: element('app-main'),
   vm: () => (client?.alive ? client : undefined),
+});
+// The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start.
+let netInEffect: NetSettings = {};
+/** What was last saved in the dialog; used even if the browser refused to store it. */
+let netChosen: NetSettings | undefined;
+new NetSettingsDialog(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
+  storage: window.localStorage,
+  baseUri: document.baseURI,
+  defaultProxyUrl: defaultProxyUrl(import.meta.env['VITE_CORS_PROXY'], document.baseURI),
+  inEffect: () => netInEffect,
+  restart: () => restart(),
+  onSaved: (settings, restarting) => {
+    netChosen = settings;
+    if (!restarting) terminal.notice('Network settings saved; they apply when the VM next starts (Save and restart in the Network dialog).', 'info');
+  },
 });
 /** The same failure often arrives twice (an 'error' event, then boot() rejecting); show it once per boot. */
 let shownErrors = new Set<string>();
@@ -127,7 +144,17 @@ function start(sessionState?: ArrayBuffer): void {
     onCallError: (error) => terminal.notice(error.message, 'error'),
   });
   client = vm;
-  const bootOptions = { assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, snapshot: config.snapshot, cols: terminal.cols, rows: terminal.rows };
+  const net = netChosen === undefined ? loadNetSettings(window.localStorage, document.baseURI) : { settings: netChosen, problem: undefined };
+  if (net.problem) terminal.notice(net.problem, 'info');
+  netInEffect = net.settings;
+  const bootOptions = {
+    assetBase: config.assetBase,
+    bootTimeoutMs: config.bootTimeoutMs,
+    snapshot: config.snapshot,
+    cols: terminal.cols,
+    rows: terminal.rows,
+    network: networkOptions(net.settings),
+  };
   vm.boot(sessionState ? { ...bootOptions, sessionState } : bootOptions)
     .then((result) => {
       if (client !== vm) return;

@@ -101,6 +101,16 @@ export interface BootOptions {
   snapshot?: 'auto' | 'off';
   /** A saved session (bytes from VmApi.saveState) to resume; when unusable, a 'notice' says so and boot goes on. */
   sessionState?: ArrayBuffer;
+  /** Where registry traffic leaves (the page's network settings); unset fields keep the host's defaults. */
+  network?: NetworkOptions;
+}
+
+/** The user-settable part of the network shim's configuration (see worker/net/index.ts NetworkConfig). */
+export interface NetworkOptions {
+  /** Absolute CORS proxy base URL ending in '/'. */
+  proxyUrl?: string;
+  /** Docker Hub replacement: `host[:port]` (HTTPS) or an `http(s)://host[:port]` origin, e.g. mirror.gcr.io. */
+  dockerHubUpstream?: string;
 }
 
 export interface BootResult {

@@ -5,7 +5,7 @@ import * as Comlink from 'comlink';
 import wasmUrl from 'v86/build/v86.wasm?url';
 import { FetchAssetSource } from './assets.ts';
 import { attachNetwork, type V86NetworkLike } from './net/index.ts';
-import type { VmApi } from './contract.ts';
+import type { NetworkOptions, VmApi } from './contract.ts';
 import { VmHost } from './vm-host.ts';
 
 /**
@@ -39,7 +39,9 @@ const proxyBase =
   typeof configuredProxy === 'string' && configuredProxy !== ''
     ? new URL(configuredProxy, self.location.href).href
     : new URL('/cors-proxy/', self.location.origin).href;
-const proxyUrl = proxyBase.endsWith('/') ? proxyBase : `${proxyBase}/`;
+const defaultProxyUrl = proxyBase.endsWith('/') ? proxyBase : `${proxyBase}/`;
+/** The page's network settings arrive with boot(); the shim is attached while boot() runs. */
+let network: NetworkOptions = {};
 
 const host = new VmHost({
   assets: (assetBase) => new FetchAssetSource(assetBase),
@@ -47,7 +49,10 @@ const host = new VmHost({
   wasmPath: new URL(wasmUrl, import.meta.url).href,
   // The emulator's bus is public API plus the internal `tcp-connection` event that net/index.ts types.
   onEmulatorLoaded: (emulator) => {
-    attachNetwork(emulator as unknown as V86NetworkLike, { proxyUrl });
+    attachNetwork(emulator as unknown as V86NetworkLike, {
+      proxyUrl: network.proxyUrl ?? defaultProxyUrl,
+      ...(network.dockerHubUpstream === undefined ? {} : { dockerHubUpstream: network.dockerHubUpstream }),
+    });
   },
 });
 
@@ -58,7 +63,10 @@ const host = new VmHost({
 const api: VmApi = {
   subscribe: (listener) => host.subscribe(listener),
   unsubscribe: (id) => host.unsubscribe(id),
-  boot: (options) => host.boot(options),
+  boot: (options) => {
+    network = options.network ?? {};
+    return host.boot(options);
+  },
   sendInput: (data) => host.sendInput(data),
   resize: (cols, rows) => host.resize(cols, rows),
   exec: (command, options) => host.exec(command, options),

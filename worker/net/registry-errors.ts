@@ -110,7 +110,16 @@ function formatDuration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/**
+ * HTTP status for "the way out failed". Not 503: dockerd's registry client reads the JSON error body only for
+ * 4xx answers and prints a bare "received unexpected HTTP status: 503 Service Unavailable" for 5xx
+ * (docker/distribution registry/client/errors.go, HandleErrorResponse), which would hide the message naming the
+ * proxy or host. 424 Failed Dependency (RFC 4918 section 11.4) says the same thing and is shown with its body.
+ */
+export const UPSTREAM_FAILED_STATUS = 424;
+
 /** What the guest sees when the way out failed; the message names the proxy or host so it can be fixed. */
 export function upstreamUnavailable(error: UpstreamError): Response {
-  return registryError(error.code === 'proxy-refused' ? 403 : 503, error.code === 'proxy-refused' ? 'DENIED' : 'UNAVAILABLE', error.message, error.url);
+  if (error.code === 'proxy-refused') return registryError(403, 'DENIED', error.message, error.url);
+  return registryError(UPSTREAM_FAILED_STATUS, 'UNAVAILABLE', error.message, error.url);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCorsProxy } from '../proxy/cors-proxy.ts';
 import { attachNetwork, type NetworkConfig, type NetworkHandle, type V86NetworkLike, type V86TcpConnection } from './index.ts';
+import { UPSTREAM_FAILED_STATUS } from './registry-errors.ts';
 import { FakeGuestSocket, parseResponses, type ParsedResponse } from './testing/fake-socket.ts';
 import { buildOciLayout, INDEX_MEDIA_TYPE, type BuiltImage } from './testing/oci-layout.mts';
 import { freePort, pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from './testing/registry.mts';
@@ -202,7 +203,7 @@ describe('failures on the way out', () => {
       upstreamTimeoutMs: 120_000,
     });
     const response = await ask(net, 'GET', 'dead.test', '/v2/x/manifests/latest');
-    expect(response.status).toBe(503);
+    expect(response.status).toBe(UPSTREAM_FAILED_STATUS);
     expect(json(response).errors[0]?.message).toContain(`could not reach http://127.0.0.1:${deadPort}`);
   });
 
@@ -210,7 +211,7 @@ describe('failures on the way out', () => {
     const deadPort = await freePort();
     const net = attachNetwork(noEmulator, { proxyUrl: `http://127.0.0.1:${deadPort}/cors-proxy/`, upstreamTimeoutMs: 120_000 });
     const response = await ask(net, 'GET', 'ghcr.io', '/v2/x/y/manifests/latest');
-    expect(response.status).toBe(503);
+    expect(response.status).toBe(UPSTREAM_FAILED_STATUS);
     expect(json(response).errors[0]?.message).toContain(`CORS proxy at http://127.0.0.1:${deadPort}/cors-proxy/ is unreachable`);
   });
 });

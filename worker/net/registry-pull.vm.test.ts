@@ -12,7 +12,7 @@ import type { VmHost } from '../vm-host.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from '../node/node-platform.ts';
 import { run } from '../node/vm-test-boot.ts';
 import { startProxyServer, type RunningProxyServer } from '../proxy/node-server.ts';
-import type { NetworkConfig } from './index.ts';
+import { networkConfigFromFlags } from '../node/network-flags.ts';
 import { extendOciLayout, type ExtendedImage } from './testing/oci-layout.mts';
 import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from './testing/registry.mts';
 
@@ -47,14 +47,12 @@ beforeAll(async () => {
     extraRegistryHosts: [`http://${gateway.host}`, `http://${webHost}`],
     extraRedirectHosts: [`http://${gateway.cdnHost}`],
   });
-  const config: NetworkConfig = {
-    proxyUrl: proxy.url,
-    dockerHubUpstream: `http://${gateway.host}`,
-    hostRewrites: {
-      'registry.test': `http://${gateway.host}`,
-      'web.test': `http://${webHost}`,
-    },
-  };
+  // Built the way `npm run vm --upstream ... --proxy ... --registry ...` builds it, so the flags are proven here.
+  const config = networkConfigFromFlags({
+    upstream: `http://${gateway.host}`,
+    proxy: proxy.url,
+    registries: [`registry.test=http://${gateway.host}`, `web.test=http://${webHost}`],
+  });
   host = createNodeVmHost({ network: config });
   await host.boot({ assetBase, bootTimeoutMs: 480_000 });
 }, 600_000);
@@ -90,6 +88,14 @@ describe('docker pull through the shim', () => {
     const result = await host.exec('docker pull registry.test/test/pulled:nope 2>&1', { timeoutMs: 120_000 });
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toContain('manifest unknown');
+  });
+
+  it('names a stopped upstream at once instead of hanging', async () => {
+    const upstream = `http://${gateway.host}`;
+    await gateway.stop();
+    const result = await host.exec('docker pull mirror.tabdock.internal/pulled:v2 2>&1', { timeoutMs: 120_000 });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain(`could not reach ${upstream}`);
   });
 
   it('forwards plain HTTP from a container', async () => {

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { VmFailure } from '../contract.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 import { BENCH_SECTIONS } from './bench/sections.ts';
-import type { BenchContext } from './bench/section.ts';
+import type { BenchContext, PreparedSection } from './bench/section.ts';
+import type { NetworkConfig } from '../net/index.ts';
 
 const OUTPUT_FILE = path.join('bench-results', 'bench.json');
 
@@ -21,16 +22,36 @@ function machineInfo() {
   };
 }
 
+/** One shim configuration from every section's needs (host rewrites and ports add up; the last fetch wins). */
+function mergeNetwork(configs: readonly NetworkConfig[]): NetworkConfig {
+  const merged: NetworkConfig = {};
+  for (const config of configs) {
+    Object.assign(merged, config, {
+      hostRewrites: { ...merged.hostRewrites, ...config.hostRewrites },
+      extraPorts: [...(merged.extraPorts ?? []), ...(config.extraPorts ?? [])],
+    });
+  }
+  return merged;
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
   const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
-  const host = createNodeVmHost();
+  const selected = BENCH_SECTIONS.filter((section) => only.length === 0 || only.includes(section.name));
+  const prepared: PreparedSection[] = [];
+  for (const section of selected) if (section.prepare) prepared.push(await section.prepare(log));
+  const mtu = process.env.TABDOCK_BENCH_MTU === undefined ? undefined : Number(process.env.TABDOCK_BENCH_MTU);
+  const host = createNodeVmHost({
+    network: mergeNetwork(prepared.map((section) => section.network ?? {})),
+    // The boot snapshot's guest NIC has the MTU it was made with, so another MTU needs a cold boot.
+    ...(mtu === undefined ? {} : { v86Options: { net_device: { type: 'virtio', relay_url: 'fetch', mtu } } }),
+  });
   host.subscribe((event) => {
     if (event.type === 'stage') log(`${(event.atMs / 1000).toFixed(1)} s ${event.stage}`);
   });
   const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
   const bootStartedAtProcessMs = performance.now();
-  const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000 });
+  const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, ...(mtu === undefined ? {} : { snapshot: 'off' as const }) });
   const results: Record<string, unknown> = {
     createdAt: new Date().toISOString(),
     machine: machineInfo(),
@@ -39,11 +60,11 @@ async function main(): Promise<void> {
       stages: host.timeline.map((timing) => ({ ...timing, atProcessMs: Math.round(timing.atMs + bootStartedAtProcessMs) })),
       readyMs: boot.timeline.ready,
       guestNotes: host.notes,
+      ...(mtu === undefined ? {} : { netDeviceMtu: mtu }),
     },
   };
   const context: BenchContext = { host, processUptimeMs: () => performance.now(), log };
-  for (const section of BENCH_SECTIONS) {
-    if (only.length > 0 && !only.includes(section.name)) continue;
+  for (const section of selected) {
     log(`section ${section.name}`);
     const started = performance.now();
     try {
@@ -55,6 +76,7 @@ async function main(): Promise<void> {
     }
   }
   await host.shutdown();
+  for (const section of prepared) await section.dispose();
   const json = JSON.stringify(results, null, 2);
   await mkdir(path.dirname(OUTPUT_FILE), { recursive: true });
   await writeFile(OUTPUT_FILE, `${json}\n`);

@@ -6,7 +6,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'worker/node/cli.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return cliWithEnv({}, ...args);
+}
+
+function cliWithEnv(env: Record<string, string>, ...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'worker/node/cli.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -14,7 +22,18 @@ describe('npm run vm', () => {
   it('documents its options and the quit key in --help', () => {
     const { status, stdout } = cli('--help');
     expect(status).toBe(0);
-    for (const flag of ['--exec', '--timeout', '--assets', '--memory', 'Ctrl-]']) expect(stdout).toContain(flag);
+    for (const flag of ['--exec', '--timeout', '--assets', '--memory', '--upstream', 'TABDOCK_UPSTREAM', '--registry', '--proxy', 'Ctrl-]']) {
+      expect(stdout).toContain(flag);
+    }
+  });
+
+  it('rejects a bad --upstream or TABDOCK_UPSTREAM with usage, before booting', () => {
+    const flag = cli('--upstream', 'ftp://mirror.test', '--exec', 'true');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('--upstream wants http:// or https://');
+    const env = cliWithEnv({ TABDOCK_UPSTREAM: 'not a host' }, '--exec', 'true');
+    expect(env.status).toBe(2);
+    expect(env.stderr).toContain('--upstream wants a host name');
   });
 
   it('rejects a bad number with usage', () => {

@@ -3,6 +3,8 @@
 import { parseArgs } from 'node:util';
 import { VmFailure, type VmEvent } from '../contract.ts';
 import { DEFAULT_BOOT_TIMEOUT_MS, type VmHost } from '../vm-host.ts';
+import type { NetworkConfig } from '../net/index.ts';
+import { networkConfigFromFlags, NetworkFlagError } from './network-flags.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 
 const QUIT_BYTE = 0x1d; // Ctrl-]
@@ -24,6 +26,12 @@ Options:
   --verify-disk         Also sha256 the whole root disk before booting
   --cold                Boot the kernel even when the image has a boot snapshot (default: restore it)
   --verbose             Copy the kernel/init log (ttyS0) to stderr
+  --upstream <host|url> Docker Hub replacement for docker pull, e.g. mirror.gcr.io or http://127.0.0.1:5000
+                        (env TABDOCK_UPSTREAM)
+  --registry <name>=<url>  Serve registry <name> (as the guest writes it, e.g. registry.test:5000) from <url>;
+                        repeatable (env TABDOCK_REGISTRIES, comma separated)
+  --proxy <url>         Send registry and HTTP traffic through this CORS proxy (\`npm run proxy\`) instead of
+                        fetching directly (env TABDOCK_PROXY)
   -h, --help            Show this help
 
 Exit status: the command's status with --exec; 124 when it timed out; 1 when the VM failed (missing or
@@ -38,6 +46,7 @@ interface CliOptions {
   verifyDisk: boolean;
   cold: boolean;
   verbose: boolean;
+  network: NetworkConfig;
 }
 
 function parseCli(argv: string[]): CliOptions | 'help' {
@@ -52,6 +61,9 @@ function parseCli(argv: string[]): CliOptions | 'help' {
       'verify-disk': { type: 'boolean' },
       cold: { type: 'boolean' },
       verbose: { type: 'boolean' },
+      upstream: { type: 'string' },
+      proxy: { type: 'string' },
+      registry: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -63,6 +75,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
     verifyDisk: values['verify-disk'] ?? false,
     cold: values.cold ?? false,
     verbose: values.verbose ?? false,
+    network: networkFlags({ upstream: values.upstream, proxy: values.proxy, registries: values.registry }),
   };
   if (values.exec !== undefined) options.exec = values.exec;
   const timeoutS = positiveNumber('--timeout', values.timeout);
@@ -80,6 +93,15 @@ function positiveNumber(flag: string, text: string | undefined): number | undefi
 }
 
 class UsageError extends Error {}
+
+function networkFlags(flags: Parameters<typeof networkConfigFromFlags>[0]): NetworkConfig {
+  try {
+    return networkConfigFromFlags(flags, process.env);
+  } catch (error) {
+    if (error instanceof NetworkFlagError) throw new UsageError(error.message);
+    throw error;
+  }
+}
 
 function progressPrinter(verbose: boolean): (event: VmEvent) => void {
   let lastDownloadPercent = -1;
@@ -167,7 +189,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const host = createNodeVmHost({ verifyDiskHash: options.verifyDisk });
+  const host = createNodeVmHost({ verifyDiskHash: options.verifyDisk, network: options.network });
   host.subscribe(progressPrinter(options.verbose));
   if (options.verbose) host.onSerialByte((byte) => process.stderr.write(Uint8Array.of(byte)));
   let status: number;

@@ -114,13 +114,19 @@ export interface AuthGateway {
   stop(): Promise<void>;
 }
 
-export async function startAuthGateway(registryHost: string): Promise<AuthGateway> {
+export interface AuthGatewayPorts {
+  /** Fixed ports, for a CORS proxy whose allow-list is set before the gateway starts (e2e); default: free ones. */
+  port?: number;
+  cdnPort?: number;
+}
+
+export async function startAuthGateway(registryHost: string, ports: AuthGatewayPorts = {}): Promise<AuthGateway> {
   const tokens = new Set<string>();
   let rateLimited = 0;
   let retryAfter = 0;
   const cdnSigs = new Set<string>();
-  const gatewayPort = await freePort();
-  const cdnPort = await freePort();
+  const gatewayPort = ports.port ?? (await freePort());
+  const cdnPort = ports.cdnPort ?? (await freePort());
   const state = { tokenRequests: 0 };
 
   const forward = (req: IncomingMessage, res: ServerResponse, path: string) => {

@@ -1,5 +1,6 @@
 // The shape of one benchmark section. bench.ts boots the guest once and runs each section in order; to add
 // figures (browser, image pulls) write a module exporting a BenchSection and list it in sections.ts.
+import type { NetworkConfig } from '../../net/index.ts';
 import type { VmHost } from '../../vm-host.ts';
 
 export interface BenchContext {
@@ -10,9 +11,17 @@ export interface BenchContext {
   log(message: string): void;
 }
 
+/** What a section set up before the boot: the shim settings that reach it, and how to take it down. */
+export interface PreparedSection {
+  network?: NetworkConfig;
+  dispose(): Promise<void>;
+}
+
 export interface BenchSection {
   /** Key of this section in bench.json. */
   name: string;
+  /** Runs before the boot (the network shim is configured once, when the emulator loads), e.g. a registry. */
+  prepare?(log: (message: string) => void): Promise<PreparedSection>;
   run(context: BenchContext): Promise<Record<string, unknown>>;
 }
 

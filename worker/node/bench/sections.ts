@@ -3,7 +3,15 @@ import { browserSection } from './browser.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
 import { dockerRunSection } from './docker-run.ts';
 import { portPreviewSection } from './port-preview.ts';
+import { pullSection } from './pull.ts';
 import type { BenchSection } from './section.ts';
 import { snapshotSection } from './snapshot.ts';
 
-export const BENCH_SECTIONS: readonly BenchSection[] = [dockerRunSection, consoleThroughputSection, portPreviewSection, snapshotSection, browserSection];
+export const BENCH_SECTIONS: readonly BenchSection[] = [
+  dockerRunSection,
+  consoleThroughputSection,
+  portPreviewSection,
+  snapshotSection,
+  pullSection,
+  browserSection,
+];

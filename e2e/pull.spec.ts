@@ -1,0 +1,110 @@
+// docker pull in Chromium through the whole chain: dockerd -> the worker's registry shim -> the preview's CORS
+// proxy (/cors-proxy/) -> a token-protected test registry on 127.0.0.1 whose blobs redirect to a "CDN". The
+// upstream is set the way a user sets it: in the page's Network dialog. One boot for the whole file.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { PULL_CDN_PORT, PULL_GATEWAY_PORT } from '../playwright.config.ts';
+import { extendOciLayout } from '../worker/net/testing/oci-layout.mts';
+import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from '../worker/net/testing/registry.mts';
+import { typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
+
+const BOOT_TIMEOUT_MS = 10 * 60_000;
+const COMMAND_TIMEOUT_MS = 5 * 60_000;
+const UPSTREAM = `http://127.0.0.1:${PULL_GATEWAY_PORT}`;
+const marker = `pulled-in-tab-${randomBytes(6).toString('hex')}`;
+
+test.describe.serial('docker pull through the CORS proxy', () => {
+  let page: Page;
+  let registry: TestRegistry;
+  let gateway: AuthGateway | undefined;
+  let workDir: string;
+
+  test.beforeAll(async ({ browser }, testInfo) => {
+    workDir = await mkdtemp(join(tmpdir(), 'tabdock-pull-e2e-'));
+    registry = await startRegistry();
+    // The preview's proxy allow-lists exactly these two ports (playwright.config.ts).
+    gateway = await startAuthGateway(registry.host, { port: PULL_GATEWAY_PORT, cdnPort: PULL_CDN_PORT });
+    // The guest's preloaded busybox plus one new layer: the pull must download bytes the guest has never had.
+    const image = await extendOciLayout(join('public', 'vm', 'test-images', 'busybox'), join(workDir, 'layout'), 'v1', {
+      'pulled-marker.txt': Buffer.from(`${marker}\n`),
+      'random.bin': randomBytes(512 * 1024),
+    });
+    await pushLayout(image.layoutDir, 'v1', registry.host, 'library/pulled');
+    const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL, viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+  });
+
+  test.afterAll(async () => {
+    await page?.context().close();
+    await gateway?.stop();
+    await registry?.stop();
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  });
+
+  test('the Network dialog refuses a bad mirror, then saves the test registry and restarts the VM', async () => {
+    await page.goto('./');
+    await page.getByRole('button', { name: 'Network…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Network settings' });
+    await expect(dialog).toBeVisible();
+    const mirror = dialog.getByLabel('Docker Hub upstream mirror');
+    await mirror.fill('ftp://mirror.example.com');
+    await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect(dialog.getByRole('alert')).toContainText('http:// or https://');
+    await expect(mirror).toHaveAttribute('aria-invalid', 'true');
+    await expect(dialog).toBeVisible();
+
+    await mirror.fill(UPSTREAM);
+    await expect(dialog).toContainText('keeps its current settings until it restarts');
+    await dialog.getByRole('button', { name: 'Save and restart' }).click();
+    await expect(dialog).toBeHidden();
+    await waitForReady(page, BOOT_TIMEOUT_MS);
+
+    // Remembered: the dialog shows it again, and says the running VM uses it.
+    await page.getByRole('button', { name: 'Network…' }).click();
+    await expect(mirror).toHaveValue(UPSTREAM);
+    await expect(dialog).toContainText('the settings the running VM uses');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toBeHidden();
+  });
+
+  test('docker pull downloads from the upstream and docker run prints the new layer', async () => {
+    // A Docker Hub name: dockerd asks its registry mirror (the shim), which uses the upstream set above.
+    await typeCommand(page, 'docker pull pulled:v1');
+    await waitForLine(page, /^Status: Downloaded newer image for pulled:v1$/, COMMAND_TIMEOUT_MS);
+    expect(gateway?.tokenRequests).toBeGreaterThan(0);
+    await typeCommand(page, 'docker run --rm pulled:v1 cat /pulled-marker.txt');
+    await waitForLine(page, new RegExp(`^${marker}$`), COMMAND_TIMEOUT_MS);
+  });
+
+  test('a missing tag prints "manifest unknown"', async () => {
+    // The mirror's own name: a Docker Hub name would fall back to registry-1.docker.io (README, limits).
+    await typeCommand(page, "docker pull mirror.tabdock.internal/pulled:nope 2>&1 | grep -o 'manifest unknown' | head -n 1");
+    await waitForLine(page, /^manifest unknown$/, COMMAND_TIMEOUT_MS);
+  });
+
+  test('a stopped upstream gives a message naming it, not a hang', async () => {
+    await gateway?.stop();
+    gateway = undefined;
+    await typeCommand(page, `docker pull mirror.tabdock.internal/pulled:v2 2>&1 | grep -o 'could not reach ${UPSTREAM}' | head -n 1`);
+    await waitForLine(page, new RegExp(`^could not reach ${UPSTREAM.replace(/\./g, '\\.')}$`), COMMAND_TIMEOUT_MS);
+  });
+
+  test('the proxy answers 403 for a host that is not allow-listed', async () => {
+    // The bare registry is really there on 127.0.0.1, but only the gateway's port is allow-listed.
+    const answers = await page.evaluate(async (targets) => {
+      const results = [];
+      for (const target of targets) {
+        const response = await fetch(new URL(`/cors-proxy/${target}/v2/`, location.href));
+        results.push({ status: response.status, text: await response.text() });
+      }
+      return results;
+    }, [registry.host, 'example.com']);
+    for (const answer of answers) {
+      expect(answer.status).toBe(403);
+      expect(answer.text).toMatch(/allow/i);
+    }
+  });
+});

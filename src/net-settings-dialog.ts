@@ -1,0 +1,203 @@
+// The "Network" button in the page header and its dialog: the CORS proxy URL and the Docker Hub upstream
+// mirror, validated as typed (src/net-settings.ts), remembered in this browser, applied on the next VM start.
+import './net-settings.css';
+import { loadNetSettings, parseProxyUrl, parseUpstreamMirror, sameNetSettings, saveNetSettings, type NetSettings, type SettingsStorage } from './net-settings.ts';
+
+export interface NetSettingsDialogOptions {
+  storage: SettingsStorage;
+  baseUri: string;
+  /** The proxy used when the field is empty, shown as the placeholder. */
+  defaultProxyUrl: string;
+  /** The settings the running VM started with (they change only at the next start). */
+  inEffect(): NetSettings;
+  /** Saved settings and a restart was asked for. */
+  restart(): void;
+  /** Saved (with or without restart): the page says when they apply. */
+  onSaved(settings: NetSettings, restarting: boolean): void;
+}
+
+interface Field {
+  input: HTMLInputElement;
+  error: HTMLElement;
+}
+
+let nextId = 0;
+
+export class NetSettingsDialog {
+  private readonly dialog: HTMLDialogElement;
+  private readonly proxy: Field;
+  private readonly mirror: Field;
+  private readonly pending: HTMLElement;
+  private readonly storageProblem: HTMLElement;
+
+  constructor(header: HTMLElement, private readonly options: NetSettingsDialogOptions) {
+    const opener = document.createElement('button');
+    opener.type = 'button';
+    opener.className = 'net-settings-open';
+    opener.textContent = 'Network…';
+    opener.title = 'CORS proxy and Docker Hub upstream mirror used by docker pull';
+    opener.setAttribute('aria-haspopup', 'dialog');
+    opener.addEventListener('click', () => this.open());
+
+    this.dialog = document.createElement('dialog');
+    this.dialog.className = 'net-settings';
+    const titleId = `net-settings-title-${nextId++}`;
+    this.dialog.setAttribute('aria-labelledby', titleId);
+    const form = document.createElement('form');
+    form.noValidate = true;
+    const title = document.createElement('h2');
+    title.id = titleId;
+    title.textContent = 'Network settings';
+    const intro = document.createElement('p');
+    intro.className = 'net-settings-note';
+    intro.textContent =
+      'docker pull in the VM reaches registries through a CORS proxy. Both fields are remembered in this browser; ' +
+      'leave a field empty for the default. Changes apply when the VM next starts.';
+    this.proxy = this.field(form, 'CORS proxy URL', options.defaultProxyUrl, `Default: ${options.defaultProxyUrl}. Run your own with npm run proxy.`);
+    this.mirror = this.field(
+      form,
+      'Docker Hub upstream mirror',
+      'registry-1.docker.io',
+      'Used instead of Docker Hub, e.g. mirror.gcr.io or http://127.0.0.1:5000. The proxy must allow its host (TABDOCK_PROXY_ALLOW).',
+    );
+    this.storageProblem = document.createElement('p');
+    this.storageProblem.className = 'net-settings-error';
+    this.storageProblem.hidden = true;
+    this.pending = document.createElement('p');
+    this.pending.className = 'net-settings-pending';
+    this.pending.setAttribute('aria-live', 'polite');
+
+    const buttons = document.createElement('div');
+    buttons.className = 'net-settings-buttons';
+    const reset = this.button('Reset to default', 'button', () => {
+      this.proxy.input.value = '';
+      this.mirror.input.value = '';
+      this.clearErrors();
+      this.showPending();
+    });
+    const cancel = this.button('Cancel', 'button', () => this.dialog.close());
+    const save = this.button('Save', 'submit', () => undefined);
+    save.value = 'save';
+    const saveRestart = this.button('Save and restart', 'submit', () => undefined);
+    saveRestart.value = 'restart';
+    saveRestart.classList.add('primary');
+    buttons.append(reset, cancel, save, saveRestart);
+
+    form.prepend(title, intro);
+    form.append(this.storageProblem, this.pending, buttons);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const submitter = (event as SubmitEvent).submitter;
+      this.submit(submitter instanceof HTMLButtonElement && submitter.value === 'restart');
+    });
+    form.addEventListener('input', () => this.showPending());
+    this.dialog.append(form);
+    header.append(opener);
+    document.body.append(this.dialog);
+  }
+
+  open(): void {
+    const loaded = loadNetSettings(this.options.storage, this.options.baseUri);
+    this.proxy.input.value = loaded.settings.proxyUrl ?? '';
+    this.mirror.input.value = loaded.settings.upstreamMirror ?? '';
+    this.storageProblem.hidden = loaded.problem === undefined;
+    this.storageProblem.textContent = loaded.problem ?? '';
+    this.clearErrors();
+    this.showPending();
+    this.dialog.showModal();
+    this.proxy.input.focus();
+  }
+
+  private submit(restart: boolean): void {
+    this.clearErrors();
+    const proxy = parseProxyUrl(this.proxy.input.value, this.options.baseUri);
+    const mirror = parseUpstreamMirror(this.mirror.input.value);
+    if (!proxy.ok) this.invalid(this.proxy, proxy.error);
+    if (!mirror.ok) this.invalid(this.mirror, mirror.error);
+    if (!proxy.ok || !mirror.ok) {
+      (proxy.ok ? this.mirror : this.proxy).input.focus();
+      return;
+    }
+    const settings: NetSettings = {};
+    if (proxy.value !== undefined) settings.proxyUrl = proxy.value;
+    if (mirror.value !== undefined) settings.upstreamMirror = mirror.value;
+    try {
+      saveNetSettings(this.options.storage, settings);
+    } catch (error) {
+      // Not remembered, but still used for this page's next start: nothing the user typed is lost.
+      this.storageProblem.hidden = false;
+      this.storageProblem.textContent = error instanceof Error ? error.message : String(error);
+    }
+    this.dialog.close();
+    this.options.onSaved(settings, restart);
+    if (restart) this.options.restart();
+  }
+
+  /** Says whether what is in the fields differs from what the running VM uses. */
+  private showPending(): void {
+    const proxy = parseProxyUrl(this.proxy.input.value, this.options.baseUri);
+    const mirror = parseUpstreamMirror(this.mirror.input.value);
+    if (!proxy.ok || !mirror.ok) {
+      this.pending.textContent = '';
+      return;
+    }
+    const typed: NetSettings = {};
+    if (proxy.value !== undefined) typed.proxyUrl = proxy.value;
+    if (mirror.value !== undefined) typed.upstreamMirror = mirror.value;
+    this.pending.textContent = sameNetSettings(typed, this.options.inEffect())
+      ? 'These are the settings the running VM uses.'
+      : 'The running VM keeps its current settings until it restarts.';
+  }
+
+  private field(form: HTMLFormElement, label: string, placeholder: string, help: string): Field {
+    const id = `net-settings-field-${nextId++}`;
+    const wrapper = document.createElement('div');
+    wrapper.className = 'net-settings-field';
+    const labelElement = document.createElement('label');
+    labelElement.htmlFor = id;
+    labelElement.textContent = label;
+    const input = document.createElement('input');
+    input.id = id;
+    input.type = 'text';
+    input.inputMode = 'url';
+    input.autocomplete = 'off';
+    input.spellcheck = false;
+    input.placeholder = placeholder;
+    const helpElement = document.createElement('p');
+    helpElement.id = `${id}-help`;
+    helpElement.className = 'net-settings-help';
+    helpElement.textContent = help;
+    const error = document.createElement('p');
+    error.id = `${id}-error`;
+    error.className = 'net-settings-error';
+    error.hidden = true;
+    input.setAttribute('aria-describedby', `${helpElement.id} ${error.id}`);
+    wrapper.append(labelElement, input, helpElement, error);
+    form.append(wrapper);
+    return { input, error };
+  }
+
+  private button(label: string, type: 'button' | 'submit', onClick: () => void): HTMLButtonElement {
+    const button = document.createElement('button');
+    button.type = type;
+    button.textContent = label;
+    if (type === 'button') button.addEventListener('click', onClick);
+    return button;
+  }
+
+  private invalid(field: Field, message: string): void {
+    field.input.setAttribute('aria-invalid', 'true');
+    field.error.hidden = false;
+    field.error.setAttribute('role', 'alert');
+    field.error.textContent = message;
+  }
+
+  private clearErrors(): void {
+    for (const field of [this.proxy, this.mirror]) {
+      field.input.removeAttribute('aria-invalid');
+      field.error.hidden = true;
+      field.error.removeAttribute('role');
+      field.error.textContent = '';
+    }
+  }
+}

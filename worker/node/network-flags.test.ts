@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { networkConfigFromFlags } from './network-flags.ts';
+
+describe('npm run vm network flags', () => {
+  it('gives no network settings by default: Docker Hub, fetched directly', () => {
+    expect(networkConfigFromFlags({}, {})).toEqual({});
+  });
+
+  it('turns --upstream, --proxy and --registry into the shim configuration', () => {
+    expect(
+      networkConfigFromFlags({
+        upstream: 'http://127.0.0.1:5000/',
+        proxy: 'http://127.0.0.1:8787',
+        registries: ['registry.test=http://127.0.0.1:5001', 'Other.Test:5000=https://r.example.com'],
+      }),
+    ).toEqual({
+      dockerHubUpstream: 'http://127.0.0.1:5000',
+      proxyUrl: 'http://127.0.0.1:8787/',
+      hostRewrites: { 'registry.test': 'http://127.0.0.1:5001', 'other.test:5000': 'https://r.example.com' },
+      extraPorts: [5000],
+    });
+    expect(networkConfigFromFlags({ upstream: 'Mirror.GCR.io' })).toEqual({ dockerHubUpstream: 'mirror.gcr.io' });
+  });
+
+  it('reads TABDOCK_UPSTREAM, TABDOCK_PROXY and TABDOCK_REGISTRIES, flags winning', () => {
+    const env = { TABDOCK_UPSTREAM: 'mirror.gcr.io', TABDOCK_PROXY: 'http://p.test/', TABDOCK_REGISTRIES: 'a.test=http://127.0.0.1:1, b.test=http://127.0.0.1:2' };
+    expect(networkConfigFromFlags({}, env)).toEqual({
+      dockerHubUpstream: 'mirror.gcr.io',
+      proxyUrl: 'http://p.test/',
+      hostRewrites: { 'a.test': 'http://127.0.0.1:1', 'b.test': 'http://127.0.0.1:2' },
+    });
+    expect(networkConfigFromFlags({ upstream: 'http://127.0.0.1:9' }, env).dockerHubUpstream).toBe('http://127.0.0.1:9');
+  });
+
+  it('rejects bad values naming the flag and an example', () => {
+    for (const [flags, words] of [
+      [{ upstream: 'not a host' }, '--upstream wants a host name'],
+      [{ upstream: 'ftp://x.test' }, '--upstream wants http:// or https://'],
+      [{ upstream: 'https://x.test/v2/' }, 'without path'],
+      [{ proxy: 'localhost:8787' }, '--proxy wants an http:// or https:// URL'],
+      [{ proxy: 'nope' }, '--proxy wants an absolute URL'],
+      [{ registries: ['registry.test'] }, '--registry wants NAME=ORIGIN'],
+      [{ registries: ['bad name=http://x.test'] }, 'is not a host name'],
+      [{ registries: ['r.test:70000=http://x.test'] }, 'out of range'],
+    ] as const) {
+      expect(() => networkConfigFromFlags(flags), JSON.stringify(flags)).toThrow(words);
+    }
+  });
+});

@@ -1,0 +1,85 @@
+// `npm run vm`'s network flags and their environment variables, turned into the shim's NetworkConfig. The VM pull
+// test builds its configuration here too, so the flags are exercised by a real `docker pull`.
+import type { NetworkConfig } from '../net/index.ts';
+
+export interface NetworkFlags {
+  /** --upstream / TABDOCK_UPSTREAM: Docker Hub's replacement, `host[:port]` or an http(s) origin. */
+  upstream?: string | undefined;
+  /** --proxy / TABDOCK_PROXY: a CORS proxy base URL (e.g. `npm run proxy`); default: fetch directly. */
+  proxy?: string | undefined;
+  /** --registry / TABDOCK_REGISTRIES: `name[:port]=origin`, a guest-visible registry name served by `origin`. */
+  registries?: readonly string[] | undefined;
+}
+
+export class NetworkFlagError extends Error {}
+
+/** Flags win over the environment; every value is checked and a bad one names the flag and an example. */
+export function networkConfigFromFlags(flags: NetworkFlags, env: Record<string, string | undefined> = {}): NetworkConfig {
+  const config: NetworkConfig = {};
+  const upstream = flags.upstream ?? nonEmpty(env['TABDOCK_UPSTREAM']);
+  if (upstream !== undefined) config.dockerHubUpstream = parseUpstream(upstream);
+  const proxy = flags.proxy ?? nonEmpty(env['TABDOCK_PROXY']);
+  if (proxy !== undefined) config.proxyUrl = parseProxy(proxy);
+  const registries = flags.registries?.length ? flags.registries : (nonEmpty(env['TABDOCK_REGISTRIES'])?.split(',') ?? []);
+  const rewrites: Record<string, string> = {};
+  const ports = new Set<number>();
+  for (const entry of registries.map((text) => text.trim()).filter((text) => text !== '')) {
+    const { name, origin, port } = parseRegistry(entry);
+    rewrites[name] = origin;
+    if (port !== undefined && port !== 80) ports.add(port);
+  }
+  if (Object.keys(rewrites).length > 0) config.hostRewrites = rewrites;
+  if (ports.size > 0) config.extraPorts = [...ports];
+  return config;
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text.trim() === '' ? undefined : text.trim();
+}
+
+const HOST_PORT = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::(\d{1,5}))?$/i;
+
+function parseUpstream(text: string): string {
+  const example = 'e.g. --upstream mirror.gcr.io or --upstream http://127.0.0.1:5000';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return parseOrigin(text, '--upstream', example);
+  if (!HOST_PORT.test(text)) throw new NetworkFlagError(`--upstream wants a host name or an http(s) origin, got "${text}" (${example})`);
+  return text.toLowerCase();
+}
+
+function parseProxy(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new NetworkFlagError(`--proxy wants an absolute URL, got "${text}" (e.g. --proxy http://127.0.0.1:8787/ from \`npm run proxy\`)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NetworkFlagError(`--proxy wants an http:// or https:// URL, got "${text}"`);
+  if (url.search !== '' || url.hash !== '') throw new NetworkFlagError(`--proxy must not have a ?query or #fragment, got "${text}"`);
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
+function parseRegistry(entry: string): { name: string; origin: string; port: number | undefined } {
+  const example = 'e.g. --registry registry.test=http://127.0.0.1:5000';
+  const equals = entry.indexOf('=');
+  if (equals <= 0) throw new NetworkFlagError(`--registry wants NAME=ORIGIN, got "${entry}" (${example})`);
+  const name = entry.slice(0, equals).toLowerCase();
+  const match = HOST_PORT.exec(name);
+  if (!match) throw new NetworkFlagError(`--registry: "${name}" is not a host name (${example})`);
+  const port = match[1] === undefined ? undefined : Number(match[1]);
+  if (port !== undefined && (port < 1 || port > 65535)) throw new NetworkFlagError(`--registry: port ${port} of "${name}" is out of range`);
+  return { name: name.replace(/:80$/, ''), origin: parseOrigin(entry.slice(equals + 1), '--registry', example), port };
+}
+
+function parseOrigin(text: string, flag: string, example: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new NetworkFlagError(`${flag} wants an http(s) origin, got "${text}" (${example})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NetworkFlagError(`${flag} wants http:// or https://, got "${text}" (${example})`);
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new NetworkFlagError(`${flag} wants an origin without path or credentials, got "${text}" (${example})`);
+  }
+  return url.origin;
+}
