@@ -2,7 +2,10 @@
 // Request `<id> <timeoutSeconds> <base64 cmd>\n`, reply `<id> <exitCode> <base64 output>\n`, banner
 // `tabdock-agent ready` (vm-images/README.md). Replies may arrive split across chunks, so bytes are buffered.
 import { VmFailure, type ExecResult } from './contract.ts';
+import { decodeBase64, encodeBase64 } from './base64.ts';
 import { realTimers, type Timers } from './console-pump.ts';
+
+export { decodeBase64, encodeBase64 } from './base64.ts';
 
 export const AGENT_READY_LINE = 'tabdock-agent ready';
 
@@ -16,22 +19,6 @@ export type AgentLine =
 
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
-
-export function encodeBase64(bytes: Uint8Array): string {
-  // btoa takes a "binary string"; build it in slices so a large argument list never overflows the stack.
-  let binary = '';
-  for (let offset = 0; offset < bytes.length; offset += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000));
-  }
-  return btoa(binary);
-}
-
-export function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 export function encodeRequest(id: number, timeoutSeconds: number, command: string): string {
   return `${id} ${timeoutSeconds} ${encodeBase64(textEncoder.encode(command))}\n`;

@@ -1,7 +1,12 @@
 // Copies files into and out of the guest through the guest agent (VmApi.exec on hvc1), so no guest change is
 // needed: uploads go as base64 here-documents in chunks appended to a partial file that is renamed when
 // complete; downloads read byte ranges with dd and come back base64-encoded (the agent caps output at 4 MiB).
+import { decodeBase64, encodeBase64 } from '../../worker/base64.ts';
 import type { ExecResult } from '../../worker/contract.ts';
+import { shellQuote } from '../shell-quote.ts';
+
+export { decodeBase64, encodeBase64 } from '../../worker/base64.ts';
+export { shellQuote } from '../shell-quote.ts';
 
 /** Runs a command through the guest agent; the page's VmClient.exec fits. */
 export type GuestExec = (command: string, timeoutMs: number) => Promise<ExecResult>;
@@ -32,25 +37,6 @@ export class FileTransferError extends Error {
 }
 
 export type TransferProgress = (doneBytes: number, totalBytes: number) => void;
-
-export function encodeBase64(bytes: Uint8Array): string {
-  // btoa takes a "binary string"; built in slices so a large argument list never overflows the stack.
-  let binary = '';
-  for (let offset = 0; offset < bytes.length; offset += 0x8000) binary += String.fromCharCode(...bytes.subarray(offset, offset + 0x8000));
-  return btoa(binary);
-}
-
-export function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-/** Single-quotes a word for bash: 'it'\''s'. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 /** Byte ranges covering `sizeBytes` in chunks; one empty range for an empty file, so it still gets written. */
 export function chunkRanges(sizeBytes: number, chunkBytes: number): { offset: number; length: number }[] {

@@ -1,20 +1,12 @@
 // Turns a lab's frontmatter (files, images, setup commands) into one POSIX sh script, shown to the user before
 // it runs and run only when they press "Run setup". File contents travel base64-encoded, so no byte of a lab
 // file can end a quote or a heredoc early.
+import { encodeBase64 } from '../../worker/base64.ts';
+import { shellQuote } from '../shell-quote.ts';
 import type { Lab } from './lab-format.ts';
 
-/** Quotes a string for POSIX sh: '...' with each ' written as '\'' (POSIX.1-2017, Shell Command Language 2.2.2). */
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 function base64Utf8(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (let index = 0; index < bytes.length; index += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(index, index + 0x8000));
-  }
-  return btoa(binary);
+  return encodeBase64(new TextEncoder().encode(text));
 }
 
 function parentDir(path: string): string {
