@@ -1,7 +1,7 @@
 // HTTP/1.1 from the other direction: the request head we send into a guest port and an incremental parser for
 // the response that comes back (port preview, worker/net/guest-http-client.ts). Bytes in, events out, never
 // throws. Message framing per RFC 9112 §6.3 (length, chunked, or until close) and §7.1 (chunked coding).
-import { encodeLatin1, HOP_BY_HOP_HEADERS } from './http1.ts';
+import { concatBytes, encodeLatin1, HOP_BY_HOP_HEADERS } from './http1.ts';
 
 export interface OutgoingRequest {
   method: string;
@@ -115,15 +115,7 @@ export class Http1ResponseParser {
   }
 
   private append(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    if (this.buffer.length === 0) {
-      this.buffer = bytes.slice();
-      return;
-    }
-    const joined = new Uint8Array(this.buffer.length + bytes.length);
-    joined.set(this.buffer);
-    joined.set(bytes, this.buffer.length);
-    this.buffer = joined;
+    if (bytes.length > 0) this.buffer = concatBytes(this.buffer, bytes);
   }
 
   private take(byteCount: number): Uint8Array {

@@ -97,11 +97,7 @@ export class Http1RequestParser {
   }
 
   private append(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
-    const joined = new Uint8Array(this.buffer.length + bytes.length);
-    joined.set(this.buffer);
-    joined.set(bytes, this.buffer.length);
-    this.buffer = joined;
+    if (bytes.length > 0) this.buffer = concatBytes(this.buffer, bytes);
   }
 
   private consume(byteCount: number): Uint8Array {
@@ -285,6 +281,14 @@ export function formatResponseHead(status: number, headers: Iterable<[string, st
   }
   head += '\r\n';
   return encodeLatin1(head);
+}
+
+/** `head` followed by `tail` in a new array (a copy even when one side is empty; callers may keep their input). */
+export function concatBytes(head: Uint8Array, tail: Uint8Array): Uint8Array<ArrayBuffer> {
+  const joined = new Uint8Array(head.length + tail.length);
+  joined.set(head);
+  joined.set(tail, head.length);
+  return joined;
 }
 
 export function encodeLatin1(text: string): Uint8Array {
