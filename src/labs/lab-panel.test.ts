@@ -150,6 +150,35 @@ describe('lab panel', () => {
     expect(events).toContainEqual({ type: 'lab-complete', title: 'Panel test' });
   });
 
+  it('a command that finishes while a check runs gets one more check after it, however many commands finish', async () => {
+    const checked: string[] = [];
+    let release: () => void = () => undefined;
+    let holdNext = true;
+    const panel = mountLabPanel(document.createElement('div'), {
+      onRun: () => undefined,
+      verifyStep: async (command, timeoutMs) => {
+        checked.push(command);
+        // The first check looks before the user's command has run, then is slow to report, as on a busy guest.
+        const answer = await shell(command, timeoutMs);
+        if (holdNext) {
+          holdNext = false;
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return answer;
+      },
+    });
+    panel.load(fromSource(labSource(), { kind: 'inline' }, 'test'));
+    const slow = panel.recheck();
+    await flush(50);
+    expect(panel.statuses()[0]).toBe('checking');
+    execFileSync('/bin/sh', ['-c', `touch ${dir}/marker`]);
+    const followUps = [panel.recheck(), panel.recheck(), panel.recheck()];
+    release();
+    await Promise.all([slow, ...followUps]);
+    expect(panel.statuses()[0]).toBe('done');
+    expect(checked).toEqual([`test -f ${dir}/marker`, `test -f ${dir}/marker`]);
+  });
+
   it('Run setup writes the files with their mode and runs the setup commands, only when clicked', async () => {
     const { container, events } = mount();
     expect(() => statSync(`${dir}/placed/hello.sh`)).toThrow();

@@ -118,17 +118,23 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     progress.textContent = checkable.length === 0 ? '' : `${done} of ${checkable.length} checked steps done`;
   }
 
-  function checkStep(stepIndex: number): Promise<StepStatus> {
+  /** Steps with a check queued behind another one that has not started yet. */
+  const queued = new Set<number>();
+
+  function checkStep(stepIndex: number, options: { unlessDone?: boolean } = {}): Promise<StepStatus> {
     const view = current?.views[stepIndex];
     if (!current || !view) return Promise.resolve('error');
     if (view.verify === null) return Promise.resolve(view.status);
     const myGeneration = generation;
     const command = view.verify;
     const timeoutMs = current.lab.verifyTimeoutMs;
+    queued.add(stepIndex);
     // One check at a time: each is a process in an emulated single-core guest, where parallel checks only
     // slow each other (and the user's own command) down.
     const run = checkQueue.then(async (): Promise<StepStatus> => {
+      queued.delete(stepIndex);
       if (myGeneration !== generation) return 'pending';
+      if (options.unlessDone && view.status === 'done') return 'done';
       setStatus(stepIndex, 'checking', '');
       const outcome = await runCheck(deps.verifyStep, command, timeoutMs);
       if (myGeneration !== generation) return 'pending';
@@ -146,7 +152,11 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
 
   async function recheck(): Promise<void> {
     const [first] = notDone();
-    if (first !== undefined && current?.views[first]?.status !== 'checking') await checkStep(first);
+    if (first === undefined) return;
+    // A check already running may have looked before the command that just finished: queue one more after
+    // it. A check still waiting in the queue will look after this command anyway, so one is enough.
+    if (queued.has(first)) return;
+    await checkStep(first, { unlessDone: true });
   }
 
   async function checkAll(): Promise<void> {
