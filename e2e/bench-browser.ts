@@ -29,6 +29,8 @@ export interface BrowserBenchResult {
   firstPromptMs: number;
   /** What the page's status line says ("ready in ... s", measured by the VM host from boot()). */
   statusLine: string;
+  /** The status line's tooltip: where the start's time went (worker/contract.ts StartStep). */
+  startSteps: string;
   /** Bytes the preview server sent (bodies, all requests: page, worker, wasm, boot files, disk ranges). */
   bytesBeforePrompt: number;
   requestsBeforePrompt: number;
@@ -51,6 +53,8 @@ export interface BrowserBenchResult {
 export interface VisitFigures {
   firstPromptMs: number;
   statusLine: string;
+  /** The status line's tooltip: where the start's time went (worker/contract.ts StartStep). */
+  startSteps: string;
   bytesBeforePrompt: number;
   requestsBeforePrompt: number;
   bytesByPath: Record<string, number>;
@@ -133,7 +137,8 @@ async function measureVisit(page: Page, url: string, counter: ByteCounter, log: 
   log(`${name}: first prompt after ${(firstPromptMs / 1000).toFixed(1)} s, ${figures.bytesBeforePrompt} bytes served`);
   await waitFor('the status line to say Running', BOOT_TIMEOUT_MS, async () => (await page.getByRole('status').innerText()).includes('Running'));
   const statusLine = (await page.getByRole('status').innerText()).replace(/\s+/g, ' ').trim();
-  return { ...figures, statusLine };
+  const startSteps = (await page.getByRole('status').getAttribute('title')) ?? '';
+  return { ...figures, statusLine, startSteps };
 }
 
 export async function runBrowserBench(log: (message: string) => void = () => {}): Promise<BrowserBenchResult> {
@@ -156,7 +161,7 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
     const chromiumVersion = /Chrome\/([\d.]+)/.exec(await page.evaluate(() => navigator.userAgent))?.[1] ?? 'unknown';
     log(`opening ${url} in Chromium ${chromiumVersion}`);
     const first = await measureVisit(page, url, counter, log, 'first visit');
-    const { firstPromptMs, statusLine, bytesBeforePrompt, requestsBeforePrompt, bytesByPath } = first;
+    const { firstPromptMs, statusLine, startSteps, bytesBeforePrompt, requestsBeforePrompt, bytesByPath } = first;
 
     const dockerRunTrueMs: number[] = [];
     for (let run = 1; run <= DOCKER_RUNS; run++) {
@@ -194,6 +199,7 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
       url,
       firstPromptMs,
       statusLine,
+      startSteps,
       bytesBeforePrompt,
       requestsBeforePrompt,
       bytesByPath,

@@ -158,7 +158,7 @@ function start(sessionState?: ArrayBuffer): void {
   vm.boot(sessionState ? { ...bootOptions, sessionState } : bootOptions)
     .then((result) => {
       if (client !== vm) return;
-      status.booted(result.startedFrom, result.timeline.ready);
+      status.booted(result.startedFrom, result.timeline.ready, result.steps);
       session.booted(result.startedFrom);
       ports.vmStarted();
       // The guest may have booted with the size the terminal had before fonts settled; tell it again.

@@ -1,6 +1,6 @@
 // The status line at the right of the header: VM state, guest memory, and whether this boot was restored
 // from a snapshot or cold, plus how long the boot took once it is known.
-import type { StartedFrom, VmState } from '../worker/contract.ts';
+import type { StartedFrom, StartStep, VmState } from '../worker/contract.ts';
 import { formatMemory, formatSeconds } from './format.ts';
 
 export interface StatusFacts {
@@ -43,10 +43,26 @@ function startLabel(startedFrom: StartedFrom): string {
   }
 }
 
+const STEP_LABELS: Record<StartStep, string> = {
+  'state-read': 'state read',
+  'emulator-loaded': 'emulator up',
+  'state-loaded': 'state loaded',
+  'guest-answered': 'guest answered',
+};
+
+/** "state read 0.9 s · emulator up 1.0 s · …": each step's end, counted from the start, in order. */
+export function describeSteps(steps: Partial<Record<StartStep, number>>): string {
+  return (Object.entries(steps) as [StartStep, number][])
+    .sort(([, a], [, b]) => a - b)
+    .map(([step, atMs]) => `${STEP_LABELS[step]} ${formatSeconds(atMs)}`)
+    .join(' · ');
+}
+
 export class StatusLine {
   private facts: StatusFacts = { state: 'idle', memoryBytes: 0, restoredFromSnapshot: false };
   private bootMs: number | undefined;
   private startedFrom: StartedFrom | undefined;
+  private stepsText = '';
 
   constructor(private readonly root: HTMLElement) {
     this.render();
@@ -63,10 +79,11 @@ export class StatusLine {
     this.render();
   }
 
-  /** Once boot() resolved: where the VM started from and how long it took to be ready. */
-  booted(startedFrom: StartedFrom, readyMs: number | undefined): void {
+  /** Once boot() resolved: where the VM started from, how long it took to be ready, and where that time went. */
+  booted(startedFrom: StartedFrom, readyMs: number | undefined, steps: Partial<Record<StartStep, number>> = {}): void {
     this.startedFrom = startedFrom;
     this.bootMs = readyMs;
+    this.stepsText = describeSteps(steps);
     this.render();
   }
 
@@ -74,6 +91,7 @@ export class StatusLine {
     this.facts = { state: 'booting', memoryBytes: 0, restoredFromSnapshot: false };
     this.bootMs = undefined;
     this.startedFrom = undefined;
+    this.stepsText = '';
     this.render();
   }
 
@@ -93,6 +111,8 @@ export class StatusLine {
     details.className = 'status-details';
     details.textContent = parts.length > 0 ? `· ${parts.join(' · ')}` : '';
     this.root.dataset['state'] = state;
+    if (this.stepsText === '') this.root.removeAttribute('title');
+    else this.root.title = this.stepsText;
     this.root.replaceChildren(dot, label, details);
   }
 }

@@ -113,9 +113,18 @@ export interface NetworkOptions {
   dockerHubUpstream?: string;
 }
 
+/**
+ * Where the time of a restore goes, for the status line's tooltip and the bench: the state read and checked
+ * (downloaded or from the cache, sha256, decompressed when gzip), the emulator created (wasm, firmware, disk),
+ * the state loaded into it (v86's zstd decode and set_state), the guest agent's first answer after it.
+ */
+export type StartStep = 'state-read' | 'emulator-loaded' | 'state-loaded' | 'guest-answered';
+
 export interface BootResult {
   /** Milliseconds since boot() was called at which each stage was reached. */
   timeline: Partial<Record<BootStage, number>>;
+  /** Milliseconds since boot() was called at which each step of the last start attempt ended. */
+  steps: Partial<Record<StartStep, number>>;
   restoredFromSnapshot: boolean;
   startedFrom: StartedFrom;
 }

@@ -12,6 +12,7 @@ import {
   type GuestHttpRequest,
   type SavedState,
   type StartedFrom,
+  type StartStep,
   type VmApi,
   type VmError,
   type VmEvent,
@@ -76,6 +77,7 @@ export class VmHost implements VmApi {
   private restoreWatch: ((failure: RestoreFailed) => void) | undefined;
   private bootStartedAtMs = 0;
   private readonly stageTimings: StageTiming[] = [];
+  private stepTimings: Partial<Record<StartStep, number>> = {};
   private readonly guestNotes: GuestNote[] = [];
   private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
   private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
@@ -149,6 +151,7 @@ export class VmHost implements VmApi {
       // Snapshot/session hook (worker/snapshot/): a checked state to resume, or a cold boot.
       const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.emit({ type: 'download', loadedBytes, totalBytes });
       const plan = await planStart({ source, manifest, options, notify, onSnapshotProgress });
+      this.markStep('state-read');
       await startWithFallback({
         first: plan,
         attempt: (next) => this.startAttempt(source, manifest, options, next),
@@ -156,7 +159,10 @@ export class VmHost implements VmApi {
         notify,
         planWithoutSession: () => {
           const { sessionState: _failed, ...withoutSession } = options;
-          return planStart({ source, manifest, options: withoutSession, notify, onSnapshotProgress });
+          return planStart({ source, manifest, options: withoutSession, notify, onSnapshotProgress }).then((next) => {
+            this.markStep('state-read');
+            return next;
+          });
         },
         note: (text) => this.monitorNote(text),
       });
@@ -165,7 +171,7 @@ export class VmHost implements VmApi {
       this.fail(failure);
       throw failure;
     }
-    return { timeline: this.bootResultTimeline(), restoredFromSnapshot: this.startedFrom !== 'cold-boot', startedFrom: this.startedFrom };
+    return { timeline: this.bootResultTimeline(), steps: { ...this.stepTimings }, restoredFromSnapshot: this.startedFrom !== 'cold-boot', startedFrom: this.startedFrom };
   }
 
   async saveState(): Promise<SavedState> {
@@ -255,6 +261,7 @@ export class VmHost implements VmApi {
       return;
     }
     await Promise.race([loaded, ready]);
+    this.markStep('emulator-loaded');
     await this.resume(plan, ready);
   }
 
@@ -263,6 +270,7 @@ export class VmHost implements VmApi {
     const emulator = this.emulator;
     if (!emulator) throw new RestoreFailed('The emulator went away during the restore.', 'no emulator');
     await loadState(emulator, plan.state);
+    this.markStep('state-loaded');
     // The agent printed its banner before the save; this host never saw it.
     this.agent.receive(new TextEncoder().encode(`${AGENT_READY_LINE}\n`));
     const guestFailure = new Promise<never>((_, reject) => {
@@ -273,6 +281,7 @@ export class VmHost implements VmApi {
     } finally {
       this.restoreWatch = undefined;
     }
+    this.markStep('guest-answered');
     this.resumed(plan.from);
   }
 
@@ -282,6 +291,7 @@ export class VmHost implements VmApi {
     this.emulator = undefined;
     this.emulatorLoaded = false;
     this.bootSettle = undefined;
+    this.stepTimings = {};
     this.agent.failAll(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
     this.agentInput.dispose();
     this.agentInput = this.newAgentInput();
@@ -394,6 +404,10 @@ export class VmHost implements VmApi {
         throw new Error(`unhandled serial signal ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  private markStep(step: StartStep): void {
+    this.stepTimings[step] = Math.round(performance.now() - this.bootStartedAtMs);
   }
 
   private reachStage(stage: BootStage, guestUptimeS?: number): void {

@@ -27,6 +27,8 @@ async function timeToPrompt(assetBase: string, options: Pick<BootOptions, 'snaps
   return {
     startedFrom: result.startedFrom,
     readyMs: roundMs(readyMs),
+    /** Where the restore's time went (ms since boot() was called; worker/contract.ts StartStep). */
+    steps: result.steps,
     firstExecMs: roundMs(firstExecMs),
     firstDockerRunMs: roundMs(firstDockerRunMs),
     firstDockerRunExit: run.exitCode,
