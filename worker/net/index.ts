@@ -6,6 +6,7 @@ import { serveHttp1, type Http1ServeOptions } from './http1-connection.ts';
 import type { Http1Request } from './http1.ts';
 import { DEFAULT_MIRROR_HOST, RegistryMirror, type RegistryMirrorConfig } from './registry-mirror.ts';
 import { Upstream, type UpstreamConfig } from './upstream.ts';
+import { pipelineSends, type V86SendingConnection } from './v86-send-window.ts';
 
 export type { GuestSocket, V86TcpConnection } from './guest-socket.ts';
 export { DEFAULT_MIRROR_HOST } from './registry-mirror.ts';
@@ -28,6 +29,8 @@ export interface NetworkConfig extends RegistryMirrorConfig {
   /** Replaces the global fetch (tests; a Node host with its own agent). */
   fetch?: UpstreamConfig['fetch'];
   http?: Http1ServeOptions;
+  /** Bytes v86 may send ahead of the guest's ACKs on shim connections (v86-send-window.ts); 0 keeps v86's one segment. */
+  sendWindowBytes?: number;
 }
 
 export interface NetworkStats {
@@ -83,6 +86,8 @@ export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = 
     // enough there, and accepting twice would send a second SYN-ACK.
     const socket = guestSocketFromV86(conn);
     if (conn.state !== 'established') conn.accept();
+    // Several segments in flight instead of v86's one-per-ACK: layer downloads were paced by delayed ACKs.
+    if (config.sendWindowBytes !== 0) pipelineSends(conn as unknown as V86SendingConnection, config.sendWindowBytes);
     serve(socket);
   };
   emulator.add_listener('tcp-connection', onConnection);

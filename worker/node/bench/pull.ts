@@ -75,7 +75,12 @@ export const pullSection: BenchSection = {
     await pushLayout(image.layoutDir, TAG, registry.host, REPOSITORY);
     log(`pull: pushed ${REGISTRY_NAME}/${REPOSITORY}:${TAG}, new layer ${image.layerBytes} bytes`);
     return {
-      network: { hostRewrites: { [REGISTRY_NAME]: `http://${registry.host}` }, fetch: timedFetch },
+      network: {
+        hostRewrites: { [REGISTRY_NAME]: `http://${registry.host}` },
+        fetch: timedFetch,
+        // TABDOCK_BENCH_SEND_WINDOW=0 measures v86's own one-segment-per-ACK sending (v86-send-window.ts).
+        ...(process.env.TABDOCK_BENCH_SEND_WINDOW === undefined ? {} : { sendWindowBytes: Number(process.env.TABDOCK_BENCH_SEND_WINDOW) }),
+      },
       async dispose() {
         await registry?.stop();
         if (workDir) await rm(workDir, { recursive: true, force: true });
@@ -150,6 +155,7 @@ export const pullSection: BenchSection = {
       image: `${REGISTRY_NAME}/${REPOSITORY}:${TAG} (linux/386)`,
       layerBytes: image.layerBytes,
       guestNicMtu,
+      sendWindowBytes: process.env.TABDOCK_BENCH_SEND_WINDOW ?? 'default',
       ...(guestRoutes === undefined ? {} : { guestRoutes }),
       hostFetchMs,
       hostFetchBytes: hostBytes,
