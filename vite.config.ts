@@ -103,10 +103,12 @@ function vmFiles(rootOf: (server: 'dev' | 'preview') => string, server: 'dev' | 
     if (!rangeHeader || (req.method !== 'GET' && req.method !== 'HEAD')) return next();
     const file = join(rootOf(server), 'vm', vmPath);
     let sizeBytes: number;
+    let modified: Date;
     try {
       const stats = statSync(file);
       if (!stats.isFile()) return next();
       sizeBytes = stats.size;
+      modified = stats.mtime;
     } catch {
       // Not there: sirv (or Vite's 404) answers as for any missing file.
       return next();
@@ -121,6 +123,10 @@ function vmFiles(rootOf: (server: 'dev' | 'preview') => string, server: 'dev' | 
       return;
     }
     res.statusCode = 206;
+    // Strong validators, as static hosts send them: without one Chromium does not keep 206 answers in its
+    // HTTP cache, and a returning visitor fetched every disk range again.
+    res.setHeader('ETag', `"${sizeBytes.toString(16)}-${Math.floor(modified.getTime()).toString(16)}"`);
+    res.setHeader('Last-Modified', modified.toUTCString());
     res.setHeader('Content-Type', 'application/octet-stream');
     res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${sizeBytes}`);
     res.setHeader('Content-Length', String(range.end - range.start + 1));

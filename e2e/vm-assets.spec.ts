@@ -21,6 +21,9 @@ test('vm/ files are served with exact byte ranges and the right caching', async 
   expect(first.headers()['content-range']).toBe(`bytes 0-0/${disk.bytes}`);
   expect((await first.body()).byteLength).toBe(1);
   expect(first.headers()['cache-control']).toContain('immutable');
+  // A strong validator, or Chromium keeps no 206 answer in its HTTP cache and a returning visit reads the disk again.
+  expect(first.headers()['etag']).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+  expect(Date.parse(first.headers()['last-modified'] ?? '')).not.toBeNaN();
 
   // The ext4 superblock sits at byte 1024; its magic 0xEF53 at offset 0x38 of it (ext4 disk layout).
   const superblock = await request.get(diskUrl, { headers: { Range: 'bytes=1024-2047' } });
