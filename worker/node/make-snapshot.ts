@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseManifest, type SnapshotAsset } from '../assets.ts';
 import { VmFailure } from '../contract.ts';
-import { QUIESCE_COMMAND } from '../snapshot/restore.ts';
+import { QUIESCE_COMMAND, WARM_AFTER_QUIESCE_COMMAND } from '../snapshot/restore.ts';
 import { encodeStateFile, readStateHeader } from '../snapshot/state-file.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 
@@ -58,6 +58,8 @@ async function bootAndSave(assetDir: string, memoryBytes: number): Promise<{ raw
   // The first exec also waits for the agent, which the restored guest must have running.
   const quiesce = await host.exec(QUIESCE_COMMAND, { timeoutMs: 120_000 });
   if (quiesce.exitCode !== 0) throw new Error(`quiescing the guest failed (exit ${quiesce.exitCode}): ${quiesce.output}`);
+  const warm = await host.exec(WARM_AFTER_QUIESCE_COMMAND, { timeoutMs: 120_000 });
+  if (warm.exitCode !== 0) throw new Error(`reading back the after-restore programs failed (exit ${warm.exitCode}): ${warm.output}`);
   const emulator = host.v86;
   if (!emulator) throw new Error('the VM stopped before its state could be saved');
   const saveStartedMs = performance.now();

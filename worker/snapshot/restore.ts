@@ -26,17 +26,35 @@ export function restoreV86Options(coldBoot: V86Options, header: StateHeader): V8
  */
 export function afterRestoreCommand(nowMs: number, from: 'boot-snapshot' | 'session'): string {
   const seconds = (nowMs / 1000).toFixed(3);
-  const renewLease =
-    '[ -e /sys/class/net/eth0 ] && (udhcpc -i eth0 -q -n -t 4 -s /etc/udhcpc/default.script >/var/log/udhcpc.log 2>&1 &)';
+  const renewLease = `[ -e /sys/class/net/eth0 ] && (${RENEW_LEASE} &)`;
   const welcome = from === 'boot-snapshot' ? '; cat /run/motd >/dev/hvc0 2>/dev/null' : '';
   return `date -s @${seconds} >/dev/null; ${renewLease}${welcome}; true`;
 }
+
+/** tabdock-init's DHCP call (vm-images/config/tabdock-init). */
+const RENEW_LEASE = 'udhcpc -i eth0 -q -n -t 4 -s /etc/udhcpc/default.script >/var/log/udhcpc.log 2>&1';
 
 /**
  * Before the build's boot snapshot: write dirty pages out, drop the page cache and compact, so the state
  * holds only pages in use (freed pages are zeroed by init_on_free=1 and v86 skips zero pages).
  */
 export const QUIESCE_COMMAND = 'sync; echo 3 > /proc/sys/vm/drop_caches; echo 1 > /proc/sys/vm/compact_memory; sync';
+
+/**
+ * Run after QUIESCE_COMMAND, as its own agent request: reads back what the first seconds after a restore
+ * need, so it is in the state's RAM instead of being read from the lazily loaded disk (in the browser, one
+ * 256 KiB HTTP range request per file touched; 27 of them, 7 MB, on a first visit without this). That is
+ * the agent's own per-request programs (mktemp, base64, timeout, head, stat, flock, rm: this request runs
+ * them), the after-restore command's (date, udhcpc and its script, in the foreground here so it has ended
+ * before the save, the welcome text), and the port watcher's poll (grep, sed, sort: src/port-preview).
+ */
+export const WARM_AFTER_QUIESCE_COMMAND = [
+  'date >/dev/null',
+  `if [ -e /sys/class/net/eth0 ]; then ${RENEW_LEASE}; fi`,
+  'cat /run/motd >/dev/null',
+  "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sed -E 's/ +/ /' | sort -u >/dev/null",
+  'true',
+].join('; ');
 
 /** The running machine as a gzip-compressed session file (see state-file.ts). */
 export async function saveSession(emulator: V86, manifest: Manifest, memoryBytes: number, now = new Date()): Promise<SavedState> {
