@@ -29,7 +29,7 @@ import { planStart, type StartPlan } from './snapshot/start-plan.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
 import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
 import { restoreV86Options, saveSession } from './snapshot/restore.ts';
-import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, startWithFallback, type RestorePlan } from './snapshot/resume.ts';
+import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, restoreFailedNotice, startWithFallback, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
 
 export interface VmHostPlatform {
   /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
@@ -75,6 +75,10 @@ export class VmHost implements VmApi {
   private startedFrom: StartedFrom = 'cold-boot';
   /** Set while a resumed guest is being checked: a serial failure then means "fall back", not "failed". */
   private restoreWatch: ((failure: RestoreFailed) => void) | undefined;
+  /** The after-restore check still running behind an early 'ready' (resume); never rejects. */
+  private restoreCheck: Promise<void> | undefined;
+  /** How boot() starts from the next source; kept for a restore that fails after 'ready'. */
+  private fallback: Omit<FallbackInputs, 'first'> | undefined;
   private bootStartedAtMs = 0;
   private readonly stageTimings: StageTiming[] = [];
   private stepTimings: Partial<Record<StartStep, number>> = {};
@@ -152,8 +156,7 @@ export class VmHost implements VmApi {
       const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.emit({ type: 'download', loadedBytes, totalBytes });
       const plan = await planStart({ source, manifest, options, notify, onSnapshotProgress });
       this.markStep('state-read');
-      await startWithFallback({
-        first: plan,
+      this.fallback = {
         attempt: (next) => this.startAttempt(source, manifest, options, next),
         discard: () => this.discardEmulator(),
         notify,
@@ -165,7 +168,8 @@ export class VmHost implements VmApi {
           });
         },
         note: (text) => this.monitorNote(text),
-      });
+      };
+      await startWithFallback({ first: plan, ...this.fallback });
     } catch (error) {
       const failure = toFailure(error);
       this.fail(failure);
@@ -175,6 +179,8 @@ export class VmHost implements VmApi {
   }
 
   async saveState(): Promise<SavedState> {
+    // Never save a resumed guest before it has proved it answers: that could put a dead state over a good one.
+    await this.restoreCheck;
     if (this.state !== 'running' || !this.emulator || !this.manifest) {
       throw new VmFailure({ code: 'not-running', message: `Cannot save: the VM is ${this.state}. Wait for it to finish booting.` });
     }
@@ -198,6 +204,8 @@ export class VmHost implements VmApi {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    // After a restore, commands run once the clock is set and the guest has answered (resume).
+    if (this.state === 'running') await this.restoreCheck;
     if (this.state !== 'running' || !this.emulator) {
       throw new VmFailure({
         code: 'not-running',
@@ -262,11 +270,18 @@ export class VmHost implements VmApi {
     }
     await Promise.race([loaded, ready]);
     this.markStep('emulator-loaded');
-    await this.resume(plan, ready);
+    await this.resume(plan);
   }
 
-  /** Loads the checked state, then waits until the guest agent answers (resume.ts) before saying 'ready'. */
-  private async resume(plan: RestorePlan, ready: Promise<void>): Promise<void> {
+  /**
+   * Loads the checked state and says 'ready' at once: it was saved with dockerd and the agent ready, so the
+   * terminal is live as soon as the CPU runs. The after-restore check (clock, DHCP, proof the guest answers:
+   * resume.ts) goes on behind it: agent commands and saves wait for it, and a guest that does not answer is
+   * replaced from the next source (restoreFailedLate). Waiting for the check first cost a returning visitor
+   * 3-6 s: right after a restore v86 runs the guest's code uncompiled, and one agent request starts a dozen
+   * processes.
+   */
+  private async resume(plan: RestorePlan): Promise<void> {
     const emulator = this.emulator;
     if (!emulator) throw new RestoreFailed('The emulator went away during the restore.', 'no emulator');
     await loadState(emulator, plan.state);
@@ -276,13 +291,34 @@ export class VmHost implements VmApi {
     const guestFailure = new Promise<never>((_, reject) => {
       this.restoreWatch = reject;
     });
-    try {
-      await Promise.race([checkResumedGuest({ plan, exec: (command, timeoutMs) => this.agent.exec(command, timeoutMs), guestFailure }), ready]);
-    } finally {
+    const check = checkResumedGuest({ plan, exec: (command, timeoutMs) => this.agent.exec(command, timeoutMs), guestFailure }).finally(() => {
       this.restoreWatch = undefined;
-    }
-    this.markStep('guest-answered');
+    });
     this.resumed(plan.from);
+    this.restoreCheck = check.then(
+      () => {
+        if (this.emulator === emulator) this.markStep('guest-answered');
+      },
+      (error: unknown) => this.restoreFailedLate(emulator, plan, error),
+    );
+  }
+
+  /** The check after an early 'ready' failed: start again from the next source, as a failed restore does. */
+  private async restoreFailedLate(emulator: V86, plan: RestorePlan, error: unknown): Promise<void> {
+    const fallback = this.fallback;
+    // Shut down (or already replaced) meanwhile: nothing to recover.
+    if (this.emulator !== emulator || this.state !== 'running' || !fallback) return;
+    const failure = error instanceof RestoreFailed ? error : new RestoreFailed('The resumed VM stopped answering right after the restore.', String(error));
+    fallback.note(`restore of the ${plan.from} failed after the terminal was live: ${failure.message} ${failure.detail}`);
+    this.setState('booting');
+    await fallback.discard();
+    fallback.notify(restoreFailedNotice(plan.from, failure));
+    try {
+      const next: StartPlan = plan.from === 'session' ? await fallback.planWithoutSession() : { kind: 'cold-boot' };
+      await startWithFallback({ first: next, ...fallback });
+    } catch (thrown) {
+      this.fail(toFailure(thrown));
+    }
   }
 
   /** Drops the emulator of a failed restore and gives the next attempt a fresh agent channel. */

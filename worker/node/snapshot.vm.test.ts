@@ -104,6 +104,30 @@ describe('boot snapshot', () => {
       await clean.shutdown();
     }, BOOT_HOOK_TIMEOUT_MS);
 
+    it('is live at once, and a guest that then never answers is replaced from the boot snapshot with a notice', async () => {
+      // A session whose agent is stopped (SIGSTOP) just after this request's reply: it loads fine and its
+      // terminal is live, but the after-restore check gets no answer.
+      const { host: freezer } = newHost();
+      await freezer.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: saved.bytes });
+      await run(freezer, '(sleep 2; pkill -STOP -f tabdock-agent) >/dev/null 2>&1 </dev/null &');
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+      const frozen = await freezer.saveState();
+      await freezer.shutdown();
+
+      const { host: resumed, events: resumedEvents } = newHost();
+      const result = await resumed.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: frozen.bytes });
+      expect(result.startedFrom).toBe('session');
+      expect(result.steps['guest-answered']).toBeUndefined();
+      // exec waits for the check; it gives up after RESTORE_CHECK_TIMEOUT_MS and the VM starts from the boot snapshot.
+      expect(await run(resumed, 'echo alive-after-late-fallback')).toContain('alive-after-late-fallback');
+      const notices = resumedEvents.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
+      expect(notices).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/did not answer within 45 s/) }]);
+      const states = resumedEvents.flatMap((event) => (event.type === 'status' ? [event.state] : []));
+      expect(states.slice(states.indexOf('running'))).toEqual(['running', 'booting', 'running']);
+      expect((await resumed.exec('cat /root/kept.txt')).exitCode).not.toBe(0);
+      await resumed.shutdown();
+    }, BOOT_HOOK_TIMEOUT_MS);
+
     it('falls back to the boot snapshot when v86 refuses a state that passed the file checks', async () => {
       // A well-formed state file (right build, right checksum) whose payload is not a v86 state: only the
       // restore itself can find out. It must end in a clean VM with a notice, not in a wait for the boot timeout.
