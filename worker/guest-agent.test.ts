@@ -1,7 +1,7 @@
 // Unit tests for the guest agent protocol: framing, split replies, timeouts, and failing pending calls.
 import { describe, expect, it } from 'vitest';
 import { VmFailure } from './contract.ts';
-import { GuestAgent, decodeBase64, encodeBase64, encodeRequest, parseAgentLine } from './guest-agent.ts';
+import { AGENT_OUTPUT_CAP_BYTES, GuestAgent, decodeBase64, encodeBase64, encodeRequest, parseAgentLine } from './guest-agent.ts';
 
 const enc = new TextEncoder();
 const b64 = (text: string) => encodeBase64(enc.encode(text));
@@ -45,6 +45,17 @@ describe('agent wire format', () => {
     expect(parseAgentLine('5 1')).toEqual({ kind: 'reply', id: 5, exitCode: 1, output: '' });
     expect(parseAgentLine('tabdock-agent ready\r')).toEqual({ kind: 'ready' });
     expect(parseAgentLine('agent: something odd')).toEqual({ kind: 'other', text: 'agent: something odd' });
+  });
+
+  it('cuts output the agent sent past its cap, and says so', () => {
+    const overCap = new Uint8Array(AGENT_OUTPUT_CAP_BYTES + 1).fill(0x61);
+    const cut = parseAgentLine(`7 141 ${encodeBase64(overCap)}`);
+    expect(cut).toMatchObject({ kind: 'reply', id: 7, exitCode: 141 });
+    const output = cut.kind === 'reply' ? cut.output : '';
+    expect(output.startsWith('a'.repeat(1000))).toBe(true);
+    expect(output).toBe(`${'a'.repeat(AGENT_OUTPUT_CAP_BYTES)}\n[tabdock-agent: output truncated at ${AGENT_OUTPUT_CAP_BYTES} bytes]\n`);
+    const atCap = parseAgentLine(`8 0 ${encodeBase64(overCap.subarray(1))}`);
+    expect(atCap.kind === 'reply' ? atCap.output.length : -1).toBe(AGENT_OUTPUT_CAP_BYTES);
   });
 
   it('round-trips large binary-ish output through base64', () => {

@@ -9,6 +9,9 @@ export { decodeBase64, encodeBase64 } from './base64.ts';
 
 export const AGENT_READY_LINE = 'tabdock-agent ready';
 
+/** The agent sends at most this many output bytes plus one (vm-images/config/tabdock-agent OUTPUT_CAP_BYTES). */
+export const AGENT_OUTPUT_CAP_BYTES = 4 * 1024 * 1024;
+
 /** Exit status of coreutils/busybox `timeout` when it killed the command. */
 export const TIMEOUT_EXIT_CODE = 124;
 
@@ -34,7 +37,12 @@ export function parseAgentLine(rawLine: string): AgentLine {
   if (!match) return { kind: 'other', text: line };
   let output: string;
   try {
-    output = textDecoder.decode(decodeBase64(match[3]!));
+    const bytes = decodeBase64(match[3]!);
+    // One byte past the cap means the agent cut the output (it keeps cap + 1 so that this can be told).
+    output =
+      bytes.length > AGENT_OUTPUT_CAP_BYTES
+        ? `${textDecoder.decode(bytes.subarray(0, AGENT_OUTPUT_CAP_BYTES))}\n[tabdock-agent: output truncated at ${AGENT_OUTPUT_CAP_BYTES} bytes]\n`
+        : textDecoder.decode(bytes);
   } catch (error) {
     // Not valid base64 after all: report the line as-is rather than inventing output.
     return { kind: 'other', text: `${line} (undecodable: ${String(error)})` };

@@ -87,6 +87,15 @@ describe('agent edges', { timeout: TEST_TIMEOUT_MS }, () => {
     expect(result).toEqual({ exitCode: 5, output: expect.stringMatching(/out\n[\s\S]*err\n/) });
   });
 
+  it('cuts output past 4 MiB and says so; runs in /root; leaves no files behind', async () => {
+    const big = await host.exec("pwd; head -c 5000000 /dev/zero | tr '\\0' a", { timeoutMs: 120_000 });
+    expect(big.output.startsWith('/root\naaaa')).toBe(true);
+    expect(big.output).toMatch(/a\n\[tabdock-agent: output truncated at 4194304 bytes\]\n$/);
+    expect(big.output.length).toBe(4 * 1024 * 1024 + '\n[tabdock-agent: output truncated at 4194304 bytes]\n'.length);
+    // Each request's script and output files are removed once its reply is out; this request's own are still there.
+    expect((await host.exec('ls /run/tabdock-agent | wc -l', { timeoutMs: 30_000 })).output.trim()).toBe('2');
+  });
+
   it('stops a command at its timeout with exec-timeout', async () => {
     await expect(host.exec('sleep 60', { timeoutMs: 3_000 })).rejects.toMatchObject({
       code: 'exec-timeout',
