@@ -57,7 +57,7 @@ export async function planStart({ source, manifest, options, notify, onSnapshotP
     const detail = error instanceof VmFailure ? `${error.message}\n${error.detail ?? ''}` : String(error);
     return coldBoot('The boot snapshot could not be downloaded intact.', detail);
   }
-  const check = await checkStateFile(new Uint8Array(file), image);
+  const check = await checkStateFile(new Uint8Array(file), image, { wholeFileVerified: true });
   if (!check.ok) return coldBoot(`The boot snapshot is unusable: ${check.problem.message}`, `${check.problem.code}: ${check.problem.detail}`);
   return { kind: 'restore', from: 'boot-snapshot', header: check.header, state: await payloadToV86State(check.payload, check.header.compression) };
 }

@@ -54,6 +54,14 @@ describe('state file', () => {
     expect(check).toMatchObject({ ok: false, problem: { code: 'checksum-mismatch' } });
   });
 
+  it('skips only the payload hash when the caller verified the whole file, and still checks length and build', async () => {
+    const file = await encodeStateFile(meta, payloadOf(4096));
+    file[file.length - 100]! ^= 0x01;
+    expect(await checkStateFile(file, image, { wholeFileVerified: true })).toMatchObject({ ok: true });
+    expect(await checkStateFile(file.subarray(0, file.length - 1), image, { wholeFileVerified: true })).toMatchObject({ ok: false, problem: { code: 'truncated' } });
+    expect(await checkStateFile(file, { ...image, buildId: 'build-2' }, { wholeFileVerified: true })).toMatchObject({ ok: false, problem: { code: 'other-build' } });
+  });
+
   it('detects appended bytes and a damaged header', async () => {
     const file = await encodeStateFile(meta, payloadOf(64));
     const longer = new Uint8Array(file.length + 3);
