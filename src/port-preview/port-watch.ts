@@ -2,7 +2,7 @@
 // pressed Enter (a `docker run -p` may take half a minute to return), rarely otherwise, never while hidden.
 // One poll costs a read of /proc/net/tcp; `docker ps` runs only when the listening sockets changed.
 import type { ExecResult } from '../../worker/contract.ts';
-import { DOCKER_PS_COMMAND, LISTENING_SOCKETS_COMMAND, parseDockerPs, samePorts, type PublishedPort } from './published-ports.ts';
+import { DOCKER_PS_COMMAND, LISTENING_SOCKETS_COMMAND, listeningSockets, parseDockerPs, samePorts, type PublishedPort } from './published-ports.ts';
 
 export interface PortWatchDeps {
   exec(command: string, timeoutMs: number): Promise<ExecResult>;
@@ -31,7 +31,7 @@ export const DEFAULT_PORT_WATCH_TIMING: PortWatchTiming = {
 
 const PS_RETRIES = 8;
 
-/** Port numbers from LISTENING_SOCKETS_COMMAND's `ADDRESS:PORT` lines (hex, /proc/net/tcp format). */
+/** Port numbers from `ADDRESS:PORT` lines (hex, /proc/net/tcp format). */
 export function listeningPorts(output: string): Set<number> {
   const ports = new Set<number>();
   for (const line of output.split('\n')) {
@@ -108,17 +108,19 @@ export class PortWatch {
   }
 
   private async poll(): Promise<void> {
-    const sockets = await this.deps.exec(LISTENING_SOCKETS_COMMAND, this.timing.execTimeoutMs);
-    if (sockets.exitCode !== 0 || sockets.output === this.sockets) return;
+    const polled = await this.deps.exec(LISTENING_SOCKETS_COMMAND, this.timing.execTimeoutMs);
+    if (polled.exitCode !== 0) return;
+    const sockets = listeningSockets(polled.output);
+    if (sockets === this.sockets) return;
     const ps = await this.deps.exec(DOCKER_PS_COMMAND, this.timing.execTimeoutMs);
     if (ps.exitCode !== 0 || !this.running) return;
     const ports = parseDockerPs(ps.output);
     // docker-proxy listens before `docker ps` lists the container as running: a new port that ps does not
     // explain yet is asked about again on the next polls (a host process listening stops that after a few).
-    const listening = listeningPorts(sockets.output);
+    const listening = listeningPorts(sockets);
     const unexplained = [...listening].some((port) => !this.listening.has(port) && !ports.some((p) => p.hostPort === port));
     if (!unexplained || this.psRetriesLeft-- <= 0) {
-      this.sockets = sockets.output;
+      this.sockets = sockets;
       this.listening = listening;
       this.psRetriesLeft = PS_RETRIES;
     }

@@ -10,11 +10,23 @@ export interface PublishedPort {
 }
 
 /**
- * Listening sockets (state 0A, the only standalone ` 0A ` field of a /proc/net/tcp line): local address:port
- * in hex, one per line, sorted.
+ * Listening sockets (state 0A, the fourth field of a /proc/net/tcp line): local address:port in hex, one per
+ * line, in the kernel's order (listeningSockets() sorts them). Only bash builtins: the poll runs every few
+ * seconds after each Enter, and the grep | sed | sort it replaced started three more programs in the guest
+ * each time, on the emulated CPU the user's command is using.
  */
 export const LISTENING_SOCKETS_COMMAND =
-  "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sed -E 's/^ *[0-9]+: ([0-9A-Fa-f]+:[0-9A-Fa-f]+) .*/\\1/' | sort -u";
+  'for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] || continue; ' +
+  'while read -r _ local _ state _; do [ "$state" = 0A ] && echo "$local"; done <"$f"; done; true';
+
+/** LISTENING_SOCKETS_COMMAND's output as sorted unique `ADDRESS:PORT` lines, so two polls compare equal. */
+export function listeningSockets(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^[0-9A-Fa-f]+:[0-9A-Fa-f]{4}$/.test(line));
+  return [...new Set(lines)].sort().join('\n');
+}
 
 export const DOCKER_PS_COMMAND = "docker ps --format '{{.Names}}\t{{.Ports}}'";
 

@@ -44,15 +44,14 @@ export const QUIESCE_COMMAND = 'sync; echo 3 > /proc/sys/vm/drop_caches; echo 1 
  * Run after QUIESCE_COMMAND, as its own agent request: reads back what the first seconds after a restore
  * need, so it is in the state's RAM instead of being read from the lazily loaded disk (in the browser, one
  * 256 KiB HTTP range request per file touched; 27 of them, 7 MB, on a first visit without this). That is
- * the agent's own per-request programs (mktemp, base64, timeout, head, stat, flock, rm: this request runs
- * them), the after-restore command's (date, udhcpc and its script, in the foreground here so it has ended
- * before the save, the welcome text), and the port watcher's poll (grep, sed, sort: src/port-preview).
+ * the agent's own per-request programs (base64, timeout, bash, head, flock, rm: this request runs them), the
+ * after-restore command's (date, udhcpc and its script, in the foreground here so it has ended before the
+ * save, the welcome text). The port watcher's poll (src/port-preview) uses only bash builtins.
  */
 export const WARM_AFTER_QUIESCE_COMMAND = [
   'date >/dev/null',
   `if [ -e /sys/class/net/eth0 ]; then ${RENEW_LEASE}; fi`,
   'cat /run/motd >/dev/null',
-  "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null | sed -E 's/ +/ /' | sort -u >/dev/null",
   'true',
 ].join('; ');
 
