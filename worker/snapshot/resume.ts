@@ -5,6 +5,7 @@ import type { V86 } from 'v86';
 import type { AssetSource, BootFileName, Manifest } from '../assets.ts';
 import type { ExecResult, VmNotice } from '../contract.ts';
 import { realTimers, type Timers } from '../console-pump.ts';
+import { restoreIntoFreshEmulator } from '../v86-internals.ts';
 import { afterRestoreCommand } from './restore.ts';
 import type { StartPlan } from './start-plan.ts';
 
@@ -42,7 +43,8 @@ export async function loadFirmware(source: AssetSource, manifest: Manifest): Pro
  */
 export async function loadState(emulator: V86, state: ArrayBuffer): Promise<void> {
   try {
-    await emulator.restore_state(state);
+    // The emulator is new and has not run: v86's zeroing of all its RAM first can be skipped (v86-internals.ts).
+    await restoreIntoFreshEmulator(emulator, () => emulator.restore_state(state));
   } catch (error) {
     throw new RestoreFailed('The emulator could not load the saved state.', error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   }
