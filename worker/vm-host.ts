@@ -28,7 +28,7 @@ import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-inter
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
 import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
-import { restoreV86Options, saveSession } from './snapshot/restore.ts';
+import { restoreV86Options, saveSession, welcomeOutput } from './snapshot/restore.ts';
 import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, restoreFailedNotice, startWithFallback, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
 
 export interface VmHostPlatform {
@@ -294,7 +294,7 @@ export class VmHost implements VmApi {
     const check = checkResumedGuest({ plan, exec: (command, timeoutMs) => this.agent.exec(command, timeoutMs), guestFailure }).finally(() => {
       this.restoreWatch = undefined;
     });
-    this.resumed(plan.from);
+    this.resumed(plan);
     this.restoreCheck = check.then(
       () => {
         if (this.emulator === emulator) this.markStep('guest-answered');
@@ -403,14 +403,16 @@ export class VmHost implements VmApi {
     });
   }
 
-  /** The state is loaded and the guest answered: it was ready (dockerd, agent) when it was saved. */
-  private resumed(from: RestorePlan['from']): void {
-    this.startedFrom = from;
+  /** The state is loaded and runs: it was ready (dockerd, agent) when it was saved. */
+  private resumed(plan: RestorePlan): void {
+    this.startedFrom = plan.from;
     this.reachStage('ready');
     this.clearBootTimer();
     this.setState('running');
     this.bootSettle?.resolve();
-    // A fresh prompt for the user's terminal, which is empty after a reload.
+    // The user's terminal is empty after a reload: the boot snapshot's welcome text, then a fresh prompt.
+    const welcome = welcomeOutput(plan.header);
+    if (welcome) this.shellOutput.push(welcome);
     this.sendInput('\n');
   }
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseManifest, type SnapshotAsset } from '../assets.ts';
 import { VmFailure } from '../contract.ts';
-import { QUIESCE_COMMAND, WARM_AFTER_QUIESCE_COMMAND } from '../snapshot/restore.ts';
+import { QUIESCE_COMMAND, WARM_AFTER_QUIESCE_COMMAND, WELCOME_FILE } from '../snapshot/restore.ts';
 import { encodeStateFile, readStateHeader } from '../snapshot/state-file.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 
@@ -46,8 +46,16 @@ function zstdCompress(raw: Uint8Array, level: number): Uint8Array {
   return new Uint8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.byteLength);
 }
 
+interface SavedBoot {
+  raw: Uint8Array;
+  /** The text the guest printed before its first prompt (state-file.ts StateHeader.welcome). */
+  welcome: string | undefined;
+  readyMs: number;
+  saveMs: number;
+}
+
 /** Cold-boots until dockerd is ready, quiesces the guest and returns its v86 state. */
-async function bootAndSave(assetDir: string, memoryBytes: number): Promise<{ raw: Uint8Array; readyMs: number; saveMs: number }> {
+async function bootAndSave(assetDir: string, memoryBytes: number): Promise<SavedBoot> {
   const host = createNodeVmHost();
   host.subscribe((event) => {
     if (event.type === 'stage') log(`${(event.atMs / 1000).toFixed(1)} s ${event.stage}`);
@@ -56,6 +64,8 @@ async function bootAndSave(assetDir: string, memoryBytes: number): Promise<{ raw
   await host.boot({ assetBase: assetDir, memoryBytes, snapshot: 'off', bootTimeoutMs: 1_500_000 });
   const readyMs = performance.now() - bootStartedMs;
   // The first exec also waits for the agent, which the restored guest must have running.
+  const welcome = await host.exec(`cat ${WELCOME_FILE}`, { timeoutMs: 120_000 });
+  if (welcome.exitCode !== 0) throw new Error(`reading the welcome text failed (exit ${welcome.exitCode}): ${welcome.output}`);
   const quiesce = await host.exec(QUIESCE_COMMAND, { timeoutMs: 120_000 });
   if (quiesce.exitCode !== 0) throw new Error(`quiescing the guest failed (exit ${quiesce.exitCode}): ${quiesce.output}`);
   const warm = await host.exec(WARM_AFTER_QUIESCE_COMMAND, { timeoutMs: 120_000 });
@@ -66,18 +76,18 @@ async function bootAndSave(assetDir: string, memoryBytes: number): Promise<{ raw
   const raw = new Uint8Array(await emulator.save_state());
   const saveMs = performance.now() - saveStartedMs;
   await host.shutdown();
-  return { raw, readyMs, saveMs };
+  return { raw, welcome: welcome.output, readyMs, saveMs };
 }
 
 /** --recompress: the raw state inside the current snapshot (which must belong to this build). */
-async function stateOfCurrentSnapshot(assetDir: string, current: SnapshotAsset | undefined, buildId: string): Promise<{ raw: Uint8Array; readyMs: number; saveMs: number }> {
+async function stateOfCurrentSnapshot(assetDir: string, current: SnapshotAsset | undefined, buildId: string): Promise<SavedBoot> {
   if (!current || current.buildId !== buildId) throw new Error('--recompress needs a snapshot of the current build in manifest.json; run without it');
   const file = new Uint8Array(await readFile(path.join(assetDir, current.file)));
   const read = readStateHeader(file);
   if (!read.ok) throw new Error(`${current.file}: ${read.problem.message}`);
   const decoded = spawnSync('zstd', ['-d', '-q', '-c'], { input: file.subarray(read.payloadOffset), maxBuffer: 4 * 1024 ** 3 });
   if (decoded.status !== 0) throw new Error(`zstd -d failed: ${decoded.stderr.toString()}`);
-  return { raw: new Uint8Array(decoded.stdout), readyMs: 0, saveMs: 0 };
+  return { raw: new Uint8Array(decoded.stdout), welcome: read.header.welcome, readyMs: 0, saveMs: 0 };
 }
 
 async function main(): Promise<void> {
@@ -115,7 +125,7 @@ async function main(): Promise<void> {
   }
 
   const stateMemoryBytes = values.recompress && current ? current.memoryBytes : memoryBytes;
-  const { raw, readyMs, saveMs } = values.recompress ? await stateOfCurrentSnapshot(assetDir, current, manifest.buildId) : await bootAndSave(assetDir, memoryBytes);
+  const { raw, welcome, readyMs, saveMs } = values.recompress ? await stateOfCurrentSnapshot(assetDir, current, manifest.buildId) : await bootAndSave(assetDir, memoryBytes);
 
   const compressStartedMs = performance.now();
   const payload = zstdCompress(raw, zstdLevel);
@@ -129,6 +139,7 @@ async function main(): Promise<void> {
       createdAt: new Date().toISOString(),
       compression: 'zstd',
       rawBytes: raw.byteLength,
+      ...(welcome ? { welcome } : {}),
     },
     payload,
   );

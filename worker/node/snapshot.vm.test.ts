@@ -17,6 +17,7 @@ const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
 let web: Server;
 let webPort: number;
 const hosts: VmHost[] = [];
+let snapshotFile = '';
 
 function newHost(): { host: VmHost; events: VmEvent[] } {
   const host = createNodeVmHost({ network: { hostRewrites: { 'web.test': `http://127.0.0.1:${webPort}` } } });
@@ -31,6 +32,7 @@ function newHost(): { host: VmHost; events: VmEvent[] } {
 beforeAll(async () => {
   const manifest = parseManifest(JSON.parse(await readFile(path.join(assetBase, 'manifest.json'), 'utf8')), assetBase);
   if (!manifest.snapshot) throw new Error(`${assetBase}/manifest.json has no boot snapshot: run \`npx tsx worker/node/make-snapshot.ts\``);
+  snapshotFile = manifest.snapshot.file;
   web = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('answer-from-host\n'));
   await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
   webPort = (web.address() as AddressInfo).port;
@@ -44,9 +46,14 @@ afterAll(async () => {
 describe('boot snapshot', () => {
   let host: VmHost;
   let events: VmEvent[];
+  let consoleText = '';
 
   beforeAll(async () => {
     ({ host, events } = newHost());
+    const decoder = new TextDecoder();
+    host.subscribe((event) => {
+      if (event.type === 'console') consoleText += decoder.decode(event.data, { stream: true });
+    });
     const result = await host.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS });
     expect(result).toMatchObject({ restoredFromSnapshot: true, startedFrom: 'boot-snapshot' });
   }, BOOT_HOOK_TIMEOUT_MS);
@@ -56,6 +63,18 @@ describe('boot snapshot', () => {
     expect(events.filter((event) => event.type === 'notice')).toEqual([]);
     // A restore skips the kernel stages: it goes from downloading straight to ready.
     expect(events.filter((event) => event.type === 'stage').map((event) => (event.type === 'stage' ? event.stage : ''))).toEqual(['downloading', 'ready']);
+  });
+
+  it('shows the welcome text first, then a prompt, in a terminal that saw nothing before the restore', async () => {
+    const header = readStateHeader(new Uint8Array(await readFile(path.join(assetBase, snapshotFile))));
+    expect(header).toMatchObject({ ok: true, header: { welcome: expect.stringContaining('is ready') } });
+    // bash's prompt (vm-images/config/bashrc) is `root@tabdock:~# `.
+    await expect.poll(() => consoleText, { timeout: 60_000 }).toMatch(/@tabdock:~# $/);
+    const welcomeAt = consoleText.indexOf('is ready, in a real Linux VM');
+    expect(welcomeAt).toBeGreaterThanOrEqual(0);
+    expect(consoleText.indexOf('is ready, in a real Linux VM', welcomeAt + 1)).toBe(-1);
+    expect(consoleText.slice(welcomeAt)).toMatch(/\r\n[^\n]*@tabdock:~# $/);
+    expect(consoleText.slice(0, welcomeAt)).not.toContain('@tabdock');
   });
 
   it('has the guest clock set to now, not to when the snapshot was made', async () => {

@@ -21,14 +21,26 @@ export function restoreV86Options(coldBoot: V86Options, header: StateHeader): V8
 /**
  * Run by the guest agent right after a restore. The guest clock stopped when the state was saved: set it to
  * the host's. v86's network stack is new and knows no lease: renew it in the background with the same udhcpc
- * call tabdock-init makes at boot (the fake DHCP server hands out the same address). After the boot snapshot
- * the user's terminal has seen nothing yet, so show the welcome text the cold boot prints.
+ * call tabdock-init makes at boot (the fake DHCP server hands out the same address). `printWelcome`: for a
+ * boot snapshot whose header has no welcome text (made before it had one), the guest prints it, late.
  */
-export function afterRestoreCommand(nowMs: number, from: 'boot-snapshot' | 'session'): string {
+export function afterRestoreCommand(nowMs: number, printWelcome: boolean): string {
   const seconds = (nowMs / 1000).toFixed(3);
   const renewLease = `[ -e /sys/class/net/eth0 ] && (${RENEW_LEASE} &)`;
-  const welcome = from === 'boot-snapshot' ? '; cat /run/motd >/dev/hvc0 2>/dev/null' : '';
+  const welcome = printWelcome ? `; cat ${WELCOME_FILE} >/dev/hvc0 2>/dev/null` : '';
   return `date -s @${seconds} >/dev/null; ${renewLease}${welcome}; true`;
+}
+
+/** The welcome text tabdock-init writes at boot and prints before the first prompt. */
+export const WELCOME_FILE = '/run/motd';
+
+/**
+ * The boot snapshot's welcome text as terminal output: the guest's tty turns "\n" into "\r\n" (onlcr) when
+ * it prints it; this text goes to the terminal directly.
+ */
+export function welcomeOutput(header: StateHeader): Uint8Array | undefined {
+  if (header.kind !== 'boot-snapshot' || !header.welcome) return undefined;
+  return new TextEncoder().encode(header.welcome.replace(/\r?\n/g, '\r\n'));
 }
 
 /** tabdock-init's DHCP call (vm-images/config/tabdock-init). */
@@ -46,12 +58,11 @@ export const QUIESCE_COMMAND = 'sync; echo 3 > /proc/sys/vm/drop_caches; echo 1 
  * 256 KiB HTTP range request per file touched; 27 of them, 7 MB, on a first visit without this). That is
  * the agent's own per-request programs (base64, timeout, bash, head, flock, rm: this request runs them), the
  * after-restore command's (date, udhcpc and its script, in the foreground here so it has ended before the
- * save, the welcome text). The port watcher's poll (src/port-preview) uses only bash builtins.
+ * save). The port watcher's poll (src/port-preview) uses only bash builtins.
  */
 export const WARM_AFTER_QUIESCE_COMMAND = [
   'date >/dev/null',
   `if [ -e /sys/class/net/eth0 ]; then ${RENEW_LEASE}; fi`,
-  'cat /run/motd >/dev/null',
   'true',
 ].join('; ');
 

@@ -5,6 +5,7 @@ import type { ExecResult } from '../contract.ts';
 import type { Timers } from '../console-pump.ts';
 import type { VmNotice } from '../contract.ts';
 import { checkResumedGuest, loadState, RestoreFailed, restoreFailedNotice, startWithFallback, type RestorePlan } from './resume.ts';
+import { welcomeOutput } from './restore.ts';
 import type { StartPlan } from './start-plan.ts';
 import type { StateHeader } from './state-file.ts';
 
@@ -44,6 +45,22 @@ describe('checkResumedGuest', () => {
     expect(timers.pending()).toBe(0);
   });
 
+  it('has the guest print the welcome text only for a boot snapshot whose header lacks it', async () => {
+    const commandFor = async (from: RestorePlan['from'], welcome: string | undefined): Promise<string> => {
+      const commands: string[] = [];
+      const header = { kind: from, ...(welcome === undefined ? {} : { welcome }) } as StateHeader;
+      const exec = (command: string): Promise<ExecResult> => {
+        commands.push(command);
+        return Promise.resolve({ output: '', exitCode: 0 });
+      };
+      await checkResumedGuest({ plan: { ...plan, from, header }, exec, guestFailure: never, timers: manualTimers() });
+      return commands[0] ?? '';
+    };
+    expect(await commandFor('boot-snapshot', undefined)).toContain('cat /run/motd >/dev/hvc0');
+    expect(await commandFor('boot-snapshot', 'Welcome\n')).not.toContain('motd');
+    expect(await commandFor('session', undefined)).not.toContain('motd');
+  });
+
   it('gives up with RestoreFailed when the guest never answers', async () => {
     const timers = manualTimers();
     const check = checkResumedGuest({ plan, exec: () => never, guestFailure: never, timers, timeoutMs: 45_000 });
@@ -77,6 +94,15 @@ describe('loadState', () => {
     };
     await expect(loadState(emulator as never, new ArrayBuffer(8))).rejects.toMatchObject({ name: 'RestoreFailed', detail: 'Error: Invalid header: 12345678' });
     expect(started).toBe(false);
+  });
+});
+
+describe('welcomeOutput', () => {
+  it("gives a boot snapshot's welcome text as terminal lines, and nothing for a session", () => {
+    const header = { kind: 'boot-snapshot', welcome: '\n  tabdock: ready\n' } as StateHeader;
+    expect(new TextDecoder().decode(welcomeOutput(header))).toBe('\r\n  tabdock: ready\r\n');
+    expect(welcomeOutput({ ...header, kind: 'session' })).toBeUndefined();
+    expect(welcomeOutput({ kind: 'boot-snapshot' } as StateHeader)).toBeUndefined();
   });
 });
 

@@ -82,7 +82,8 @@ export async function checkResumedGuest({
     );
   });
   try {
-    await Promise.race([exec(afterRestoreCommand(nowMs(), plan.from), timeoutMs), gaveUp, guestFailure]);
+    const printWelcome = plan.from === 'boot-snapshot' && !plan.header.welcome;
+    await Promise.race([exec(afterRestoreCommand(nowMs(), printWelcome), timeoutMs), gaveUp, guestFailure]);
   } catch (error) {
     if (error instanceof RestoreFailed) throw error;
     const detail = error instanceof Error ? `${error.message}\n${(error as { detail?: string }).detail ?? ''}`.trim() : String(error);

@@ -33,6 +33,11 @@ export const stateHeaderSchema = z.object({
   payloadSha256: z.string().regex(/^[0-9a-f]{64}$/),
   /** Size of the v86 state before compression. */
   rawBytes: z.number().int().nonnegative(),
+  /**
+   * Boot snapshot: the welcome text the guest printed on its console before the first prompt. The terminal
+   * that saw it is gone when the snapshot is resumed, so the host shows it again, before a fresh prompt.
+   */
+  welcome: z.string().max(8192).optional(),
 });
 
 export type StateHeader = z.infer<typeof stateHeaderSchema>;
