@@ -9,6 +9,7 @@ import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
 import { NetSettingsDialog } from './net-settings-dialog.ts';
 import { defaultProxyUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
+import { watchCommands } from './labs/index.ts';
 import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController } from './session/session-controller.ts';
@@ -32,7 +33,8 @@ const terminal = new GuestTerminal(element('terminal'), {
     client?.sendInput(data);
     session.noteActivity();
     sidePanel.input(data);
-    if (typeof data === 'string' && data.includes('\r')) ports.commandEntered();
+    portCommands.input(data);
+    if (typeof data === 'string' && data.includes('\r')) ports.commandStarted();
   },
   onResize: (cols, rows) => client?.resize(cols, rows),
 });
@@ -67,6 +69,8 @@ const ports = mountPortPreview({
   main: element('app-main'),
   vm: () => (client?.alive ? client : undefined),
 });
+// The port watch polls sparingly while the user's command runs, and looks at once when its prompt is back.
+const portCommands = watchCommands({ onCommandFinished: () => ports.commandFinished() });
 // The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start.
 let netInEffect: NetSettings = {};
 /** What was last saved in the dialog; used even if the browser refused to store it. */
@@ -104,6 +108,7 @@ function onEvent(event: VmEvent): void {
     case 'console':
       terminal.write(event.data);
       sidePanel.output(event.data);
+      portCommands.output(event.data);
       return;
     case 'download':
       progress.download(event.loadedBytes, event.totalBytes);

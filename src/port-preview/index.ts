@@ -18,8 +18,10 @@ export interface PortPreview {
   vmStarted(): void;
   /** The VM stopped or restarts: forget its ports. */
   vmStopped(): void;
-  /** The user entered a command: look for new ports soon. */
-  commandEntered(): void;
+  /** The user entered a command: look now and then while it runs. */
+  commandStarted(): void;
+  /** The user's command finished: look now. */
+  commandFinished(): void;
 }
 
 export function mountPortPreview(options: PortPreviewOptions): PortPreview {
@@ -40,6 +42,7 @@ export function mountPortPreview(options: PortPreviewOptions): PortPreview {
   return {
     vmStarted: () => watch.start(),
     vmStopped: () => watch.stop(),
-    commandEntered: () => watch.poke(),
+    commandStarted: () => watch.commandStarted(),
+    commandFinished: () => watch.commandFinished(),
   };
 }

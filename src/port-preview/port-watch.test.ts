@@ -3,7 +3,7 @@ import type { ExecResult } from '../../worker/contract.ts';
 import { listeningPorts, PortWatch, type PortWatchTiming } from './port-watch.ts';
 import { DOCKER_PS_COMMAND, LISTENING_SOCKETS_COMMAND, type PublishedPort } from './published-ports.ts';
 
-const TIMING: PortWatchTiming = { activeIntervalMs: 100, idleIntervalMs: 1000, activeForMs: 500, execTimeoutMs: 50 };
+const TIMING: PortWatchTiming = { runningIntervalMs: 300, activeIntervalMs: 100, idleIntervalMs: 1000, activeForMs: 500, execTimeoutMs: 50 };
 
 describe('PortWatch', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -60,6 +60,57 @@ describe('PortWatch', () => {
     state.ps = 'web\t0.0.0.0:8080->80/tcp\n';
     await vi.advanceTimersByTimeAsync(TIMING.activeIntervalMs);
     expect(changes).toEqual([[{ hostPort: 8080, containerPort: 80, container: 'web' }]]);
+    watch.stop();
+  });
+
+  it('polls sparingly while a command runs and at once when it finishes', async () => {
+    const { state, changes, watch } = guest();
+    watch.start();
+    await vi.advanceTimersByTimeAsync(0);
+    state.commands.length = 0;
+
+    watch.commandStarted();
+    await vi.advanceTimersByTimeAsync(TIMING.runningIntervalMs - 1);
+    expect(state.commands).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(state.commands).toEqual([LISTENING_SOCKETS_COMMAND]);
+    await vi.advanceTimersByTimeAsync(TIMING.runningIntervalMs - 1);
+    expect(state.commands).toHaveLength(1);
+
+    state.sockets = '00000000:1F90\n';
+    state.ps = 'web\t0.0.0.0:8080->80/tcp\n';
+    watch.commandFinished();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(changes).toEqual([[{ hostPort: 8080, containerPort: 80, container: 'web' }]]);
+    // Then the active interval again, until activeForMs has passed.
+    state.commands.length = 0;
+    await vi.advanceTimersByTimeAsync(TIMING.activeIntervalMs * 2);
+    expect(state.commands).toHaveLength(2);
+    watch.stop();
+  });
+
+  it('looks again when the command finishes while a poll is in flight', async () => {
+    let answer: ((result: ExecResult) => void) | undefined;
+    const commands: string[] = [];
+    const watch = new PortWatch(
+      {
+        exec: (command) => {
+          commands.push(command);
+          if (command === LISTENING_SOCKETS_COMMAND && commands.length === 1) return new Promise((resolve) => (answer = resolve));
+          return Promise.resolve({ output: '', exitCode: 0 });
+        },
+        onChange: () => undefined,
+        isVisible: () => true,
+      },
+      TIMING,
+    );
+    watch.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(commands).toEqual([LISTENING_SOCKETS_COMMAND]);
+    watch.commandFinished();
+    answer?.({ output: '', exitCode: 0 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(commands.filter((c) => c === LISTENING_SOCKETS_COMMAND)).toHaveLength(2);
     watch.stop();
   });
 
