@@ -29,7 +29,7 @@ import { planStart, type StartPlan } from './snapshot/start-plan.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
 import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
 import { restoreV86Options, saveSession, welcomeOutput } from './snapshot/restore.ts';
-import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, restoreFailedNotice, startWithFallback, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
+import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
 
 export interface VmHostPlatform {
   /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
@@ -309,12 +309,9 @@ export class VmHost implements VmApi {
     // Shut down (or already replaced) meanwhile: nothing to recover.
     if (this.emulator !== emulator || this.state !== 'running' || !fallback) return;
     const failure = error instanceof RestoreFailed ? error : new RestoreFailed('The resumed VM stopped answering right after the restore.', String(error));
-    fallback.note(`restore of the ${plan.from} failed after the terminal was live: ${failure.message} ${failure.detail}`);
     this.setState('booting');
-    await fallback.discard();
-    fallback.notify(restoreFailedNotice(plan.from, failure));
     try {
-      const next: StartPlan = plan.from === 'session' ? await fallback.planWithoutSession() : { kind: 'cold-boot' };
+      const next = await stepDown(plan, failure, fallback, ' after the terminal was live');
       await startWithFallback({ first: next, ...fallback });
     } catch (thrown) {
       this.fail(toFailure(thrown));

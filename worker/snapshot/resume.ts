@@ -110,20 +110,33 @@ export interface FallbackInputs {
  * Starts from the first plan and, while restores fail, from the next source: session > boot snapshot > cold
  * boot, with a notice for each step down. Any other failure (and a failed cold boot) is the caller's.
  */
-export async function startWithFallback({ first, attempt, discard, notify, planWithoutSession, note }: FallbackInputs): Promise<StartPlan> {
-  let plan = first;
+export async function startWithFallback(inputs: FallbackInputs): Promise<StartPlan> {
+  let plan = inputs.first;
   for (;;) {
     try {
-      await attempt(plan);
+      await inputs.attempt(plan);
       return plan;
     } catch (error) {
       if (!(error instanceof RestoreFailed) || plan.kind !== 'restore') throw error;
-      note(`restore of the ${plan.from} failed: ${error.message} ${error.detail}`);
-      await discard();
-      notify(restoreFailedNotice(plan.from, error));
-      plan = plan.from === 'session' ? await planWithoutSession() : { kind: 'cold-boot' };
+      plan = await stepDown(plan, error, inputs);
     }
   }
+}
+
+/**
+ * After a restore failed (while starting, or in the check behind an early 'ready'): logs why, drops the
+ * attempt, tells the user, and returns the plan for the next source: session > boot snapshot > cold boot.
+ */
+export async function stepDown(
+  failed: RestorePlan,
+  failure: RestoreFailed,
+  { discard, notify, planWithoutSession, note }: Omit<FallbackInputs, 'first' | 'attempt'>,
+  when = '',
+): Promise<StartPlan> {
+  note(`restore of the ${failed.from} failed${when}: ${failure.message} ${failure.detail}`);
+  await discard();
+  notify(restoreFailedNotice(failed.from, failure));
+  return failed.from === 'session' ? planWithoutSession() : { kind: 'cold-boot' };
 }
 
 /** The notice for a restore that failed after its checks passed, naming what happens next. */
