@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { extendOciLayout, type ExtendedImage } from '../../net/testing/oci-layout.mts';
 import { pushLayout, startRegistry, type TestRegistry } from '../../net/testing/registry.mts';
 import { DEFAULT_ASSET_DIR } from '../node-platform.ts';
+import { guestCpuDelta, guestCpuSnapshotCommand, profileHostCpu } from './cpu-split.ts';
 import { roundMs, type BenchSection } from './section.ts';
 
 const PAYLOAD_BYTES = 30 * 1024 * 1024;
@@ -137,10 +138,17 @@ export const pullSection: BenchSection = {
       peakRss = Math.max(peakRss, now.rss);
       peakArrayBuffers = Math.max(peakArrayBuffers, now.arrayBuffers);
     }, 50);
+    // Where the CPU went during the pull: the guest's (all of it, and dockerd's) and this process's (the
+    // emulator versus v86's JavaScript versus the shim and TCP glue), to show what bounds the transfer.
+    const guestCpu = guestCpuSnapshotCommand('$(pidof dockerd)');
+    const guestBefore = (await host.exec(guestCpu, { timeoutMs: 60_000 })).output;
     const pullSince = performance.now();
     let pullOutput: string;
+    let hostCpu: Awaited<ReturnType<typeof profileHostCpu>>['split'];
     try {
-      const pull = await host.exec(`docker pull ${REGISTRY_NAME}/${REPOSITORY}:${TAG} 2>&1`, { timeoutMs: PULL_TIMEOUT_MS });
+      const profiled = await profileHostCpu(() => host.exec(`docker pull ${REGISTRY_NAME}/${REPOSITORY}:${TAG} 2>&1`, { timeoutMs: PULL_TIMEOUT_MS }));
+      const pull = profiled.result;
+      hostCpu = profiled.split;
       pullOutput = pull.output;
       if (pull.exitCode !== 0) throw new Error(`docker pull failed (${pull.exitCode}): ${pull.output}`);
     } finally {
@@ -149,6 +157,7 @@ export const pullSection: BenchSection = {
     const pullMs = roundMs(performance.now() - pullSince);
     const pullTransfer = layerTransferMs(image.layerDigest, pullSince);
     log(`pull: docker pull ${pullMs} ms, layer transfer ${pullTransfer.ms} ms`);
+    const guestCpuDuringPull = guestCpuDelta(guestBefore, (await host.exec(guestCpu, { timeoutMs: 60_000 })).output);
     await host.exec(`docker rmi ${REGISTRY_NAME}/${REPOSITORY}:${TAG} >/dev/null`, { timeoutMs: 120_000 });
 
     return {
@@ -172,6 +181,13 @@ export const pullSection: BenchSection = {
       /** dockerd hashes and stores each layer as it downloads; this ratio leaves that guest work out. */
       transferRatioVsGuestHashed: round2(pullTransfer.ms / guestHashed.ms),
       transferRatioVsHostFetch: round2(pullTransfer.ms / Math.max(1, hostFetchMs)),
+      /**
+       * The guest CPU during the whole pull (seconds, from /proc/stat; dockerd's from /proc/PID/stat). A busy share
+       * near 100% means the guest's own work, not the network, sets the pace.
+       */
+      guestCpuDuringPull,
+      /** This process during the pull (V8 sampling profile): the emulator running the guest versus the shim. */
+      hostCpuDuringPull: hostCpu,
       /** The VM runs in this process; disk blocks the guest writes (the layer, then its files) stay in memory. */
       memory: {
         baselineRssBytes: baseline.rss,
