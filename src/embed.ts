@@ -95,6 +95,9 @@ function onEvent(event: VmEvent): void {
     case 'notice':
       terminal.notice(event.notice.message, 'info');
       return;
+    case 'listening-sockets':
+      // The embed has no port preview.
+      return;
     default: {
       const unknown: never = event;
       throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);

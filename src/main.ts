@@ -9,7 +9,6 @@ import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
 import { NetSettingsDialog } from './net-settings-dialog.ts';
 import { defaultProxyUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
-import { watchCommands } from './labs/index.ts';
 import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController } from './session/session-controller.ts';
@@ -33,8 +32,6 @@ const terminal = new GuestTerminal(element('terminal'), {
     client?.sendInput(data);
     session.noteActivity();
     sidePanel.input(data);
-    portCommands.input(data);
-    if (typeof data === 'string' && data.includes('\r')) ports.commandStarted();
   },
   onResize: (cols, rows) => client?.resize(cols, rows),
 });
@@ -69,8 +66,6 @@ const ports = mountPortPreview({
   main: element('app-main'),
   vm: () => (client?.alive ? client : undefined),
 });
-// The port watch polls sparingly while the user's command runs, and looks at once when its prompt is back.
-const portCommands = watchCommands({ onCommandFinished: () => ports.commandFinished() });
 // The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start.
 let netInEffect: NetSettings = {};
 /** What was last saved in the dialog; used even if the browser refused to store it. */
@@ -108,7 +103,6 @@ function onEvent(event: VmEvent): void {
     case 'console':
       terminal.write(event.data);
       sidePanel.output(event.data);
-      portCommands.output(event.data);
       return;
     case 'download':
       progress.download(event.loadedBytes, event.totalBytes);
@@ -125,6 +119,9 @@ function onEvent(event: VmEvent): void {
     case 'notice':
       terminal.notice(event.notice.message, 'info');
       session.notice(event.notice);
+      return;
+    case 'listening-sockets':
+      ports.socketsChanged(event.sockets);
       return;
     default: {
       const unknown: never = event;

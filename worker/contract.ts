@@ -67,7 +67,12 @@ export type VmEvent =
   | { type: 'status'; state: VmState; memoryBytes: number; restoredFromSnapshot: boolean }
   | { type: 'error'; error: VmError }
   /** Something the user should know that is not a failure, e.g. a saved state could not be used (see VmNotice). */
-  | { type: 'notice'; notice: VmNotice };
+  | { type: 'notice'; notice: VmNotice }
+  /**
+   * The guest's listening TCP sockets (`ADDRESS:PORT` in /proc/net/tcp's hex, one per line), sent when they change
+   * and once after each start; the port preview turns them into published ports.
+   */
+  | { type: 'listening-sockets'; sockets: string };
 
 /** Why a notice was raised; each comes with a sentence for the user. */
 export type VmNoticeCode =

@@ -38,6 +38,12 @@ describe('agent wire format', () => {
     expect(new TextDecoder().decode(decodeBase64(line.trim().split(' ')[2]!))).toBe('echo héllo');
   });
 
+  it('parses pushed sockets lines, empty or not, and reports undecodable ones as other', () => {
+    expect(parseAgentLine(`tabdock-sockets ${b64('00000000:1F90\n')}`)).toEqual({ kind: 'sockets', sockets: '00000000:1F90\n' });
+    expect(parseAgentLine('tabdock-sockets ')).toEqual({ kind: 'sockets', sockets: '' });
+    expect(parseAgentLine('tabdock-sockets A')).toMatchObject({ kind: 'other' });
+  });
+
   it('parses replies, the banner, CRLF endings and empty output', () => {
     expect(parseAgentLine(`3 0 ${b64('ok\n')}`)).toEqual({ kind: 'reply', id: 3, exitCode: 0, output: 'ok\n' });
     expect(parseAgentLine(`4 3 ${b64('x')}\r`)).toEqual({ kind: 'reply', id: 4, exitCode: 3, output: 'x' });
@@ -123,5 +129,23 @@ describe('GuestAgent', () => {
     const agent = new GuestAgent({ write: () => undefined, onOtherLine: (t) => other.push(t) });
     agent.receive(enc.encode('agent: bad request\n9 0 \n'));
     expect(other).toEqual(['agent: bad request', 'reply for unknown request 9']);
+  });
+
+  it('passes on the sockets the agent pushes, split across chunks, between replies', async () => {
+    const sockets: string[] = [];
+    const other: string[] = [];
+    const written: string[] = [];
+    const agent = new GuestAgent({ write: (bytes) => written.push(new TextDecoder().decode(bytes)), onSockets: (s) => sockets.push(s), onOtherLine: (t) => other.push(t) });
+    agent.receive(enc.encode('tabdock-agent ready\n'));
+    const pending = agent.exec('true', 5_000);
+    const line = `tabdock-sockets ${b64('00000000:1F90\n0100007F:0035\n')}\n`;
+    agent.receive(enc.encode(line.slice(0, 10)));
+    agent.receive(enc.encode(`${line.slice(10)}1 0 \ntabdock-sockets \r\n`));
+    await expect(pending).resolves.toEqual({ output: '', exitCode: 0 });
+    expect(sockets).toEqual(['00000000:1F90\n0100007F:0035\n', '']);
+    expect(other).toEqual([]);
+
+    agent.requestSockets();
+    expect(written.at(-1)).toBe('sockets\n');
   });
 });

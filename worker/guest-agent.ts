@@ -1,6 +1,8 @@
 // Client of the guest agent on virtio console port 1: a line protocol that runs one shell command per request.
 // Request `<id> <timeoutSeconds> <base64 cmd>\n`, reply `<id> <exitCode> <base64 output>\n`, banner
 // `tabdock-agent ready` (vm-images/README.md). Replies may arrive split across chunks, so bytes are buffered.
+// The agent also sends `tabdock-sockets <base64>` on its own: the guest's listening TCP sockets, whenever they
+// change and after a `sockets` line asks for them.
 import { VmFailure, type ExecResult } from './contract.ts';
 import { decodeBase64, encodeBase64 } from './base64.ts';
 import { realTimers, type Timers } from './console-pump.ts';
@@ -8,6 +10,9 @@ import { realTimers, type Timers } from './console-pump.ts';
 export { decodeBase64, encodeBase64 } from './base64.ts';
 
 export const AGENT_READY_LINE = 'tabdock-agent ready';
+
+/** Asks the agent to send its listening sockets now (it sends them on its own only when they change). */
+export const SOCKETS_REQUEST_LINE = 'sockets';
 
 /** The agent sends at most this many output bytes plus one (vm-images/config/tabdock-agent OUTPUT_CAP_BYTES). */
 export const AGENT_OUTPUT_CAP_BYTES = 4 * 1024 * 1024;
@@ -18,6 +23,8 @@ export const TIMEOUT_EXIT_CODE = 124;
 export type AgentLine =
   | { kind: 'ready' }
   | { kind: 'reply'; id: number; exitCode: number; output: string }
+  /** Listening TCP sockets, `ADDRESS:PORT` in /proc/net/tcp's hex, one per line, in the kernel's order. */
+  | { kind: 'sockets'; sockets: string }
   | { kind: 'other'; text: string };
 
 const textEncoder = new TextEncoder();
@@ -28,11 +35,20 @@ export function encodeRequest(id: number, timeoutSeconds: number, command: strin
 }
 
 const REPLY_PATTERN = /^(\d+) (-?\d+) ?([A-Za-z0-9+/=]*)$/;
+const SOCKETS_PATTERN = /^tabdock-sockets ?([A-Za-z0-9+/=]*)$/;
 
 /** Parses one line (without its newline; a trailing CR from a tty is tolerated). */
 export function parseAgentLine(rawLine: string): AgentLine {
   const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
   if (line.trim() === AGENT_READY_LINE) return { kind: 'ready' };
+  const sockets = SOCKETS_PATTERN.exec(line);
+  if (sockets) {
+    try {
+      return { kind: 'sockets', sockets: textDecoder.decode(decodeBase64(sockets[1]!)) };
+    } catch (error) {
+      return { kind: 'other', text: `${line} (undecodable: ${String(error)})` };
+    }
+  }
   const match = REPLY_PATTERN.exec(line);
   if (!match) return { kind: 'other', text: line };
   let output: string;
@@ -79,6 +95,8 @@ export interface GuestAgentOptions {
   write: (bytes: Uint8Array) => void;
   /** Lines that are neither replies nor the banner (agent diagnostics), for the error log. */
   onOtherLine?: (text: string) => void;
+  /** The guest's listening TCP sockets, pushed by the agent (see AgentLine 'sockets'). */
+  onSockets?: (sockets: string) => void;
   /** Host-side slack after the guest's own timeout before the host gives up on a reply. */
   graceMs?: number;
   timers?: Timers;
@@ -128,6 +146,11 @@ export class GuestAgent {
     });
   }
 
+  /** Asks the agent for its listening sockets; they arrive through onSockets. */
+  requestSockets(): void {
+    this.options.write(textEncoder.encode(`${SOCKETS_REQUEST_LINE}\n`));
+  }
+
   /** Rejects every pending call, e.g. when the VM stops. */
   failAll(error: VmFailure): void {
     for (const [id, entry] of this.pending) {
@@ -164,6 +187,9 @@ export class GuestAgent {
         entry.resolve({ output: parsed.output, exitCode: parsed.exitCode });
         return;
       }
+      case 'sockets':
+        this.options.onSockets?.(parsed.sockets);
+        return;
       case 'other':
         if (parsed.text.trim() !== '') this.options.onOtherLine?.(parsed.text);
         return;

@@ -343,6 +343,7 @@ export class VmHost implements VmApi {
     return new GuestAgent({
       write: (bytes) => this.agentInput.write(bytes),
       onOtherLine: (text) => this.monitorNote(`agent: ${text}`),
+      onSockets: (sockets) => this.emit({ type: 'listening-sockets', sockets }),
     });
   }
 
@@ -510,6 +511,8 @@ export class VmHost implements VmApi {
   private setState(state: VmState): void {
     this.state = state;
     this.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: this.startedFrom !== 'cold-boot' });
+    // The agent pushes its listening sockets when they change; a new page (or a restored guest) needs them once.
+    if (state === 'running') this.agent.requestSockets();
   }
 
   private bootResultTimeline(): BootResult['timeline'] {

@@ -1,5 +1,5 @@
-// Port preview on the page: watches for published ports, lists them over the terminal, and opens one in a
-// panel; the Service Worker (worker/port-preview/) and the VM worker carry the requests.
+// Port preview on the page: learns of published ports from the guest's listening sockets, lists them over the
+// terminal, and opens one in a panel; the Service Worker (worker/port-preview/) and the VM worker carry the requests.
 import './port-preview.css';
 import type { ExecResult } from '../../worker/contract.ts';
 import { PortWatch } from './port-watch.ts';
@@ -18,10 +18,8 @@ export interface PortPreview {
   vmStarted(): void;
   /** The VM stopped or restarts: forget its ports. */
   vmStopped(): void;
-  /** The user entered a command: look now and then while it runs. */
-  commandStarted(): void;
-  /** The user's command finished: look now. */
-  commandFinished(): void;
+  /** The guest's listening sockets changed (VmEvent 'listening-sockets'). */
+  socketsChanged(sockets: string): void;
 }
 
 export function mountPortPreview(options: PortPreviewOptions): PortPreview {
@@ -34,15 +32,10 @@ export function mountPortPreview(options: PortPreviewOptions): PortPreview {
       return vm ? vm.exec(command, { timeoutMs }) : Promise.reject(new Error('the VM is not running'));
     },
     onChange: (ports) => view.show(ports),
-    isVisible: () => document.visibilityState === 'visible',
-  });
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') watch.poke();
   });
   return {
     vmStarted: () => watch.start(),
     vmStopped: () => watch.stop(),
-    commandStarted: () => watch.commandStarted(),
-    commandFinished: () => watch.commandFinished(),
+    socketsChanged: (sockets) => watch.socketsChanged(sockets),
   };
 }

@@ -1,6 +1,6 @@
-// Which ports containers publish, read from the guest through the agent: a cheap look at the kernel's listening
-// TCP sockets on every poll (dockerd's docker-proxy listens on each published port), and `docker ps` only
-// when that set changes, to learn which container a port belongs to.
+// Which ports containers publish: the guest agent reports the kernel's listening TCP sockets whenever they
+// change (dockerd's docker-proxy listens on each published port), and `docker ps`, run when that set changes,
+// says which container a port belongs to.
 
 export interface PublishedPort {
   /** The port on the VM, the one the preview connects to. */
@@ -9,17 +9,7 @@ export interface PublishedPort {
   container: string;
 }
 
-/**
- * Listening sockets (state 0A, the fourth field of a /proc/net/tcp line): local address:port in hex, one per
- * line, in the kernel's order (listeningSockets() sorts them). Only bash builtins: the poll runs every few
- * seconds after each Enter, and the grep | sed | sort it replaced started three more programs in the guest
- * each time, on the emulated CPU the user's command is using.
- */
-export const LISTENING_SOCKETS_COMMAND =
-  'for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] || continue; ' +
-  'while read -r _ local _ state _; do [ "$state" = 0A ] && echo "$local"; done <"$f"; done; true';
-
-/** LISTENING_SOCKETS_COMMAND's output as sorted unique `ADDRESS:PORT` lines, so two polls compare equal. */
+/** The agent's listening sockets as sorted unique `ADDRESS:PORT` lines, so two reports of one set compare equal. */
 export function listeningSockets(output: string): string {
   const lines = output
     .split('\n')

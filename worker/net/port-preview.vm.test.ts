@@ -1,5 +1,6 @@
-// Port preview against the real guest: HTTP requests from the host into a port a container publishes, through
-// v86's network_adapter.connect (the path the browser's Service Worker uses), and a refused port.
+// Port preview against the real guest: the agent telling the host about a published port, HTTP requests from
+// the host into it through v86's network_adapter.connect (the path the browser's Service Worker uses), and a
+// refused port.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
 import { BOOT_HOOK_TIMEOUT_MS, TEST_TIMEOUT_MS, bootTestVm, run } from '../node/vm-test-boot.ts';
@@ -19,7 +20,14 @@ async function text(body: ReadableStream<Uint8Array>): Promise<string> {
 
 describe('port preview into the guest', { timeout: TEST_TIMEOUT_MS }, () => {
   it('fetches a page and a binary file from a published container port', async () => {
+    // The agent pushes the listening sockets when docker-proxy starts listening on 8080 (0x1F90).
+    const pushed: string[] = [];
+    const subscription = host.subscribe((event) => {
+      if (event.type === 'listening-sockets') pushed.push(event.sockets);
+    });
     await run(host, 'docker run -d --name web -p 8080:80 tabdock/httpd');
+    await expect.poll(() => pushed.some((sockets) => /:1F90$/m.test(sockets)), { timeout: 60_000, interval: 500 }).toBe(true);
+    host.unsubscribe(subscription);
     // httpd needs a moment after `docker run -d` returns; the guest's own wget says when it answers.
     await run(host, 'for i in $(seq 1 30); do timeout 20 busybox wget -qO- http://localhost:8080/ >/dev/null && exit 0; sleep 1; done; exit 1');
     const page = await host.guestFetch({ port: 8080, method: 'GET', target: '/', headers: [['accept', 'text/html']] });

@@ -123,6 +123,7 @@ function progressPrinter(verbose: boolean): (event: VmEvent) => void {
       case 'console':
       case 'status':
       case 'error':
+      case 'listening-sockets':
         return;
       default: {
         const unreachable: never = event;
