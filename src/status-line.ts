@@ -47,6 +47,7 @@ const STEP_LABELS: Record<StartStep, string> = {
   'state-read': 'state read',
   'emulator-loaded': 'emulator up',
   'state-loaded': 'state loaded',
+  'clock-set': 'clock set',
   'guest-answered': 'guest answered',
 };
 

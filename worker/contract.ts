@@ -149,9 +149,10 @@ export interface NetworkOptions {
 /**
  * Where the time of a restore goes, for the status line's tooltip and the bench: the state read and checked
  * (downloaded or from the cache, sha256, decompressed when gzip), the emulator created (wasm, firmware, disk),
- * the state loaded into it (v86's zstd decode and set_state), the guest agent's first answer after it.
+ * the state loaded into it (v86's zstd decode and set_state), the guest clock set to now (the prompt waits
+ * for it), the guest agent's first answer after it.
  */
-export type StartStep = 'state-read' | 'emulator-loaded' | 'state-loaded' | 'guest-answered';
+export type StartStep = 'state-read' | 'emulator-loaded' | 'state-loaded' | 'clock-set' | 'guest-answered';
 
 export interface BootResult {
   /** Milliseconds since boot() was called at which each stage was reached. */

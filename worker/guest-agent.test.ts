@@ -149,3 +149,28 @@ describe('GuestAgent', () => {
     expect(written.at(-1)).toBe('sockets\n');
   });
 });
+
+describe('setting the guest clock', () => {
+  it('sends the host time to the millisecond and resolves with the exit code of the answer', async () => {
+    const clock = fakeClock();
+    clock.advance(1_700_000_000_123);
+    const written: string[] = [];
+    const agent = new GuestAgent({ write: (bytes) => written.push(new TextDecoder().decode(bytes)), timers: clock.timers, now: clock.now });
+    const first = agent.setClock(5000);
+    const second = agent.setClock(5000);
+    expect(written).toEqual(['clock 1700000000.123\n', 'clock 1700000000.123\n']);
+    expect(parseAgentLine('tabdock-clock 0')).toEqual({ kind: 'clock', exitCode: 0 });
+    agent.receive(enc.encode('tabdock-clock 0\ntabdock-clock 1\n'));
+    await expect(first).resolves.toBe(0);
+    await expect(second).resolves.toBe(1);
+  });
+
+  it('gives up when the agent does not answer in time, and a late answer goes nowhere', async () => {
+    const clock = fakeClock();
+    const agent = new GuestAgent({ write: () => undefined, timers: clock.timers, now: clock.now });
+    const setting = agent.setClock(5000);
+    clock.advance(5000);
+    await expect(setting).rejects.toMatchObject({ code: 'exec-timeout' });
+    expect(() => agent.receive(enc.encode('tabdock-clock 0\n'))).not.toThrow();
+  });
+});

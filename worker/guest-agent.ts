@@ -2,7 +2,8 @@
 // Request `<id> <timeoutSeconds> <base64 cmd>\n`, reply `<id> <exitCode> <base64 output>\n`, banner
 // `tabdock-agent ready` (vm-images/README.md). Replies may arrive split across chunks, so bytes are buffered.
 // The agent also sends `tabdock-sockets <base64>` on its own: the guest's listening TCP sockets, whenever they
-// change and after a `sockets` line asks for them.
+// change and after a `sockets` line asks for them. A `clock <seconds>` line sets the guest clock, answered by
+// `tabdock-clock <exitCode>`.
 import { VmFailure, type ExecResult } from './contract.ts';
 import { decodeBase64, encodeBase64 } from './base64.ts';
 import { realTimers, type Timers } from './console-pump.ts';
@@ -25,6 +26,8 @@ export type AgentLine =
   | { kind: 'reply'; id: number; exitCode: number; output: string }
   /** Listening TCP sockets, `ADDRESS:PORT` in /proc/net/tcp's hex, one per line, in the kernel's order. */
   | { kind: 'sockets'; sockets: string }
+  /** The answer to a `clock` line: date's exit code. */
+  | { kind: 'clock'; exitCode: number }
   | { kind: 'other'; text: string };
 
 const textEncoder = new TextEncoder();
@@ -36,6 +39,12 @@ export function encodeRequest(id: number, timeoutSeconds: number, command: strin
 
 const REPLY_PATTERN = /^(\d+) (-?\d+) ?([A-Za-z0-9+/=]*)$/;
 const SOCKETS_PATTERN = /^tabdock-sockets ?([A-Za-z0-9+/=]*)$/;
+const CLOCK_PATTERN = /^tabdock-clock (\d+)$/;
+
+/** The line that sets the guest clock to a host time (ms since 1970), to the millisecond. */
+export function encodeClockLine(nowMs: number): string {
+  return `clock ${(nowMs / 1000).toFixed(3)}\n`;
+}
 
 /** Parses one line (without its newline; a trailing CR from a tty is tolerated). */
 export function parseAgentLine(rawLine: string): AgentLine {
@@ -49,6 +58,8 @@ export function parseAgentLine(rawLine: string): AgentLine {
       return { kind: 'other', text: `${line} (undecodable: ${String(error)})` };
     }
   }
+  const clock = CLOCK_PATTERN.exec(line);
+  if (clock) return { kind: 'clock', exitCode: Number(clock[1]) };
   const match = REPLY_PATTERN.exec(line);
   if (!match) return { kind: 'other', text: line };
   let output: string;
@@ -113,6 +124,7 @@ export class GuestAgent {
   private readonly timers: Timers;
   private readonly now: () => number;
   private readonly graceMs: number;
+  private readonly clockWaiters: Array<(exitCode: number) => void> = [];
 
   constructor(private readonly options: GuestAgentOptions) {
     this.timers = options.timers ?? realTimers;
@@ -143,6 +155,26 @@ export class GuestAgent {
       const request = encodeRequest(id, timeoutSeconds, command);
       this.pending.set(id, { command, requestLine: request.trimEnd(), timeoutMs, startedAtMs: this.now(), resolve, reject, timer });
       this.options.write(textEncoder.encode(request));
+    });
+  }
+
+  /**
+   * Sets the guest clock to the host's now (taken as the line is sent) and resolves with date's exit code when
+   * the agent answers; rejects when it does not answer within timeoutMs.
+   */
+  setClock(timeoutMs: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const waiter = (exitCode: number) => {
+        this.timers.clearTimeout(timer);
+        resolve(exitCode);
+      };
+      const timer = this.timers.setTimeout(() => {
+        const index = this.clockWaiters.indexOf(waiter);
+        if (index >= 0) this.clockWaiters.splice(index, 1);
+        reject(new VmFailure({ code: 'exec-timeout', message: `The guest agent did not set the clock within ${Math.round(timeoutMs / 1000)} s.` }));
+      }, timeoutMs);
+      this.clockWaiters.push(waiter);
+      this.options.write(textEncoder.encode(encodeClockLine(this.now())));
     });
   }
 
@@ -189,6 +221,10 @@ export class GuestAgent {
       }
       case 'sockets':
         this.options.onSockets?.(parsed.sockets);
+        return;
+      case 'clock':
+        // Answers come in the order the lines were sent: the agent handles clock lines in its read loop.
+        this.clockWaiters.shift()?.(parsed.exitCode);
         return;
       case 'other':
         if (parsed.text.trim() !== '') this.options.onOtherLine?.(parsed.text);

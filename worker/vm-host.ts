@@ -74,6 +74,11 @@ export interface StageTiming {
 }
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
+/**
+ * How long the prompt and the user's typing wait for the guest clock after a restore. The agent answers in
+ * well under a second; past this the prompt comes anyway (the restore check then decides whether the guest lives).
+ */
+export const CLOCK_SET_TIMEOUT_MS = 10_000;
 export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
 const AGENT_PORT = 1;
 const SHELL_PORT = 0;
@@ -105,6 +110,8 @@ export class VmHost implements VmApi {
   private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
   private bootTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly shellOutput = new OutputBatcher({ flush: (data) => this.emit({ type: 'console', data }) });
+  /** Shell input held back until the guest clock is set after a restore (resume); undefined when none is. */
+  private heldShellInput: Uint8Array[] | undefined;
   private readonly shellInput = new InputPump({
     capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, SHELL_PORT) : 0),
     send: (chunk) => this.busSend('virtio-console0-input-bytes', chunk),
@@ -219,7 +226,9 @@ export class VmHost implements VmApi {
   }
 
   sendInput(data: Uint8Array | string): void {
-    this.shellInput.write(typeof data === 'string' ? new TextEncoder().encode(data) : data);
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    if (this.heldShellInput) this.heldShellInput.push(bytes);
+    else this.shellInput.write(bytes);
   }
 
   resize(cols: number, rows: number): void {
@@ -317,6 +326,26 @@ export class VmHost implements VmApi {
     this.markStep('state-loaded');
     // The agent printed its banner before the save; this host never saw it.
     this.agent.receive(new TextEncoder().encode(`${AGENT_READY_LINE}\n`));
+    // The guest clock stood still from the save until now. Nothing the user types runs, and no prompt shows,
+    // until it is set: a command must never see the clock jump under it.
+    this.heldShellInput = [];
+    const releaseShell = () => {
+      if (this.emulator !== emulator) return;
+      const held = this.heldShellInput ?? [];
+      this.heldShellInput = undefined;
+      for (const bytes of held) this.shellInput.write(bytes);
+    };
+    void this.agent.setClock(CLOCK_SET_TIMEOUT_MS).then(
+      (exitCode) => {
+        if (exitCode !== 0) this.monitorNote(`setting the guest clock after the restore failed (date exited ${exitCode})`);
+        if (this.emulator === emulator) this.markStep('clock-set');
+        releaseShell();
+      },
+      (error: unknown) => {
+        this.monitorNote(`the guest clock was not set after the restore: ${String(error)}`);
+        releaseShell();
+      },
+    );
     const guestFailure = new Promise<never>((_, reject) => {
       this.restoreWatch = reject;
     });
@@ -354,6 +383,7 @@ export class VmHost implements VmApi {
     this.emulatorLoaded = false;
     this.bootSettle = undefined;
     this.stepTimings = {};
+    this.heldShellInput = undefined;
     this.agent.failAll(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
     this.agentInput.dispose();
     this.agentInput = this.newAgentInput();

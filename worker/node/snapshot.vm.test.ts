@@ -96,14 +96,26 @@ describe('boot snapshot', () => {
 
     beforeAll(async () => {
       await run(host, 'docker run -d --name keeper busybox sleep 100000 && echo kept-file-9 > /root/kept.txt');
+      // A session saved long ago: the guest clock says 2001 when it is saved.
+      await run(host, 'date -u -s @1000000000 >/dev/null');
       saved = await host.saveState();
       await host.shutdown();
     }, BOOT_HOOK_TIMEOUT_MS);
 
-    it('resumes in a new emulator with the container and the file', async () => {
+    it('resumes in a new emulator with the container and the file, its clock right before the first prompt', async () => {
       const { host: resumed, events: resumedEvents } = newHost();
+      let shell = '';
+      const decoder = new TextDecoder();
+      resumed.subscribe((event) => {
+        if (event.type === 'console') shell += decoder.decode(event.data, { stream: true });
+      });
       const result = await resumed.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: saved.bytes });
       expect(result).toMatchObject({ restoredFromSnapshot: true, startedFrom: 'session' });
+      // Typed the moment the terminal is live, before any prompt: the command must see the host's time, not 2001.
+      resumed.sendInput('echo "epoch=$(date +%s)"\n');
+      await expect.poll(() => /\nepoch=(\d+)\r?\n/.exec(shell)?.[1], { timeout: 60_000 }).toBeDefined();
+      const guestEpochS = Number(/\nepoch=(\d+)\r?\n/.exec(shell)![1]);
+      expect(Math.abs(guestEpochS - Date.now() / 1000)).toBeLessThan(30);
       expect(resumedEvents.filter((event) => event.type === 'notice')).toEqual([]);
       expect(await run(resumed, 'cat /root/kept.txt')).toContain('kept-file-9');
       expect(await run(resumed, "docker inspect -f '{{.State.Running}}' keeper")).toContain('true');

@@ -19,16 +19,15 @@ export function restoreV86Options(coldBoot: V86Options, header: StateHeader): V8
 }
 
 /**
- * Run by the guest agent right after a restore. The guest clock stopped when the state was saved: set it to
- * the host's. v86's network stack is new and knows no lease: renew it in the background with the same udhcpc
- * call tabdock-init makes at boot (the fake DHCP server hands out the same address). `printWelcome`: for a
- * boot snapshot whose header has no welcome text (made before it had one), the guest prints it, late.
+ * Run by the guest agent right after a restore (the clock is set before it, by the agent's `clock` line:
+ * VmHost.resume). v86's network stack is new and knows no lease: renew it in the background with the same
+ * udhcpc call tabdock-init makes at boot (the fake DHCP server hands out the same address). `printWelcome`: for
+ * a boot snapshot whose header has no welcome text (made before it had one), the guest prints it, late.
  */
-export function afterRestoreCommand(nowMs: number, printWelcome: boolean): string {
-  const seconds = (nowMs / 1000).toFixed(3);
+export function afterRestoreCommand(printWelcome: boolean): string {
   const renewLease = `[ -e /sys/class/net/eth0 ] && (${RENEW_LEASE} &)`;
   const welcome = printWelcome ? `; cat ${WELCOME_FILE} >/dev/hvc0 2>/dev/null` : '';
-  return `date -s @${seconds} >/dev/null; ${renewLease}${welcome}; true`;
+  return `${renewLease}${welcome}; true`;
 }
 
 /** The welcome text tabdock-init writes at boot and prints before the first prompt. */
@@ -57,11 +56,11 @@ export const QUIESCE_COMMAND = 'sync; echo 3 > /proc/sys/vm/drop_caches; echo 1 
  * need, so it is in the state's RAM instead of being read from the lazily loaded disk (in the browser, one
  * 256 KiB HTTP range request per file touched; 27 of them, 7 MB, on a first visit without this). That is
  * the agent's own per-request programs (base64, timeout, bash, head, flock, rm: this request runs them), the
- * after-restore command's (date, udhcpc and its script, in the foreground here so it has ended before the
- * save). The port watcher's poll (src/port-preview) uses only bash builtins.
+ * clock line's `date -s` (set here to the time it already has) and the after-restore command's udhcpc and its
+ * script (in the foreground here so it has ended before the save). The port watcher uses only bash builtins.
  */
 export const WARM_AFTER_QUIESCE_COMMAND = [
-  'date >/dev/null',
+  'date -u -s "@$(date +%s)" >/dev/null',
   `if [ -e /sys/class/net/eth0 ]; then ${RENEW_LEASE}; fi`,
   'true',
 ].join('; ');

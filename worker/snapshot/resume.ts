@@ -57,7 +57,6 @@ export interface ResumeCheckInputs {
   exec: (command: string, timeoutMs: number) => Promise<ExecResult>;
   /** Rejects when the serial console reports a failure (kernel panic ...) while the check runs. */
   guestFailure: Promise<never>;
-  nowMs?: () => number;
   timeoutMs?: number;
   timers?: Timers;
 }
@@ -70,7 +69,6 @@ export async function checkResumedGuest({
   plan,
   exec,
   guestFailure,
-  nowMs = () => Date.now(),
   timeoutMs = RESTORE_CHECK_TIMEOUT_MS,
   timers = realTimers,
 }: ResumeCheckInputs): Promise<void> {
@@ -83,7 +81,7 @@ export async function checkResumedGuest({
   });
   try {
     const printWelcome = plan.from === 'boot-snapshot' && !plan.header.welcome;
-    await Promise.race([exec(afterRestoreCommand(nowMs(), printWelcome), timeoutMs), gaveUp, guestFailure]);
+    await Promise.race([exec(afterRestoreCommand(printWelcome), timeoutMs), gaveUp, guestFailure]);
   } catch (error) {
     if (error instanceof RestoreFailed) throw error;
     const detail = error instanceof Error ? `${error.message}\n${(error as { detail?: string }).detail ?? ''}`.trim() : String(error);
