@@ -4,6 +4,8 @@ import { guestSocketFromV86, type GuestSocket, type V86TcpConnection } from './g
 import { forwardHttp } from './http-forward.ts';
 import { serveHttp1, type Http1ServeOptions } from './http1-connection.ts';
 import type { Http1Request } from './http1.ts';
+import { CONNECT_PROXY_PORT, serveConnectTunnel, type ConnectTunnelConfig } from './connect-tunnel.ts';
+import { MirrorVerdicts } from './mirror-verdicts.ts';
 import { DEFAULT_MIRROR_HOST, RegistryMirror, type RegistryMirrorConfig } from './registry-mirror.ts';
 import { Upstream, type UpstreamConfig } from './upstream.ts';
 import { pipelineSends, type V86SendingConnection } from './v86-send-window.ts';
@@ -31,6 +33,8 @@ export interface NetworkConfig extends RegistryMirrorConfig {
   http?: Http1ServeOptions;
   /** Bytes v86 may send ahead of the guest's ACKs on shim connections (v86-send-window.ts); 0 keeps v86's one segment. */
   sendWindowBytes?: number;
+  /** Carries dockerd's HTTPS tunnels (connect-tunnel.ts) to their host; without it they are refused with a reason. */
+  tunnelRelay?: ConnectTunnelConfig['relay'];
 }
 
 export interface NetworkStats {
@@ -64,8 +68,14 @@ export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = 
   if (config.upstreamTimeoutMs !== undefined) upstreamConfig.timeoutMs = config.upstreamTimeoutMs;
   if (config.fetch !== undefined) upstreamConfig.fetch = config.fetch;
   const upstream = new Upstream(upstreamConfig);
-  const mirror = new RegistryMirror(upstream, config);
-  const ports = new Set([80, ...(config.extraPorts ?? [])]);
+  const verdicts = new MirrorVerdicts();
+  const mirror = new RegistryMirror(upstream, { ...config, verdicts });
+  const ports = new Set([80, CONNECT_PROXY_PORT, ...(config.extraPorts ?? [])]);
+  const tunnels: ConnectTunnelConfig = {
+    dockerHubVerdict: () => verdicts.current(),
+    servedLocally: (host) => mirror.servesHost(host),
+    ...(config.tunnelRelay ? { relay: config.tunnelRelay } : {}),
+  };
   const stats: NetworkStats = { connections: 0, registryRequests: 0, forwardedRequests: 0 };
 
   const handler = async (request: Http1Request): Promise<Response> => {
@@ -88,6 +98,11 @@ export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = 
     if (conn.state !== 'established') conn.accept();
     // Several segments in flight instead of v86's one-per-ACK: layer downloads were paced by delayed ACKs.
     if (config.sendWindowBytes !== 0) pipelineSends(conn as unknown as V86SendingConnection, config.sendWindowBytes);
+    if (conn.sport === CONNECT_PROXY_PORT) {
+      stats.connections++;
+      serveConnectTunnel(socket, tunnels);
+      return;
+    }
     serve(socket);
   };
   emulator.add_listener('tcp-connection', onConnection);

@@ -5,6 +5,7 @@ import { headerValue, type Http1Request } from './http1.ts';
 import { TokenCache, TokenError, parseBearerChallenge } from './registry-auth.ts';
 import { mapUpstreamFailure, registryError, upstreamUnavailable, type ResourceKind } from './registry-errors.ts';
 import { type Upstream, UpstreamError } from './upstream.ts';
+import { missingMessage, platformMessage, type MirrorVerdicts } from './mirror-verdicts.ts';
 
 export interface RegistryMirrorConfig {
   /** Names under which dockerd reaches the Docker Hub mirror (its daemon.json `registry-mirrors` entry). */
@@ -18,6 +19,8 @@ export interface RegistryMirrorConfig {
   hostRewrites?: Readonly<Record<string, string>>;
   /** Manifests are buffered to compute their digest; bigger ones are refused. */
   maxManifestBytes?: number;
+  /** Where Docker Hub manifests the guest cannot have are noted, for dockerd's next endpoint (mirror-verdicts.ts). */
+  verdicts?: MirrorVerdicts;
 }
 
 export const DEFAULT_MIRROR_HOST = 'mirror.tabdock.internal';
@@ -50,6 +53,7 @@ export class RegistryMirror {
   private readonly dockerHubUpstream: string;
   private readonly hostRewrites: ReadonlyMap<string, string>;
   private readonly maxManifestBytes: number;
+  private readonly verdicts: MirrorVerdicts | undefined;
 
   constructor(
     private readonly upstream: Upstream,
@@ -59,6 +63,7 @@ export class RegistryMirror {
     this.dockerHubUpstream = config.dockerHubUpstream ?? 'registry-1.docker.io';
     this.hostRewrites = new Map(Object.entries(config.hostRewrites ?? {}).map(([k, v]) => [normaliseHost(k), v.replace(/\/+$/, '')]));
     this.maxManifestBytes = config.maxManifestBytes ?? 4 * 1024 * 1024;
+    this.verdicts = config.verdicts;
     this.tokens = new TokenCache(upstream);
   }
 
@@ -109,6 +114,12 @@ export class RegistryMirror {
     }
   }
 
+  /** Whether the guest reaches this host (any port) at the shim itself: the mirror's names and the rewrites. */
+  servesHost(host: string): boolean {
+    const name = normaliseHost(host).replace(/:\d+$/, '');
+    return this.mirrorHosts.has(name) || [...this.hostRewrites.keys()].some((key) => key.replace(/:\d+$/, '') === name);
+  }
+
   /** The upstream origin configured for a guest-visible host, if any (also used by the plain HTTP forward). */
   rewriteFor(host: string): string | undefined {
     return this.hostRewrites.get(normaliseHost(host));
@@ -149,6 +160,8 @@ export class RegistryMirror {
       response = await this.authorisedFetch(url, 'GET', headers, registry, repository);
     }
     if (!response.ok) {
+      const verdict = kind === 'manifest' && registry.isDockerHub ? missingMessage(response.status, repository, reference) : undefined;
+      if (verdict !== undefined) this.verdicts?.record(verdict);
       return mapUpstreamFailure(response, { registryHost: registry.host, repository, reference, kind, nowMs: Date.now() });
     }
     switch (kind) {
@@ -212,6 +225,11 @@ export class RegistryMirror {
     const bytes = await readLimited(upstream, this.maxManifestBytes);
     if (bytes === undefined) {
       return registryError(502, 'UNSUPPORTED', `the manifest of ${registry.host}/${repository}:${reference} is larger than ${this.maxManifestBytes} bytes`);
+    }
+    if (registry.isDockerHub && this.verdicts) {
+      const verdict = platformMessage(contentType, bytes);
+      if (verdict === undefined) this.verdicts.clear();
+      else this.verdicts.record(verdict);
     }
     // dockerd checks the digest of what it receives; compute it from the bytes actually sent.
     const digest = `sha256:${hex(await crypto.subtle.digest('SHA-256', bytes))}`;

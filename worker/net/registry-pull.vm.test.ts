@@ -13,7 +13,7 @@ import { createNodeVmHost, DEFAULT_ASSET_DIR } from '../node/node-platform.ts';
 import { run } from '../node/vm-test-boot.ts';
 import { startProxyServer, type RunningProxyServer } from '../proxy/node-server.ts';
 import { networkConfigFromFlags } from '../node/network-flags.ts';
-import { extendOciLayout, type ExtendedImage } from './testing/oci-layout.mts';
+import { buildOciLayout, extendOciLayout, type ExtendedImage } from './testing/oci-layout.mts';
 import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from './testing/registry.mts';
 
 const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
@@ -38,6 +38,9 @@ beforeAll(async () => {
   });
   await pushLayout(image.layoutDir, 'v1', registry.host, 'test/pulled');
   await pushLayout(image.layoutDir, 'v1', registry.host, 'library/pulled');
+  // An image that exists, but not for the guest's linux/386.
+  const foreign = await buildOciLayout(join(workDir, 'foreign'), 'v1', 1024, ['amd64', 'arm64']);
+  await pushLayout(foreign.layoutDir, 'v1', registry.host, 'library/foreign');
   web = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('plain-http-from-host\n'));
   await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
   const webHost = `127.0.0.1:${(web.address() as AddressInfo).port}`;
@@ -88,6 +91,22 @@ describe('docker pull through the shim', () => {
     const result = await host.exec('docker pull registry.test/test/pulled:nope 2>&1', { timeoutMs: 120_000 });
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toContain('manifest unknown');
+  });
+
+  it('ends a misspelt Docker Hub name with "manifest unknown", not a connection refused by registry-1.docker.io', async () => {
+    // dockerd tries Docker Hub itself after the mirror (through its HTTPS proxy, the shim's CONNECT port); with no
+    // relay the shim refuses that tunnel with the mirror's verdict, which dockerd prints.
+    const result = await host.exec('docker pull nosuchimage 2>&1', { timeoutMs: 120_000 });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/manifest for nosuchimage:latest not found: manifest unknown/);
+    expect(result.output).not.toMatch(/connection refused/i);
+  });
+
+  it('ends a pull of an image without linux/386 with dockerd\'s "no matching manifest for linux/386"', async () => {
+    const result = await host.exec('docker pull foreign:v1 2>&1', { timeoutMs: 120_000 });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain('no matching manifest for linux/386 in the manifest list entries');
+    expect(result.output).not.toMatch(/connection refused/i);
   });
 
   it('names a stopped upstream at once instead of hanging', async () => {

@@ -42,7 +42,8 @@ export function tarOneFile(name: string, content: Buffer): Buffer {
   return Buffer.concat([header, content, padding, Buffer.alloc(1024)]);
 }
 
-export async function buildOciLayout(layoutDir: string, tag: string, payloadBytes = 300 * 1024): Promise<BuiltImage> {
+/** An image index with one small image per architecture (by default linux/386 and linux/amd64). */
+export async function buildOciLayout(layoutDir: string, tag: string, payloadBytes = 300 * 1024, architectures: readonly string[] = ['386', 'amd64']): Promise<BuiltImage> {
   const blobsDir = join(layoutDir, 'blobs', 'sha256');
   await mkdir(blobsDir, { recursive: true });
   const writeBlob = async (bytes: Buffer) => {
@@ -52,7 +53,7 @@ export async function buildOciLayout(layoutDir: string, tag: string, payloadByte
   };
   const platforms: BuiltImage['platforms'] = {};
   const indexEntries: unknown[] = [];
-  for (const arch of ['386', 'amd64']) {
+  for (const arch of architectures) {
     // Random content: compresses badly, so the layer is big enough to exercise slicing and Range.
     const tar = tarOneFile(`hello-${arch}.bin`, randomBytes(payloadBytes));
     const layerBytes = gzipSync(tar);
