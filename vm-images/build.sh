@@ -49,6 +49,7 @@ source "$VM_DIR/lib/host-tools.sh"
 source "$VM_DIR/lib/rootfs-base.sh"
 source "$VM_DIR/lib/test-images.sh"
 source "$VM_DIR/lib/modules.sh"
+source "$VM_DIR/lib/helpers.sh"
 source "$VM_DIR/lib/rootfs.sh"
 source "$VM_DIR/lib/initramfs.sh"
 source "$VM_DIR/lib/publish.sh"
@@ -61,6 +62,7 @@ ensure_host_tools
 build_rootfs_base
 build_test_images
 build_modules
+build_helpers
 build_rootfs
 build_initramfs
 build_disk

@@ -12,6 +12,10 @@ ensure_host_tools() {
     command -v "$tool" >/dev/null 2>&1 || [[ -x "/usr/sbin/$tool" ]] || missing+=("$pkg")
   done
   [[ -f /usr/share/seabios/bios.bin ]] || missing+=("seabios=$HOST_SEABIOS")
+  # gcc -m32 -static for the helpers stage (lib/helpers.sh): on amd64 the i386 libc and crt files come with
+  # gcc-multilib; an i386 host's own gcc is enough.
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+  if [[ "$(dpkg --print-architecture)" == amd64 ]] && ! dpkg -s gcc-multilib >/dev/null 2>&1; then missing+=(gcc-multilib); fi
   if ((${#missing[@]})); then
     [[ "$(id -u)" == 0 ]] || die host-tools "missing host packages (${missing[*]}): run as root or install them with apt-get."
     log "installing host tools: ${missing[*]}"

@@ -4,7 +4,7 @@
 build_rootfs() {
   local base="$CACHE_DIR/rootfs-base" out="$CACHE_DIR/rootfs"
   local key
-  key="$(STAGE_EXTRA="$(cat "$CACHE_DIR/base.done" "$CACHE_DIR/modules.done")" stage_key rootfs "$VM_DIR/lib/rootfs.sh" \
+  key="$(STAGE_EXTRA="$(cat "$CACHE_DIR/base.done" "$CACHE_DIR/modules.done" "$CACHE_DIR/helpers.done")" stage_key rootfs "$VM_DIR/lib/rootfs.sh" \
     "$VM_DIR"/config/* "$CACHE_DIR/test-images.done")"
   if stage_fresh rootfs "$key" && [[ -d "$out/usr" ]]; then
     log "rootfs: unchanged, skipped"
@@ -17,6 +17,11 @@ build_rootfs() {
   local c="$VM_DIR/config"
   install -m 0755 "$c/tabdock-init" "$out/sbin/tabdock-init"
   install -m 0755 "$c/tabdock-agent" "$out/usr/sbin/tabdock-agent"
+  install -m 0755 "$c/tabdock-proctrace" "$out/usr/local/sbin/tabdock-proctrace"
+  # The OCI runtime fronts (one program; its name picks crun or runc) and the setkey hook (lib/helpers.sh).
+  install -m 0755 "$CACHE_DIR/helpers/tabdock-runtime" "$out/usr/local/sbin/tabdock-crun"
+  ln -f "$out/usr/local/sbin/tabdock-crun" "$out/usr/local/sbin/tabdock-runc"
+  install -D -m 0755 "$CACHE_DIR/helpers/tabdock-setkey" "$out/usr/local/libexec/tabdock-setkey"
   install -m 0755 "$c/poweroff" "$out/sbin/poweroff"
   ln -sf poweroff "$out/sbin/halt"
   ln -sf poweroff "$out/sbin/reboot"

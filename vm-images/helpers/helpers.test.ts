@@ -1,0 +1,108 @@
+// The guest's C helpers, built for this host with its gcc and run against stand-ins: a bundle whose config.json
+// has dockerd's libnetwork-setkey hook, a fake runtime that records what it was run with, and a unix socket
+// that answers like dockerd's external-key listener (moby libnetwork/sandbox_externalkey_unix.go).
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+let dir: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'tabdock-helpers-'));
+  const defines = [`-DSETKEY_PATH="${dir}/setkey"`, `-DCRUN_PATH="${dir}/fake-crun"`, `-DRUNC_PATH="${dir}/fake-runc"`];
+  execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', ...defines, '-o', `${dir}/tabdock-crun`, `${here}/tabdock-runtime.c`]);
+  execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', `${dir}/setkey`, `${here}/tabdock-setkey.c`]);
+  execFileSync('ln', [`${dir}/tabdock-crun`, `${dir}/tabdock-runc`]);
+  for (const name of ['fake-crun', 'fake-runc']) {
+    writeFileSync(`${dir}/${name}`, `#!/bin/sh\nprintf '%s\\n' "$0" "$@" > ${dir}/${name}.args\n`);
+    chmodSync(`${dir}/${name}`, 0o755);
+  }
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const HOOK_CONFIG = (pid: number) =>
+  `{"ociVersion":"1.1.0","process":{"args":["true"]},"hooks":{"prestart":[{"path":"/proc/${pid}/exe","args":["libnetwork-setkey","-exec-root=/var/run/docker","c0ffee","abc123"]}]}}`;
+
+describe('tabdock-runtime', () => {
+  it("puts tabdock-setkey in the place of dockerd's hook on create, then runs crun with the same arguments", () => {
+    const bundle = `${dir}/bundle`;
+    mkdirSync(bundle);
+    writeFileSync(`${bundle}/config.json`, HOOK_CONFIG(4321));
+    const args = ['--root', '/run/x', '--log', '/l.json', 'create', '--bundle', bundle, '--pid-file', '/p', 'c0ffee'];
+    execFileSync(`${dir}/tabdock-crun`, args);
+    expect(JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8')).hooks.prestart[0]).toEqual({
+      path: `${dir}/setkey`,
+      args: ['libnetwork-setkey', '-exec-root=/var/run/docker', 'c0ffee', 'abc123'],
+    });
+    expect(readFileSync(`${dir}/fake-crun.args`, 'utf8').trim().split('\n')).toEqual([`${dir}/fake-crun`, ...args]);
+  });
+
+  it('runs runc under its other name, and leaves every other command and config alone', () => {
+    const bundle = `${dir}/other`;
+    mkdirSync(bundle);
+    const other = '{"hooks":{"prestart":[{"path":"/usr/bin/my-hook","args":["my-hook"]}]}}';
+    writeFileSync(`${bundle}/config.json`, other);
+    execFileSync(`${dir}/tabdock-runc`, ['create', '-b', bundle, 'id1']);
+    expect(readFileSync(`${bundle}/config.json`, 'utf8')).toBe(other);
+    expect(readFileSync(`${dir}/fake-runc.args`, 'utf8').trim().split('\n')).toEqual([`${dir}/fake-runc`, 'create', '-b', bundle, 'id1']);
+    writeFileSync(`${bundle}/config.json`, HOOK_CONFIG(77));
+    execFileSync(`${dir}/tabdock-runc`, ['--root', '/r', 'delete', '--force', 'id1']);
+    expect(readFileSync(`${bundle}/config.json`, 'utf8')).toBe(HOOK_CONFIG(77));
+  });
+});
+
+describe('tabdock-setkey', () => {
+  let server: Server;
+  let received = '';
+  let answer = 'success';
+
+  beforeAll(async () => {
+    mkdirSync(`${dir}/exec-root/libnetwork`, { recursive: true });
+    server = createServer((socket) => {
+      socket.once('data', (data) => {
+        received = data.toString();
+        socket.end(answer);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(`${dir}/exec-root/libnetwork/abc123.sock`, resolve));
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  // Asynchronous: the stand-in dockerd listens in this process, so a synchronous spawn would never see an answer.
+  const runHook = (state: string, args = [`-exec-root=${dir}/exec-root`, 'c0ffee', 'abc123']) =>
+    new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(`${dir}/setkey`, args, { argv0: 'libnetwork-setkey' });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (status) => resolve({ status, stderr }));
+      child.stdin.end(state);
+    });
+
+  it("sends dockerd the container's network namespace as the re-exec does, and succeeds on its answer", async () => {
+    const result = await runHook('{"ociVersion":"1.1.0","id":"c0ffee","status":"creating","pid":1234,"bundle":"/b","annotations":{"pid":"9"}}');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(received)).toEqual({ ContainerID: 'c0ffee', Key: '/proc/1234/ns/net' });
+    expect(received.endsWith('\n')).toBe(true);
+  });
+
+  it("fails with dockerd's reason, and refuses a state without a pid or odd ids", async () => {
+    answer = 'failed to get sandbox for c0ffee';
+    const refused = await runHook('{"pid": 55}');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('failed to get sandbox for c0ffee');
+    answer = 'success';
+    expect(await runHook('{"id":"x"}')).toMatchObject({ status: 1, stderr: expect.stringContaining('no pid') });
+    expect(await runHook('{"pid":1}', [`-exec-root=${dir}/exec-root`, 'c0"ffee', 'abc123'])).toMatchObject({ status: 1, stderr: expect.stringContaining('unexpected characters') });
+    expect(await runHook('{"pid":1}', ['-exec-root', `${dir}/nowhere`, 'c0ffee', 'abc123'])).toMatchObject({ status: 1, stderr: expect.stringContaining('nowhere/libnetwork/abc123.sock') });
+  });
+});
