@@ -1,8 +1,10 @@
 // Browser bench: builds the site, serves it with `vite preview`, and in Debian's Chromium measures the time
-// to the first shell prompt, the bytes the server sent before it, and `docker run --rm busybox true` typed
-// through the terminal; then the same for a returning visitor (a new tab in the same browser profile: HTTP
-// cache warm), once without and once with a saved session. The Node bench (`npm run bench`) calls
-// runBrowserBench(); `npx tsx e2e/bench-browser.ts` runs it alone.
+// to the first shell prompt, the bytes the server sent before it, and the containerStart sequence typed
+// through the terminal (e2e/bench/container-start.ts); then the same for a returning visitor (a new tab in the
+// same browser profile: HTTP cache warm), whose first `docker run` is traced by process, once without and once
+// with a saved session. The Node bench (`npm run bench`) calls runBrowserBench(); `npx tsx e2e/bench-browser.ts`
+// runs it alone. TABDOCK_BENCH_PAGE_QUERY (e.g. `jitThreshold=400000&yield=channel`) is added to the page URL,
+// to measure emulator settings (src/page-config.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,17 +12,14 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build, preview, type Plugin } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config.ts';
+import { containerStartInPage, tracedRun } from './bench/container-start.ts';
+import type { ProcessTrace } from '../worker/node/bench/proctrace.ts';
+import { failureOnPage, POLL_MS, PROMPT, visibleLines, waitFor } from './bench/page-driver.ts';
 
 /** TABDOCK_BENCH_PORT moves it, so checkouts side by side do not fight over the port. */
 const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
-/** The first run pays the cold CPU/JIT and the image's first start; later ones show the warm cost. */
-const DOCKER_RUNS = 3;
-/** Polling the terminal's DOM rows; the figures are as precise as this. */
-const POLL_MS = 100;
-/** bash's prompt from vm-images/config/bashrc: `\u@\h:\w\$ `. */
-const PROMPT = /^\S+@\S+:.*[#$]$/;
 
 export interface BrowserBenchResult {
   chromium: string;
@@ -36,8 +35,12 @@ export interface BrowserBenchResult {
   requestsBeforePrompt: number;
   /** The largest contributors, by URL path (ranges of one file summed). */
   bytesByPath: Record<string, number>;
-  /** `docker run --rm busybox true`, from pressing Enter to the next command's output, in order. */
-  dockerRunTrueMs: number[];
+  /** The page URL's query for emulator settings (TABDOCK_BENCH_PAGE_QUERY), empty for the defaults. */
+  pageQuery: string;
+  /** First visit: the containerStart sequence (e2e/bench/container-start.ts). */
+  containerStart: Record<string, unknown>;
+  /** Returning visit, cache warm: its first `docker run` after the restore, traced by process. */
+  tracedFirstRun: { ms: number } & ProcessTrace;
   pollIntervalMs: number;
   /** Returning visits in the same browser profile, after the first one. */
   returning: {
@@ -97,24 +100,6 @@ function countBytes(counter: ByteCounter): Plugin {
   };
 }
 
-async function visibleLines(page: Page): Promise<string[]> {
-  const rows = await page.locator('#terminal .xterm-rows > div').allInnerTexts();
-  return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
-}
-
-async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`browser bench: gave up waiting for ${what} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-async function failureOnPage(page: Page): Promise<string | undefined> {
-  const alerts = await page.getByRole('alert').allInnerTexts();
-  return alerts.length > 0 ? alerts.join('\n') : undefined;
-}
-
 /** Opens the page, waits for the first prompt and for Running; the counter is reset first. */
 async function measureVisit(page: Page, url: string, counter: ByteCounter, log: (message: string) => void, name: string): Promise<VisitFigures> {
   counter.bytes = 0;
@@ -155,7 +140,8 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
     viewport: { width: 1280, height: 800 },
   });
   try {
-    const url = server.resolvedUrls?.local[0] ?? `http://localhost:${BENCH_PORT}/`;
+    const pageQuery = process.env.TABDOCK_BENCH_PAGE_QUERY ?? '';
+    const url = `${server.resolvedUrls?.local[0] ?? `http://localhost:${BENCH_PORT}/`}${pageQuery === '' ? '' : `?${pageQuery}`}`;
     // Its HTTP cache and origin-private file system outlive a tab.
     const page = await profile.newPage();
     const chromiumVersion = /Chrome\/([\d.]+)/.exec(await page.evaluate(() => navigator.userAgent))?.[1] ?? 'unknown';
@@ -163,27 +149,14 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
     const first = await measureVisit(page, url, counter, log, 'first visit');
     const { firstPromptMs, statusLine, startSteps, bytesBeforePrompt, requestsBeforePrompt, bytesByPath } = first;
 
-    const dockerRunTrueMs: number[] = [];
-    for (let run = 1; run <= DOCKER_RUNS; run++) {
-      // `$((...))` makes the output line differ from the echoed command line.
-      const marker = `bench-run-${run}-done`;
-      await page.locator('#terminal').click();
-      await page.keyboard.type(`docker run --rm busybox true && echo bench-run-$((${run}))-done`);
-      const sentAt = performance.now();
-      await page.keyboard.press('Enter');
-      await waitFor(`docker run #${run}`, COMMAND_TIMEOUT_MS, async () => {
-        const failure = await failureOnPage(page);
-        if (failure) throw new Error(`browser bench: the page reported an error during docker run:\n${failure}`);
-        return (await visibleLines(page)).includes(marker);
-      });
-      dockerRunTrueMs.push(Math.round(performance.now() - sentAt));
-      log(`docker run --rm busybox true #${run}: ${(dockerRunTrueMs.at(-1)! / 1000).toFixed(1)} s`);
-    }
+    const containerStart = await containerStartInPage(page, log);
     // Returning visitor, cache warm: a new tab after the first one closed (nothing saved: no Save was pressed,
     // and the closing tab's own hidden-tab save cannot finish before the worker goes with the page).
     await page.close();
     const second = await profile.newPage();
     const cacheWarm = await measureVisit(second, url, counter, log, 'returning, cache warm');
+    const tracedFirstRun = await tracedRun(second, 'first');
+    log(`returning, cache warm: traced first docker run ${(tracedFirstRun.ms / 1000).toFixed(1)} s`);
     await second.locator('#terminal').click();
     await second.keyboard.press('Control+s');
     await waitFor('the session to be saved', COMMAND_TIMEOUT_MS, async () => /Saved \d+ MB/.test(await second.locator('.session-message').innerText()));
@@ -203,7 +176,9 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
       bytesBeforePrompt,
       requestsBeforePrompt,
       bytesByPath,
-      dockerRunTrueMs,
+      pageQuery,
+      containerStart,
+      tracedFirstRun,
       pollIntervalMs: POLL_MS,
     };
   } finally {

@@ -5,6 +5,7 @@ import type { BenchContext, BenchSection } from './section.ts';
 
 export const browserSection: BenchSection = {
   name: 'browser',
+  ownVm: true,
   async run(context: BenchContext) {
     return { ...(await runBrowserBench(context.log)) };
   },

@@ -2,11 +2,12 @@
 // blob in the same run: by Node straight from the registry (the host's speed) and by the guest's bash over the
 // same shim without dockerd (the virtual NIC's speed). Also the process's peak memory while the pull runs.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { extendOciLayout, type ExtendedImage } from '../../net/testing/oci-layout.mts';
 import { pushLayout, startRegistry, type TestRegistry } from '../../net/testing/registry.mts';
+import { parseManifest } from '../../assets.ts';
 import { DEFAULT_ASSET_DIR } from '../node-platform.ts';
 import { guestCpuDelta, guestCpuSnapshotCommand, profileHostCpu } from './cpu-split.ts';
 import { roundMs, type BenchSection } from './section.ts';
@@ -15,6 +16,9 @@ const PAYLOAD_BYTES = 30 * 1024 * 1024;
 const REGISTRY_NAME = 'bench.test';
 const REPOSITORY = 'bench/big';
 const TAG = 'v1';
+/** A layer of real Debian binaries (compressible, as layers are), for gzip -d by unpigz against Go's gzip. */
+const PACKED_REPOSITORY = 'bench/packed';
+const PACKED_BYTES = 24 * 1024 * 1024;
 const PULL_TIMEOUT_MS = 900_000;
 
 /** One blob body the shim fetched upstream: from the request to the last byte handed on to the guest. */
@@ -27,6 +31,7 @@ interface BlobTransfer {
 
 let registry: TestRegistry | undefined;
 let image: ExtendedImage | undefined;
+let packed: ExtendedImage | undefined;
 let workDir: string | undefined;
 const transfers: BlobTransfer[] = [];
 
@@ -75,6 +80,11 @@ export const pullSection: BenchSection = {
     });
     await pushLayout(image.layoutDir, TAG, registry.host, REPOSITORY);
     log(`pull: pushed ${REGISTRY_NAME}/${REPOSITORY}:${TAG}, new layer ${image.layerBytes} bytes`);
+    packed = await extendOciLayout(join(process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, 'test-images', 'busybox'), join(workDir, 'packed'), TAG, {
+      'debian.bin': await rootDiskSlice(PACKED_BYTES),
+    });
+    await pushLayout(packed.layoutDir, TAG, registry.host, PACKED_REPOSITORY);
+    log(`pull: pushed ${REGISTRY_NAME}/${PACKED_REPOSITORY}:${TAG}, ${PACKED_BYTES} bytes of the root disk as a ${packed.layerBytes}-byte gzip layer`);
     return {
       network: {
         hostRewrites: { [REGISTRY_NAME]: `http://${registry.host}` },
@@ -160,6 +170,10 @@ export const pullSection: BenchSection = {
     const guestCpuDuringPull = guestCpuDelta(guestBefore, (await host.exec(guestCpu, { timeoutMs: 60_000 })).output);
     await host.exec(`docker rmi ${REGISTRY_NAME}/${REPOSITORY}:${TAG} >/dev/null`, { timeoutMs: 120_000 });
 
+    // 4. dockerd unpacks gzip layers with unpigz when it finds it in PATH, else with Go's gzip (moby
+    // pkg/archive gzDecompress looks it up on every layer). The same compressible layer, pulled both ways.
+    const pigz = await pigzFigures(host, log);
+
     return {
       image: `${REGISTRY_NAME}/${REPOSITORY}:${TAG} (linux/386)`,
       layerBytes: image.layerBytes,
@@ -196,9 +210,49 @@ export const pullSection: BenchSection = {
         peakArrayBuffersBytes: peakArrayBuffers,
       },
       pullOutputTail: pullOutput.trim().split('\n').slice(-2),
+      pigz,
     };
   },
 };
+
+/** Bytes from the middle of the built root disk: Debian's binaries and libraries, compressible as layers are. */
+async function rootDiskSlice(bytes: number): Promise<Buffer> {
+  const assetDir = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
+  const manifest = parseManifest(JSON.parse(await readFile(join(assetDir, 'manifest.json'), 'utf8')), assetDir);
+  const file = await open(join(assetDir, manifest.files.rootDisk.file));
+  try {
+    const slice = Buffer.alloc(bytes);
+    await file.read(slice, 0, bytes, 256 * 1024 * 1024);
+    return slice;
+  } finally {
+    await file.close();
+  }
+}
+
+async function pigzFigures(host: Parameters<BenchSection['run']>[0]['host'], log: (message: string) => void): Promise<Record<string, unknown>> {
+  if (!packed) throw new Error('pull section was not prepared');
+  const ref = `${REGISTRY_NAME}/${PACKED_REPOSITORY}:${TAG}`;
+  const timedPull = async (): Promise<number> => {
+    const started = performance.now();
+    const result = await host.exec(`docker pull ${ref} >/dev/null 2>&1 && docker rmi ${ref} >/dev/null`, { timeoutMs: PULL_TIMEOUT_MS });
+    if (result.exitCode !== 0) throw new Error(`docker pull ${ref} failed (${result.exitCode}): ${result.output}`);
+    return roundMs(performance.now() - started);
+  };
+  const hidden = '/usr/bin/unpigz.tabdock-bench';
+  // unpigz, Go's gzip, unpigz again: the first pull of a kind also warms the emulator's JIT for the next.
+  const withUnpigzMs = [await timedPull()];
+  const moved = await host.exec(`mv /usr/bin/unpigz ${hidden}`, { timeoutMs: 60_000 });
+  if (moved.exitCode !== 0) throw new Error(`could not hide unpigz: ${moved.output}`);
+  let withGoGzipMs: number;
+  try {
+    withGoGzipMs = await timedPull();
+  } finally {
+    await host.exec(`mv ${hidden} /usr/bin/unpigz`, { timeoutMs: 60_000 });
+  }
+  withUnpigzMs.push(await timedPull());
+  log(`pull: ${ref} with unpigz ${withUnpigzMs.join(' and ')} ms, with Go's gzip ${withGoGzipMs} ms`);
+  return { image: ref, layerBytes: packed.layerBytes, unpackedBytes: PACKED_BYTES, withUnpigzMs, withGoGzipMs };
+}
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;

@@ -20,6 +20,8 @@ export interface PreparedSection {
 export interface BenchSection {
   /** Key of this section in bench.json. */
   name: string;
+  /** Boots its own VMs (or a browser's): runs before the shared VM boots, so no two VMs run at once. */
+  ownVm?: boolean;
   /** Runs before the boot (the network shim is configured once, when the emulator loads), e.g. a registry. */
   prepare?(log: (message: string) => void): Promise<PreparedSection>;
   run(context: BenchContext): Promise<Record<string, unknown>>;

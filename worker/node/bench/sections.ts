@@ -1,6 +1,8 @@
 // The benchmark sections bench.ts runs, in order. Add a section module here to extend bench.json.
 import { browserSection } from './browser.ts';
+import { buildSection } from './build.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
+import { containerStartSection } from './container-start.ts';
 import { dockerRunSection } from './docker-run.ts';
 import { portPreviewSection } from './port-preview.ts';
 import { pullSection } from './pull.ts';
@@ -8,10 +10,12 @@ import type { BenchSection } from './section.ts';
 import { snapshotSection } from './snapshot.ts';
 
 export const BENCH_SECTIONS: readonly BenchSection[] = [
+  containerStartSection,
   dockerRunSection,
   consoleThroughputSection,
   portPreviewSection,
   snapshotSection,
   pullSection,
+  buildSection,
   browserSection,
 ];

@@ -60,6 +60,7 @@ function bootFileBytes(manifest: Manifest, names: readonly (keyof Manifest['file
 
 export const snapshotSection: BenchSection = {
   name: 'snapshot',
+  ownVm: true,
   async run({ log }: BenchContext) {
     const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
     const manifestPath = path.join(assetBase, 'manifest.json');

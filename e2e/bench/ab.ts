@@ -1,0 +1,58 @@
+// Exploratory A/B runs in Chromium (not part of npm run bench): for each page query given on the command line,
+// a fresh browser profile opens the page, waits for the prompt, and times the first `docker run`, N warm ones
+// and the bash loop. Usage: npx tsx e2e/bench/ab.ts [--warm N] [--rounds R] [--loop] "" "yield=channel" ...
+// A setting may carry extra Chromium switches after a `|`: "yield=channel|--enable-crash-reporter-for-testing".
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { build, preview } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../playwright.config.ts';
+import { guestCpuLine, guestCpuTasks, parseGuestCpuOutput } from '../../worker/node/bench/guest-cpu.ts';
+import { PROMPT, runTimed, typeAndWait, visibleLines, waitFor } from './page-driver.ts';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { warm: { type: 'string' }, rounds: { type: 'string' }, 'no-build': { type: 'boolean' }, loop: { type: 'boolean' } } });
+const warm = Number(values.warm ?? 3);
+const rounds = Number(values.rounds ?? 1);
+const port = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
+if (!values['no-build']) await build({ logLevel: 'warn' });
+const server = await preview({ logLevel: 'warn', preview: { port, strictPort: true } });
+const results: Record<string, unknown>[] = [];
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (const setting of positionals.length ? positionals : ['']) {
+      const [query = '', ...extraArgs] = setting.split('|');
+      const profileDir = await mkdtemp(path.join(tmpdir(), 'tabdock-ab-'));
+      const context = await chromium.launchPersistentContext(profileDir, {
+        executablePath: CHROMIUM_EXECUTABLE,
+        args: [...CHROMIUM_ARGS, ...extraArgs],
+        viewport: { width: 1280, height: 800 },
+      });
+      try {
+        const page = await context.newPage();
+        const started = performance.now();
+        await page.goto(`http://localhost:${port}/${query ? `?${query}` : ''}`);
+        await waitFor('prompt', 600_000, async () => (await visibleLines(page)).some((line) => PROMPT.test(line)));
+        const promptMs = Math.round(performance.now() - started);
+        const runs: number[] = [];
+        for (let i = 0; i <= warm; i++) runs.push(await runTimed(page, 'docker run --rm busybox true', 600_000));
+        const row: Record<string, unknown> = { setting, round, promptMs, runs };
+        if (values.loop) {
+          const task = guestCpuTasks()[0]!;
+          await typeAndWait(page, 'clear', PROMPT, 60_000);
+          const { line } = await typeAndWait(page, guestCpuLine(task, 'cpu-loop'), /^cpu-loop=\d+$/, 600_000);
+          row['bashLoopMs'] = Math.round(parseGuestCpuOutput(line, 'cpu-loop') / 1000);
+        }
+        results.push(row);
+        process.stderr.write(`${JSON.stringify(row)}\n`);
+      } finally {
+        await context.close();
+        await rm(profileDir, { recursive: true, force: true });
+      }
+    }
+  }
+} finally {
+  await server.close();
+}
+process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
