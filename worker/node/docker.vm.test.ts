@@ -4,6 +4,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
 import { BOOT_HOOK_TIMEOUT_MS, COMMAND_TIMEOUT_MS, TEST_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
 
+/** A shell command that writes `text` to `path` in the guest (base64, so no quoting can go wrong). */
+function writeFile(path: string, text: string): string {
+  return `mkdir -p "$(dirname ${path})" && echo ${Buffer.from(text).toString('base64')} | base64 -d > ${path}`;
+}
+
+const COMPOSE_APP = `services:
+  web:
+    image: tabdock/httpd
+  client:
+    image: busybox
+    command: ["sh", "-c", "echo client-up; exec sleep 600"]
+`;
+
 let host: VmHost;
 beforeAll(async () => {
   host = await bootTestVm();
@@ -61,10 +74,49 @@ describe('docker in the guest', { timeout: TEST_TIMEOUT_MS }, () => {
     expect(await run(host, 'docker run --rm -v keep:/data busybox cat /data/f')).toContain('persisted-42');
   });
 
-  it('builds an image from a two-line Dockerfile', async () => {
-    await run(host, "mkdir -p /tmp/b && printf 'FROM busybox\\nRUN echo built-ok > /built\\n' > /tmp/b/Dockerfile");
+  it('builds a multi-stage Dockerfile with the default builder and with the other one', async () => {
+    const dockerfile = 'FROM busybox AS build\nRUN echo built-ok > /built\nFROM busybox\nCOPY --from=build /built /built\n';
+    await run(host, writeFile('/tmp/b/Dockerfile', dockerfile));
     await run(host, 'docker build -t tabdock/built /tmp/b');
     expect(await run(host, 'docker run --rm tabdock/built cat /built')).toContain('built-ok');
+    // BuildKit through the buildx plugin, and the classic builder, whichever is not the default.
+    await run(host, 'docker buildx build -t tabdock/built-buildkit /tmp/b && DOCKER_BUILDKIT=0 docker build -t tabdock/built-classic /tmp/b');
+    expect(await run(host, 'docker run --rm tabdock/built-buildkit cat /built && docker run --rm tabdock/built-classic cat /built')).toMatch(/built-ok\s+built-ok/);
+  });
+
+  it("shows a failing RUN step's own output", async () => {
+    await run(host, writeFile('/tmp/fail/Dockerfile', 'FROM busybox\nRUN echo about-to-fail-17 && exit 9\n'));
+    const result = await host.exec('docker build -t tabdock/fails /tmp/fail', { timeoutMs: COMMAND_TIMEOUT_MS });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain('about-to-fail-17');
+    expect(result.output).toMatch(/exit code: 9|returned a non-zero code: 9/);
+  });
+
+  it('runs a two-service app with docker compose, the services reaching each other by name; docker-compose answers too', async () => {
+    await run(host, writeFile('/tmp/app/compose.yaml', COMPOSE_APP));
+    await run(host, 'cd /tmp/app && docker compose up -d');
+    const services = await run(host, "cd /tmp/app && docker compose ps --format '{{.Service}} {{.State}}'");
+    expect(services).toMatch(/^web running$/m);
+    expect(services).toMatch(/^client running$/m);
+    const page = await run(
+      host,
+      "cd /tmp/app && docker compose exec -T client sh -c 'for i in $(seq 1 15); do timeout 20 wget -qO- http://web/ && exit 0; sleep 1; done; exit 1'",
+    );
+    expect(page).toContain('tabdock test page');
+    expect(await run(host, 'cd /tmp/app && for i in $(seq 1 20); do docker compose logs client | grep -q client-up && break; sleep 1; done; docker compose logs client')).toContain('client-up');
+    // Older tutorials type the hyphen: the same compose v2 answers.
+    expect(await run(host, 'docker-compose version')).toMatch(/Docker Compose version v?2\./);
+    expect(await run(host, 'cd /tmp/app && docker-compose ps --services')).toMatch(/client\s+web|web\s+client/);
+    await run(host, 'cd /tmp/app && docker-compose down');
+    expect(await run(host, 'docker ps -aq --filter label=com.docker.compose.project=app | wc -l')).toBe('0\n');
+  });
+
+  it("says what is wrong with a broken Compose file in compose's words and starts nothing", async () => {
+    await run(host, writeFile('/tmp/bad/compose.yaml', 'services:\n  web:\n    image: tabdock/httpd\n   ports: ["8081:80"\n'));
+    const result = await host.exec('cd /tmp/bad && docker compose up -d', { timeoutMs: COMMAND_TIMEOUT_MS });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/yaml|line \d+/i);
+    expect(await run(host, 'docker ps -aq --filter label=com.docker.compose.project=bad | wc -l')).toBe('0\n');
   });
 
   it('supports logs, exec, stop and rm', async () => {
