@@ -1,6 +1,7 @@
 // Exploratory A/B runs in Chromium (not part of npm run bench): for each page query given on the command line,
 // a fresh browser profile opens the page, waits for the prompt, and times the first `docker run`, N warm ones
-// and the bash loop. Usage: npx tsx e2e/bench/ab.ts [--warm N] [--rounds R] [--loop] "" "yield=channel" ...
+// and the bash loop. Usage: npx tsx e2e/bench/ab.ts [--warm N] [--rounds R] [--loop] [--cmd "docker run ..."]...
+// "" "yield=channel" ...
 // A setting may carry extra Chromium switches after a `|`: "yield=channel|--enable-crash-reporter-for-testing".
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,8 @@ import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../playwright.config.ts';
 import { guestCpuLine, guestCpuTasks, parseGuestCpuOutput } from '../../worker/node/bench/guest-cpu.ts';
 import { PROMPT, runTimed, typeAndWait, visibleLines, waitFor } from './page-driver.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { warm: { type: 'string' }, rounds: { type: 'string' }, 'no-build': { type: 'boolean' }, loop: { type: 'boolean' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { warm: { type: 'string' }, rounds: { type: 'string' }, 'no-build': { type: 'boolean' }, loop: { type: 'boolean' }, cmd: { type: 'string', multiple: true } } });
+const commands = values.cmd ?? ['docker run --rm busybox true'];
 const warm = Number(values.warm ?? 3);
 const rounds = Number(values.rounds ?? 1);
 const port = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
@@ -35,9 +37,12 @@ try {
         await page.goto(`http://localhost:${port}/${query ? `?${query}` : ''}`);
         await waitFor('prompt', 600_000, async () => (await visibleLines(page)).some((line) => PROMPT.test(line)));
         const promptMs = Math.round(performance.now() - started);
-        const runs: number[] = [];
-        for (let i = 0; i <= warm; i++) runs.push(await runTimed(page, 'docker run --rm busybox true', 600_000));
-        const row: Record<string, unknown> = { setting, round, promptMs, runs };
+        const row: Record<string, unknown> = { setting, round, promptMs };
+        for (const command of commands) {
+          const runs: number[] = [];
+          for (let i = 0; i <= warm; i++) runs.push(await runTimed(page, command, 600_000));
+          row[command] = runs;
+        }
         if (values.loop) {
           const task = guestCpuTasks()[0]!;
           await typeAndWait(page, 'clear', PROMPT, 60_000);
