@@ -127,6 +127,11 @@ export class VmHost implements VmApi {
     return this.monitor.lastLines(count);
   }
 
+  /** A notice from platform code (e.g. the network relay), delivered to subscribers like the host's own. */
+  notify(notice: VmNotice): void {
+    this.emit({ type: 'notice', notice });
+  }
+
   /** The emulator, for platform code (network shim, bench); undefined before boot(). */
   get v86(): V86 | undefined {
     return this.emulator;

@@ -66,8 +66,9 @@ function closeReason(error: unknown): number {
   return packet.close_reasons[name] ?? 0x03;
 }
 
-// wisp-js logs every connection at INFO on the console; the relay reports refusals itself.
-logging.set_level(logging.WARN);
+// wisp-js logs every connection at INFO and every malformed client packet at WARN on the console; the relay
+// reports refusals itself (onRefusal), and a client's malformed packet is dropped, packet by packet.
+logging.set_level(logging.ERROR);
 
 /** The socket wisp-js's ServerStream drives: connects through dialChecked, queues received data. */
 class PolicySocket implements wisp.WispSocketLike {
@@ -75,6 +76,7 @@ class PolicySocket implements wisp.WispSocketLike {
   private readonly queue: Uint8Array[] = [];
   private waiting: ((value: Uint8Array | null) => void) | undefined;
   private ended = false;
+  private closed = false;
   private paused = false;
   /** Set by the session: closes the stream with a reason (byte budget spent mid-stream). */
   onFatal: ((reason: number) => void) | undefined;
@@ -87,6 +89,11 @@ class PolicySocket implements wisp.WispSocketLike {
 
   async connect(): Promise<void> {
     const dialed = await this.dial(this.hostname, this.port);
+    if (this.closed) {
+      // The session ended (or the client closed the stream) while this was connecting.
+      dialed.socket.destroy();
+      throw new RelayRefusal('connect-failed', 'the stream was closed while connecting');
+    }
     this.dialed = dialed;
     const { socket } = dialed;
     socket.on('data', (chunk: Buffer) => {
@@ -153,8 +160,9 @@ class PolicySocket implements wisp.WispSocketLike {
   }
 
   close(): void {
-    this.dialed?.socket.end();
-    this.dialed?.socket.destroySoon?.();
+    this.closed = true;
+    // FIN after what is queued, then a full close: Wisp has no half-close.
+    this.dialed?.socket.destroySoon();
   }
 
   pause(): void {
