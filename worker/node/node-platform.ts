@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { attachNetwork, type NetworkConfig, type V86NetworkLike } from '../net/index.ts';
 import type { EgressNotice } from '../net/egress.ts';
+import type { EgressDialer } from '../net/egress-dialer.ts';
 import { NodeTcpDialer, type NodeTcpDialerOptions } from '../proxy/node/tcp-dialer.ts';
 import { VmHost, type VmHostPlatform } from '../vm-host.ts';
 import { FileAssetSource, type FileAssetSourceOptions } from './file-assets.ts';
@@ -23,7 +24,7 @@ export interface NodeVmHostOptions extends FileAssetSourceOptions, Pick<VmHostPl
    * Guest TCP the shim does not serve is relayed from this process with the relay policy (node:net, no
    * WebSocket); `policy.hostPorts` opens host.tabdock.internal:PORT. false: no egress (names resolve to the shim).
    */
-  egress?: (NodeTcpDialerOptions & { onNotice?: (notice: EgressNotice) => void }) | false;
+  egress?: (NodeTcpDialerOptions & { onNotice?: (notice: EgressNotice) => void; dialer?: EgressDialer }) | false;
 }
 
 export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
@@ -39,7 +40,12 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
         ...(network ?? {}),
         ...(egress === false
           ? {}
-          : { egress: { dialer: new NodeTcpDialer(egress ?? {}), ...(egress?.onNotice ? { onNotice: egress.onNotice } : {}) } }),
+          : {
+              egress: {
+                dialer: egress?.dialer ?? new NodeTcpDialer(egress ?? {}),
+                ...(egress?.onNotice ? { onNotice: egress.onNotice } : {}),
+              },
+            }),
       });
     };
   }

@@ -2,6 +2,7 @@
 import { browserSection } from './browser.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
 import { dockerRunSection } from './docker-run.ts';
+import { egressSection } from './egress.ts';
 import { portPreviewSection } from './port-preview.ts';
 import { pullSection } from './pull.ts';
 import type { BenchSection } from './section.ts';
@@ -13,5 +14,6 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   portPreviewSection,
   snapshotSection,
   pullSection,
+  egressSection,
   browserSection,
 ];
