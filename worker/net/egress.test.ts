@@ -104,6 +104,9 @@ function fakeEmulator() {
 class ScriptedStream implements EgressStream {
   written: Uint8Array[] = [];
   destroyed = false;
+  buffered = 0;
+  paused = false;
+  drainListener: (() => void) | undefined;
   dataListener: ((bytes: Uint8Array) => void) | undefined;
   closeListener: ((error?: EgressRefusal) => void) | undefined;
   write(bytes: Uint8Array) {
@@ -114,14 +117,20 @@ class ScriptedStream implements EgressStream {
     this.destroyed = true;
   }
   bufferedBytes() {
-    return 0;
+    return this.buffered;
   }
-  pause() {}
-  resume() {}
+  pause() {
+    this.paused = true;
+  }
+  resume() {
+    this.paused = false;
+  }
   onData(listener: (bytes: Uint8Array) => void) {
     this.dataListener = listener;
   }
-  onDrain() {}
+  onDrain(listener: () => void) {
+    this.drainListener = listener;
+  }
   onClose(listener: (error?: EgressRefusal) => void) {
     this.closeListener = listener;
   }
@@ -216,7 +225,7 @@ describe('egress', () => {
     expect(calls[0]).toMatchObject({ host: 'plain.example', port: 80 });
   });
 
-  it('leaves the shim its connections: 192.168.87.1, and port 80 of literal addresses', () => {
+  it('leaves the shim 192.168.87.1, and plain HTTP to literal addresses while the relay is down', () => {
     const { emulator, adapter, syn } = fakeEmulator();
     const { dialer, calls } = scriptedDialer();
     attachEgress(emulator, { dialer, shimPorts: [80, 5000] });
@@ -225,14 +234,19 @@ describe('egress', () => {
     expect(isClaimedByEgress(shimPort)).toBe(false);
     // Not the shim's port either: v86 resets it, as before egress.
     expect(syn(new FakeConn(adapter, Uint8Array.of(192, 168, 87, 1), 443))).toBe('reset');
-    const literal80 = new FakeConn(adapter, Uint8Array.of(93, 184, 216, 34), 80);
-    syn(literal80);
-    expect(isClaimedByEgress(literal80)).toBe(false);
-    expect(literal80.accepted).toBe(1);
     expect(calls).toHaveLength(0);
-    // Other ports of literal addresses are relayed (the far side checks the address).
+    // Literal addresses are relayed, port 80 included (the far side checks the address)...
     expect(syn(new FakeConn(adapter, Uint8Array.of(93, 184, 216, 34), 443))).toBe('kept');
-    expect(calls[0]).toMatchObject({ host: '93.184.216.34', port: 443 });
+    const literal80 = new FakeConn(adapter, Uint8Array.of(93, 184, 216, 35), 80);
+    syn(literal80);
+    expect(literal80.accepted).toBe(0);
+    expect(calls.map((call) => `${call.host}:${call.port}`)).toEqual(['93.184.216.34:443', '93.184.216.35:80']);
+    // ...but while the relay is down, plain HTTP goes to the shim as before egress.
+    dialer.current = 'down';
+    const whileDown = new FakeConn(adapter, Uint8Array.of(93, 184, 216, 36), 80);
+    syn(whileDown);
+    expect(isClaimedByEgress(whileDown)).toBe(false);
+    expect(whileDown.accepted).toBe(1);
   });
 
   it('answers a refusal with a reset for the SYN and reports it', async () => {
@@ -301,5 +315,43 @@ describe('egress', () => {
     stream.closeListener!(new EgressRefusal('relay-unreachable', 'the relay dropped the connection'));
     expect(adapter.received[before]![14 + 20 + 13]).toBe(TCP_RST | TCP_ACK);
     expect(conn.released).toBe(1);
+  });
+
+  it('holds the guest back with a zero window while the relay is behind, and reopens it with a window update', async () => {
+    const { emulator, adapter, syn } = fakeEmulator();
+    const { dialer, calls } = scriptedDialer();
+    attachEgress(emulator, { dialer, sendWindowBytes: 0, sendHighWaterBytes: 100 });
+    const conn = new FakeConn(adapter, Uint8Array.of(93, 184, 216, 34), 443);
+    syn(conn);
+    const stream = new ScriptedStream();
+    calls[0]!.resolve(stream);
+    await tick();
+    stream.buffered = 500;
+    conn.handlers['data']!(new Uint8Array(500));
+    expect(conn.winsize).toBe(0);
+    stream.buffered = 0;
+    const before = adapter.received.length;
+    stream.drainListener!();
+    expect(conn.winsize).toBe(64240);
+    const update = adapter.received[before]!;
+    expect(update[14 + 20 + 13]).toBe(TCP_ACK);
+    expect(new DataView(update.buffer).getUint16(14 + 20 + 14)).toBe(64240);
+  });
+
+  it('pauses the far side while the guest has not taken what it was sent, and resumes as it ACKs', async () => {
+    const { emulator, adapter, syn } = fakeEmulator();
+    const { dialer, calls } = scriptedDialer();
+    attachEgress(emulator, { dialer, sendWindowBytes: 0, receiveHighWaterBytes: 1000 });
+    const conn = new FakeConn(adapter, Uint8Array.of(93, 184, 216, 34), 443);
+    syn(conn);
+    const stream = new ScriptedStream();
+    calls[0]!.resolve(stream);
+    await tick();
+    conn.send_buffer.length = 1500;
+    stream.dataListener!(new Uint8Array(1500));
+    expect(stream.paused).toBe(true);
+    conn.send_buffer.length = 100;
+    conn.pump();
+    expect(stream.paused).toBe(false);
   });
 });

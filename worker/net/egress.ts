@@ -58,7 +58,7 @@ export interface EgressConfig {
   dialer: EgressDialer;
   /** Names the shim serves (mirror names, hostRewrites): they resolve to 192.168.87.1. */
   shimNames?: readonly string[];
-  /** Ports the shim serves on 192.168.87.1 and on literal addresses (80 and extraPorts). */
+  /** Ports the shim serves on 192.168.87.1, and on literal addresses while the relay is down (80, extraPorts). */
   shimPorts?: readonly number[];
   onNotice?: (notice: EgressNotice) => void;
   /** Bytes in flight towards the guest (v86-send-window.ts); 0 keeps v86's one segment per ACK. */
@@ -164,7 +164,8 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
         resetParked(conn);
         return;
       }
-    } else if (destination === SHIM_ADDRESS_NUMBER || shimPorts.has(port)) {
+    } else if (destination === SHIM_ADDRESS_NUMBER || (shimPorts.has(port) && dialer.state() === 'down')) {
+      // The shim's address, or (relay down) plain HTTP to a literal address, which the shim forwards by Host.
       return;
     } else {
       host = ipv4ToString(conn.psrc);

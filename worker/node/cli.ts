@@ -200,12 +200,18 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  const refusedTargets = new Set<string>();
   const host = createNodeVmHost({
     verifyDiskHash: options.verifyDisk,
     network: options.network,
     egress: {
       policy: { hostPorts: options.hostPorts },
-      onNotice: (notice) => process.stderr.write(`tabdock: relay: ${notice.message}\n`),
+      // Each refused target once: a tool that retries would otherwise fill the terminal.
+      onNotice: (notice) => {
+        if (refusedTargets.has(notice.target)) return;
+        refusedTargets.add(notice.target);
+        process.stderr.write(`\r\ntabdock: the relay refused ${notice.target}: ${notice.message}\r\n`);
+      },
     },
   });
   host.subscribe(progressPrinter(options.verbose));

@@ -4,8 +4,8 @@
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
-import type { EgressDialer, EgressState, EgressStream } from '../../net/egress-dialer.ts';
 import { WispDialer } from '../../net/wisp-dialer.ts';
+import { SwitchableDialer } from '../../net/testing/switchable-dialer.mts';
 import { makeCertificates, sha256OfPattern, startHttpsServer, type TestCertificates, type TestHttpsServer } from '../../net/testing/tls.mts';
 import { NodeTcpDialer } from '../../proxy/node/tcp-dialer.ts';
 import { createWispRelay, type WispRelay } from '../../proxy/node/wisp-relay.ts';
@@ -13,26 +13,6 @@ import { roundMs, type BenchSection } from './section.ts';
 
 const DOWNLOAD_BYTES = 16 * 1024 * 1024;
 const COMMAND_TIMEOUT_MS = 900_000;
-
-/** The harness's dialer, switchable between the in-process relay and a Wisp relay while the VM runs. */
-class SwitchableDialer implements EgressDialer {
-  current: EgressDialer;
-  constructor(initial: EgressDialer) {
-    this.current = initial;
-  }
-  get description(): string {
-    return this.current.description;
-  }
-  state(): EgressState {
-    return this.current.state();
-  }
-  dial(host: string, port: number): Promise<EgressStream> {
-    return this.current.dial(host, port);
-  }
-  close(): void {
-    this.current.close();
-  }
-}
 
 let certs: TestCertificates | undefined;
 let https: TestHttpsServer | undefined;

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { EgressRefusal, type EgressStream } from '../../net/egress-dialer.ts';
 import { WispDialer } from '../../net/wisp-dialer.ts';
+import { startProxyServer } from '../node-server.ts';
 import { createWispRelay, type WispRelay, type WispRelayOptions } from './wisp-relay.ts';
 
 interface Running {
@@ -199,5 +200,20 @@ describe('wisp relay', () => {
     const dialer = new WispDialer(`ws://127.0.0.1:${closedPort}/wisp/`, { openTimeoutMs: 3000 });
     expect((await refusal(dialer.dial('example.com', 443))).message).toContain(`ws://127.0.0.1:${closedPort}/wisp/`);
     expect(dialer.state()).toBe('down');
+  });
+
+  it('is served by npm run proxy at /wisp/ beside the CORS proxy', async () => {
+    const proxy = await startProxyServer({ port: 0, relay: { policy: { hostPorts: [echoPort] } } });
+    cleanups.push(() => proxy.close());
+    expect(proxy.relayUrl).toBe(`${proxy.url.replace('http:', 'ws:')}wisp/`);
+    const dialer = new WispDialer(proxy.relayUrl!);
+    cleanups.push(() => dialer.close());
+    const stream = await dialer.dial('host.tabdock.internal', echoPort);
+    const reply = readText(stream, 4);
+    stream.write(new TextEncoder().encode('ping'));
+    expect(await reply).toBe('PING');
+    stream.destroy();
+    // The CORS proxy still answers everything else (a host it does not allow: 403).
+    expect((await fetch(`${proxy.url}example.com/v2/`)).status).toBe(403);
   });
 });
