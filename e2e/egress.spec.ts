@@ -1,13 +1,13 @@
-// HTTPS from a container in Chromium, through the whole chain: curl in tabdock/curl -> the guest's NAT -> the
-// worker's DNS and egress -> one WebSocket to the preview's Wisp relay at /wisp/ -> an HTTPS server on
-// 127.0.0.1 that the relay lets the guest reach as host.tabdock.internal (TABDOCK_ALLOW_HOST_PORTS, set for the
-// preview in playwright.config.ts). Then a refusal, and the Network dialog trying a relay that is not there (what
+// HTTPS from a container in Chromium, through the whole chain: curl in a `docker build` RUN step on tabdock/curl
+// -> the guest's NAT -> the worker's DNS and egress -> one WebSocket to the preview's Wisp relay at /wisp/ -> an
+// HTTPS server on 127.0.0.1 that the relay lets the guest reach as host.tabdock.internal (TABDOCK_ALLOW_HOST_PORTS,
+// set for the preview in playwright.config.ts). Then a refusal, and the Network dialog trying a relay that is not there (what
 // the VM does with a relay that is down is in worker/net/egress.vm.test.ts, without a second boot).
 import { expect, test, type Page } from '@playwright/test';
 import { EGRESS_HTTPS_PORT } from '../playwright.config.ts';
 import { freePort } from '../worker/net/testing/registry.mts';
 import { makeCertificates, startHttpsServer, type TestCertificates, type TestHttpsServer } from '../worker/net/testing/tls.mts';
-import { runAndRead, terminalLines, waitForReady } from './terminal-view.ts';
+import { terminalLines, typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
@@ -38,19 +38,19 @@ test.describe.serial('TCP from containers through the Wisp relay', () => {
     await certs?.remove();
   });
 
-  test('curl in a container fetches over HTTPS from the host; a port the relay refuses fails at once, the page says why', async () => {
+  test('a docker build whose RUN step fetches over HTTPS from the host; a port the relay refuses fails at once', async () => {
     await page.goto('./');
     await waitForReady(page, BOOT_TIMEOUT_MS);
-    // One container for both (a container start costs more than the two requests): the body, then curl's exit
-    // code for a port the relay does not allow (7: failed to connect, the guest's SYN was answered with a reset).
-    const line = await runAndRead(
-      page,
-      'fetched',
-      `docker run --rm tabdock/curl sh -c 'curl -ksS https://host.tabdock.internal:${EGRESS_HTTPS_PORT}/; ` +
-        `timeout 60 curl -ksS https://host.tabdock.internal:22/ 2>/dev/null; echo " exit=$?"'`,
-      COMMAND_TIMEOUT_MS,
-    );
-    expect(line).toBe(`${GREETING} exit=7`);
+    // One RUN step (its container is where curl runs) prints the body, then curl's exit code for a port the relay
+    // does not allow: 7, failed to connect (the guest's SYN was answered with a reset). The typed line holds
+    // `exit=$?`, never `exit=7`, so only the build's output can match.
+    const dockerfile =
+      `FROM tabdock/curl\\nRUN curl -ksS https://host.tabdock.internal:${EGRESS_HTTPS_PORT}/; ` +
+      `curl -ksS https://host.tabdock.internal:22/ 2>/dev/null; echo " exit=$?"\\n`;
+    await typeCommand(page, `printf '${dockerfile}' | docker build -t egress-e2e -`);
+    // The page's notice about the refusal may land between the two (it writes its own line).
+    await waitForLine(page, /^ ?exit=7$/, COMMAND_TIMEOUT_MS);
+    await waitForLine(page, new RegExp(`^${GREETING}`), 1000);
     await expect.poll(() => screenText(page)).toContain(squeezed('host.tabdock.internal:22 was refused by the relay'));
   });
 
