@@ -5,6 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,9 +60,9 @@ export interface TestHttpsServer {
   close(): Promise<void>;
 }
 
-/** Serves fixed files over HTTPS; `/bytes/<n>` answers n deterministic bytes (for downloads of a known size). */
-export async function startHttpsServer(certs: TestCertificates, files: Record<string, string | Uint8Array>, port = 0): Promise<TestHttpsServer> {
-  const server = createServer({ cert: certs.certPem, key: certs.keyPem }, (req, res) => {
+/** Answers `/bytes/<n>` with n deterministic bytes (for downloads of a known size), `files` by path, else 404. */
+export function fileHandler(files: Record<string, string | Uint8Array>): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const sized = /^\/bytes\/(\d{1,9})$/.exec(path);
     if (sized) {
@@ -89,7 +90,12 @@ export async function startHttpsServer(certs: TestCertificates, files: Record<st
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
-  });
+  };
+}
+
+/** Serves fileHandler(files) over HTTPS with the test certificate. */
+export async function startHttpsServer(certs: TestCertificates, files: Record<string, string | Uint8Array>, port = 0): Promise<TestHttpsServer> {
+  const server = createServer({ cert: certs.certPem, key: certs.keyPem }, fileHandler(files));
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,

@@ -1,12 +1,13 @@
 // HTTPS download of 16 MB inside a container (curl in tabdock/curl, TLS in the guest) from an HTTPS server on
 // 127.0.0.1, against this process fetching the same file: once through the Node harness's own relay (node:net)
 // and once through a Wisp relay over a WebSocket on 127.0.0.1 (wisp-js client and server, as the page uses).
+// The same bytes over plain HTTP through the harness's relay tell the guest's TLS cost from the transport's.
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { WispDialer } from '../../net/wisp-dialer.ts';
 import { SwitchableDialer } from '../../net/testing/switchable-dialer.mts';
-import { makeCertificates, sha256OfPattern, startHttpsServer, type TestCertificates, type TestHttpsServer } from '../../net/testing/tls.mts';
+import { fileHandler, makeCertificates, sha256OfPattern, startHttpsServer, type TestCertificates, type TestHttpsServer } from '../../net/testing/tls.mts';
 import { NodeTcpDialer } from '../../proxy/node/tcp-dialer.ts';
 import { createWispRelay, type WispRelay } from '../../proxy/node/wisp-relay.ts';
 import { roundMs, type BenchSection } from './section.ts';
@@ -17,6 +18,7 @@ const COMMAND_TIMEOUT_MS = 900_000;
 let certs: TestCertificates | undefined;
 let https: TestHttpsServer | undefined;
 let relayServer: Server | undefined;
+let plainServer: Server | undefined;
 let relay: WispRelay | undefined;
 let dialer: SwitchableDialer | undefined;
 let nodeDialer: NodeTcpDialer | undefined;
@@ -43,7 +45,10 @@ export const egressSection: BenchSection = {
   async prepare(log) {
     certs = await makeCertificates();
     https = await startHttpsServer(certs, {});
-    relay = createWispRelay({ allowedOrigins: '*', policy: { hostPorts: [https.port] } });
+    plainServer = createServer(fileHandler({}));
+    await new Promise<void>((resolve) => plainServer!.listen(0, '127.0.0.1', resolve));
+    const hostPorts = [https.port, (plainServer.address() as AddressInfo).port];
+    relay = createWispRelay({ allowedOrigins: '*', policy: { hostPorts } });
     const mounted = relay;
     relayServer = createServer((req, res) => {
       if (!mounted.handleHttp(req, res)) res.writeHead(404).end();
@@ -52,7 +57,7 @@ export const egressSection: BenchSection = {
       if (!mounted.handleUpgrade(req, socket, head)) socket.destroy();
     });
     await new Promise<void>((resolve) => relayServer!.listen(0, '127.0.0.1', resolve));
-    nodeDialer = new NodeTcpDialer({ policy: { hostPorts: [https.port] } });
+    nodeDialer = new NodeTcpDialer({ policy: { hostPorts } });
     dialer = new SwitchableDialer(nodeDialer);
     log(`egress: HTTPS server on 127.0.0.1:${https.port}, Wisp relay on ${(relayServer.address() as AddressInfo).port}`);
     return {
@@ -62,20 +67,23 @@ export const egressSection: BenchSection = {
         relay?.close();
         relayServer?.closeAllConnections();
         await new Promise((resolve) => relayServer?.close(resolve));
+        plainServer?.closeAllConnections();
+        await new Promise((resolve) => plainServer?.close(resolve));
         await https?.close();
         await certs?.remove();
       },
     };
   },
   async run({ host, log }) {
-    if (!https || !certs || !dialer || !nodeDialer || !relayServer) throw new Error('egress section was not prepared');
+    if (!https || !certs || !dialer || !nodeDialer || !relayServer || !plainServer) throw new Error('egress section was not prepared');
     const expectedSha = sha256OfPattern(DOWNLOAD_BYTES);
     const url = `https://host.tabdock.internal:${https.port}/bytes/${DOWNLOAD_BYTES}`;
+    const plainUrl = `http://host.tabdock.internal:${(plainServer.address() as AddressInfo).port}/bytes/${DOWNLOAD_BYTES}`;
     // curl's own clock (TLS handshake to last byte) to stderr, the bytes through sha256sum: timed and verified.
-    const command =
-      `docker run --rm tabdock/curl sh -c "curl -ksS -w '%{stderr}timing %{time_appconnect} %{time_total} %{size_download}\\n' ${url} | sha256sum" 2>&1`;
-    const download = async (label: string) => {
-      const result = await host.exec(command, { timeoutMs: COMMAND_TIMEOUT_MS });
+    const commandFor = (target: string) =>
+      `docker run --rm tabdock/curl sh -c "curl -ksS -w '%{stderr}timing %{time_appconnect} %{time_total} %{size_download}\\n' ${target} | sha256sum" 2>&1`;
+    const download = async (label: string, target = url) => {
+      const result = await host.exec(commandFor(target), { timeoutMs: COMMAND_TIMEOUT_MS });
       const timing = /timing ([\d.]+) ([\d.]+) (\d+)/.exec(result.output);
       if (result.exitCode !== 0 || !timing) throw new Error(`${label}: curl failed (${result.exitCode}): ${result.output}`);
       if (!result.output.includes(expectedSha)) throw new Error(`${label}: the download's sha256 is wrong: ${result.output}`);
@@ -85,12 +93,16 @@ export const egressSection: BenchSection = {
       return { tlsHandshakeMs: roundMs(Number(timing[1]) * 1000), totalMs: roundMs(totalS * 1000), bytes, MBps: round2(bytes / 1e6 / totalS) };
     };
 
+    // Untimed first run: the first container start after a restore and curl's first TLS handshake pay the
+    // emulator's warm-up (code compiled again), which would otherwise be charged to whichever path runs first.
+    await download('warm-up');
     const hostMs = await hostDownloadMs(https.port, certs.caPem);
     const viaNodeRelay = await download('node relay');
     dialer.current = new WispDialer(`ws://127.0.0.1:${(relayServer.address() as AddressInfo).port}/wisp/`);
     const viaWisp = await download('wisp relay');
     dialer.current.close();
     dialer.current = nodeDialer;
+    const plainViaNodeRelay = await download('plain HTTP, node relay', plainUrl);
     return {
       url: `https://host.tabdock.internal:<port>/bytes/${DOWNLOAD_BYTES}`,
       downloadBytes: DOWNLOAD_BYTES,
@@ -100,6 +112,8 @@ export const egressSection: BenchSection = {
       viaNodeRelay,
       /** The same through wisp-js over a WebSocket on loopback (what the page does, less the browser). */
       viaWispRelay: viaWisp,
+      /** The same bytes without TLS: how much of the time is the guest's TLS rather than the transport. */
+      plainHttpViaNodeRelay: plainViaNodeRelay,
       ratioNodeRelayVsHost: round2(viaNodeRelay.totalMs / Math.max(1, hostMs)),
       ratioWispRelayVsHost: round2(viaWisp.totalMs / Math.max(1, hostMs)),
     };
