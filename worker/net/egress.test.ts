@@ -6,6 +6,7 @@ import { DNS_CLASS_IN, DNS_TYPE_A } from './dns-message.ts';
 import { attachEgress, isClaimedByEgress } from './egress.ts';
 import { EgressRefusal, type EgressDialer, type EgressState, type EgressStream } from './egress-dialer.ts';
 import { parseUdpFrame, TCP_ACK, TCP_RST, udpFrame } from './ethernet-frames.ts';
+import { FakeGuestSocket } from './testing/fake-socket.ts';
 
 const GUEST_MAC = Uint8Array.of(2, 0, 0, 0, 0, 1);
 const ROUTER_MAC = Uint8Array.of(0x52, 0x54, 0, 1, 2, 3);
@@ -353,5 +354,45 @@ describe('egress', () => {
     conn.send_buffer.length = 100;
     conn.pump();
     expect(stream.paused).toBe(false);
+  });
+
+  it("resolves the worker's own services under tabdock.internal to the shim, host.tabdock.internal to the relay", () => {
+    const { emulator, adapter } = fakeEmulator();
+    const { dialer } = scriptedDialer();
+    attachEgress(emulator, { dialer });
+    adapter.send(dnsQueryFrame('proxy.tabdock.internal'));
+    expect(answeredAddress(adapter.received.at(-1))).toBe('192.168.87.1');
+    adapter.send(dnsQueryFrame('host.tabdock.internal'));
+    expect(answeredAddress(adapter.received.at(-1))).toMatch(/^198\.18\./);
+  });
+
+  it('relays a stream accepted elsewhere (an HTTP CONNECT tunnel), answering before tunnel bytes flow', async () => {
+    const { emulator } = fakeEmulator();
+    const { dialer, calls } = scriptedDialer();
+    const notices: Array<{ target: string }> = [];
+    const handle = attachEgress(emulator, { dialer, onNotice: (notice) => notices.push(notice) })!;
+    const socket = new FakeGuestSocket();
+    const events: string[] = [];
+    handle.relayTcp(socket, 'registry.example', 443, { connected: () => events.push('200'), refused: (error) => events.push(error.code) });
+    expect(calls[0]).toMatchObject({ host: 'registry.example', port: 443 });
+    const stream = new ScriptedStream();
+    calls[0]!.resolve(stream);
+    await tick();
+    expect(events).toEqual(['200']);
+    socket.send('client hello');
+    expect(new TextDecoder().decode(stream.written[0])).toBe('client hello');
+    stream.dataListener!(new TextEncoder().encode('server hello'));
+    expect(socket.outputText()).toBe('server hello');
+    stream.closeListener!();
+    expect(socket.closed).toBe(true);
+
+    const refusedSocket = new FakeGuestSocket();
+    handle.relayTcp(refusedSocket, '10.0.0.1', 443, { connected: () => events.push('200'), refused: (error) => events.push(error.code) });
+    calls[1]!.reject(new EgressRefusal('address-not-allowed', 'private'));
+    await tick();
+    expect(events).toEqual(['200', 'address-not-allowed']);
+    expect(notices.map((notice) => notice.target)).toEqual(['10.0.0.1:443']);
+    socket.dispose();
+    refusedSocket.dispose();
   });
 });

@@ -10,12 +10,17 @@ import type { V86 } from 'v86';
 import { internalsOf, prependBusListener, type V86FetchNetworkAdapter } from '../v86-internals.ts';
 import { buildDnsResponse, parseDnsQuery, RCODE_SERVFAIL } from './dns-message.ts';
 import { EgressRefusal, type EgressDialer, type EgressStream } from './egress-dialer.ts';
+import { relayGuestSocket, type RelayReply } from './egress-guest-socket.ts';
+import type { GuestSocket } from './guest-socket.ts';
 import { ipv4ToString, parseUdpFrame, tcpFrame, TCP_ACK, TCP_RST, udpFrame, type Endpoints } from './ethernet-frames.ts';
 import { FakeIpNames, ipv4ToNumber, isFakeIp, numberToIpv4 } from './fake-ip-names.ts';
 import { DEFAULT_SEND_WINDOW_BYTES, pipelineSends, type V86SendingConnection } from './v86-send-window.ts';
 
 /** The address every shim name resolves to (v86's own fake DNS answer; daemon.json's insecure range). */
 export const SHIM_ADDRESS = Uint8Array.of(192, 168, 87, 1);
+/** The worker's own services live under this domain (mirror., proxy.); host. is the relay host's loopback. */
+const WORKER_DOMAIN = '.tabdock.internal';
+const HOST_ALIAS = 'host.tabdock.internal';
 const SHIM_ADDRESS_NUMBER = ipv4ToNumber(SHIM_ADDRESS);
 const DNS_PORT = 53;
 
@@ -83,6 +88,12 @@ export interface EgressStats {
 export interface EgressHandle {
   detach(): void;
   stats(): EgressStats;
+  /**
+   * Relays a guest stream something else accepted (the HTTP CONNECT tunnel of the guest's proxy port) to
+   * host:port, through the same dialer, policy and notices as a direct connection. With `reply`, it learns
+   * whether to answer 200 or an error before any tunnel bytes flow; without, a refusal closes the socket.
+   */
+  relayTcp(socket: GuestSocket, host: string, port: number, reply?: RelayReply): void;
   /** The name a guest address stands for (tests). */
   nameOf(address: string): string | undefined;
 }
@@ -126,6 +137,7 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
       query,
       (question) => {
         if (question.name === '' || relayDown || shimNames.has(question.name)) return SHIM_ADDRESS;
+        if (question.name.endsWith(WORKER_DOMAIN) && question.name !== HOST_ALIAS) return SHIM_ADDRESS;
         return numberToIpv4(names.addressOf(question.name));
       },
       query.questions.length === 1 ? {} : { rcode: RCODE_SERVFAIL },
@@ -304,6 +316,10 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
       else delete (adapter as Partial<V86FetchNetworkAdapter>).send;
     },
     stats: () => ({ ...stats }),
+    relayTcp(socket, host, port, reply) {
+      stats.relayed++;
+      relayGuestSocket(dialer, socket, host, port, reply, { onRefused: (target, error) => notify(target, error) });
+    },
     nameOf: (address) => names.nameOf(ipv4ToNumber(address.split('.').map(Number))),
   };
 }
