@@ -47,10 +47,12 @@ test.describe.serial('TCP from containers through the Wisp relay', () => {
     const dockerfile =
       `FROM tabdock/curl\\nRUN curl -ksS https://host.tabdock.internal:${EGRESS_HTTPS_PORT}/; ` +
       `curl -ksS https://host.tabdock.internal:22/ 2>/dev/null; echo " exit=$?"\\n`;
-    await typeCommand(page, `printf '${dockerfile}' | docker build -t egress-e2e -`);
+    // --progress=plain keeps the RUN step's output on screen (BuildKit's terminal view folds it away); its lines
+    // then start with the step and the time, e.g. `#6 0.91 exit=7`.
+    await typeCommand(page, `printf '${dockerfile}' | docker build --progress=plain -t egress-e2e -`);
     // The page's notice about the refusal may land between the two (it writes its own line).
-    await waitForLine(page, /^ ?exit=7$/, COMMAND_TIMEOUT_MS);
-    await waitForLine(page, new RegExp(`^${GREETING}`), 1000);
+    await waitForLine(page, /(^|\s)exit=7$/, COMMAND_TIMEOUT_MS);
+    await waitForLine(page, new RegExp(GREETING), 1000);
     await expect.poll(() => screenText(page)).toContain(squeezed('host.tabdock.internal:22 was refused by the relay'));
   });
 
