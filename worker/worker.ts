@@ -47,7 +47,8 @@ const defaultProxyUrl = proxyBase.endsWith('/') ? proxyBase : `${proxyBase}/`;
  * /wisp/ (worker/proxy/node/wisp-vite-plugin.ts); a static deployment names its own with VITE_TABDOCK_RELAY.
  */
 const configuredRelay = import.meta.env['VITE_TABDOCK_RELAY'];
-const defaultRelayUrl = relayUrlFrom(typeof configuredRelay === 'string' && configuredRelay !== '' ? configuredRelay : '/wisp/');
+const defaultRelayUrl =
+  configuredRelay === 'off' ? 'off' : relayUrlFrom(typeof configuredRelay === 'string' && configuredRelay !== '' ? configuredRelay : '/wisp/');
 
 function relayUrlFrom(text: string): string {
   const url = new URL(text, self.location.href);
@@ -71,10 +72,15 @@ const host = new VmHost({
     const notices = new RelayNotices(relayUrl, (notice) => host.notify(notice));
     let egress;
     if (relayUrl !== 'off') {
-      const dialer = new WispDialer(relayUrl, { onDown: (message) => notices.unreachable(message) });
-      // Opened now, so the first connection a container makes does not wait for the handshake.
-      void dialer.open().catch(() => undefined);
-      egress = { dialer, onNotice: (notice: Parameters<RelayNotices['fromEgress']>[0]) => notices.fromEgress(notice) };
+      try {
+        const dialer = new WispDialer(relayUrl, { onDown: (message) => notices.unreachable(message) });
+        // Opened now, so the first connection a container makes does not wait for the handshake.
+        void dialer.open().catch(() => undefined);
+        egress = { dialer, onNotice: (notice: Parameters<RelayNotices['fromEgress']>[0]) => notices.fromEgress(notice) };
+      } catch (error) {
+        // A relay URL that cannot be used must not stop the VM: it runs without egress and says why.
+        notices.unreachable(error instanceof Error ? error.message : String(error));
+      }
     }
     attachNetwork(emulator as unknown as V86NetworkLike, {
       proxyUrl: network.proxyUrl ?? defaultProxyUrl,

@@ -12,9 +12,11 @@ import { buildDnsResponse, parseDnsQuery, RCODE_SERVFAIL } from './dns-message.t
 import { EgressRefusal, type EgressDialer, type EgressStream } from './egress-dialer.ts';
 import { relayGuestSocket, type RelayReply } from './egress-guest-socket.ts';
 import type { GuestSocket } from './guest-socket.ts';
+import { bridgeConnection, endpointsOf, type BridgeCounters, type V86EgressConnection } from './egress-bridge.ts';
 import { ipv4ToString, parseUdpFrame, tcpFrame, TCP_ACK, TCP_RST, udpFrame, type Endpoints } from './ethernet-frames.ts';
 import { FakeIpNames, ipv4ToNumber, isFakeIp, numberToIpv4 } from './fake-ip-names.ts';
-import { DEFAULT_SEND_WINDOW_BYTES, pipelineSends, type V86SendingConnection } from './v86-send-window.ts';
+
+export type { V86EgressConnection } from './egress-bridge.ts';
 
 /** The address every shim name resolves to (v86's own fake DNS answer; daemon.json's insecure range). */
 export const SHIM_ADDRESS = Uint8Array.of(192, 168, 87, 1);
@@ -23,32 +25,6 @@ const WORKER_DOMAIN = '.tabdock.internal';
 const HOST_ALIAS = 'host.tabdock.internal';
 const SHIM_ADDRESS_NUMBER = ipv4ToNumber(SHIM_ADDRESS);
 const DNS_PORT = 53;
-
-/** The fields of v86's TCPConnection (fake_network.js) egress reads or drives, beyond guest-socket.ts's. */
-export interface V86EgressConnection {
-  tuple: string;
-  state: string;
-  /** Router side (what the guest dialled) and guest side of the connection. */
-  hsrc: Uint8Array;
-  psrc: Uint8Array;
-  sport: number;
-  hdest: Uint8Array;
-  pdest: Uint8Array;
-  dport: number;
-  seq: number;
-  ack: number;
-  winsize: number;
-  last?: { tcp?: { seq: number; winsize?: number } };
-  net: V86FetchNetworkAdapter;
-  send_buffer: { length: number };
-  accept(packet?: unknown): void;
-  write(bytes: Uint8Array): void;
-  close(): void;
-  release(): void;
-  pump(): void;
-  on(event: 'data', handler: (bytes: Uint8Array) => void): void;
-  on(event: 'shutdown' | 'close', handler: () => void): void;
-}
 
 export type EgressNoticeCode = 'relay-unreachable' | 'relay-refused';
 
@@ -76,13 +52,10 @@ export interface EgressConfig {
   dialTimeoutMs?: number;
 }
 
-export interface EgressStats {
+export interface EgressStats extends BridgeCounters {
   dnsAnswers: number;
   relayed: number;
   refused: number;
-  open: number;
-  bytesToGuest: number;
-  bytesFromGuest: number;
 }
 
 export interface EgressHandle {
@@ -228,73 +201,12 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
     delete (conn as Partial<V86EgressConnection>).accept;
     conn.accept();
     stats.relayed++;
-    bridge(conn, stream, target);
-  }
-
-  function bridge(conn: V86EgressConnection, stream: EgressStream, target: string): void {
-    stats.open++;
-    let finished = false;
-    const originalWindow = conn.winsize;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      stats.open--;
-    };
-    if (config.sendWindowBytes !== 0) pipelineSends(conn as unknown as V86SendingConnection, config.sendWindowBytes ?? DEFAULT_SEND_WINDOW_BYTES);
-    // Download back-pressure: pause the far side while the guest has not taken what it was given; v86 calls
-    // pump on every ACK from the guest, which is when the buffer shrinks.
-    let paused = false;
-    const pump = conn.pump;
-    conn.pump = function egressPump(this: unknown): void {
-      pump.call(conn);
-      if (paused && conn.send_buffer.length < receiveHighWater / 2) {
-        paused = false;
-        stream.resume();
-      }
-    };
-    stream.onData((bytes) => {
-      if (finished || conn.state === 'closed') return;
-      stats.bytesToGuest += bytes.length;
-      conn.write(bytes);
-      if (!paused && conn.send_buffer.length > receiveHighWater) {
-        paused = true;
-        stream.pause();
-      }
-    });
-    // Upload back-pressure: a zero receive window stops the guest (RFC 9293 3.8.6.1); a window update reopens it.
-    let windowClosed = false;
-    conn.on('data', (bytes) => {
-      if (finished) return;
-      stats.bytesFromGuest += bytes.length;
-      // v86 hands out a view into its packet buffer: copy.
-      stream.write(bytes.slice());
-      if (!windowClosed && stream.bufferedBytes() > sendHighWater) {
-        windowClosed = true;
-        conn.winsize = 0;
-      }
-    });
-    stream.onDrain(() => {
-      if (!windowClosed || finished) return;
-      windowClosed = false;
-      conn.winsize = originalWindow;
-      adapter!.receive(tcpFrame(endpointsOf(conn), { seq: conn.seq, ack: conn.ack, flags: TCP_ACK, window: originalWindow }));
-    });
-    conn.on('shutdown', () => stream.end());
-    conn.on('close', () => {
-      finish();
-      stream.destroy();
-    });
-    stream.onClose((error) => {
-      if (finished) return;
-      finish();
-      if (error) notify(target, error);
-      if (error && conn.send_buffer.length === 0 && conn.state !== 'closed') {
-        // Nothing unacknowledged: a reset at the guest's next expected sequence number is accepted at once.
-        adapter!.receive(tcpFrame(endpointsOf(conn), { seq: conn.seq, ack: conn.ack, flags: TCP_RST | TCP_ACK, window: 0 }));
-        conn.release();
-        return;
-      }
-      conn.close();
+    bridgeConnection(conn, stream, {
+      receiveHighWaterBytes: receiveHighWater,
+      sendHighWaterBytes: sendHighWater,
+      ...(config.sendWindowBytes === undefined ? {} : { sendWindowBytes: config.sendWindowBytes }),
+      counters: stats,
+      onError: (error) => notify(target, error),
     });
   }
 
@@ -322,10 +234,6 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
     },
     nameOf: (address) => names.nameOf(ipv4ToNumber(address.split('.').map(Number))),
   };
-}
-
-function endpointsOf(conn: V86EgressConnection): Endpoints {
-  return { srcMac: conn.hsrc, dstMac: conn.hdest, srcIp: conn.psrc, dstIp: conn.pdest, srcPort: conn.sport, dstPort: conn.dport };
 }
 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, target: string): Promise<T> {
