@@ -10,6 +10,8 @@ export const SUBPATH = '/tabdock/';
 /** e2e/pull.spec.ts starts a token-protected test registry here (and its blob "CDN" on the next port). */
 export const PULL_GATEWAY_PORT = PREVIEW_PORT + 2;
 export const PULL_CDN_PORT = PREVIEW_PORT + 3;
+/** e2e/egress.spec.ts starts an HTTPS server here; the preview's relay lets the guest reach it as host.tabdock.internal. */
+export const EGRESS_HTTPS_PORT = PREVIEW_PORT + 4;
 
 /** Debian's Chromium; flags keep a headless run quiet and deterministic (no updates, sync or GPU). */
 export const CHROMIUM_EXECUTABLE = '/usr/bin/chromium';
@@ -49,6 +51,7 @@ export default defineConfig({
       env: {
         TABDOCK_PROXY_ALLOW: `http://127.0.0.1:${PULL_GATEWAY_PORT}`,
         TABDOCK_PROXY_ALLOW_REDIRECT: `http://127.0.0.1:${PULL_CDN_PORT}`,
+        TABDOCK_ALLOW_HOST_PORTS: String(EGRESS_HTTPS_PORT),
       },
       reuseExistingServer: false,
       timeout: 180_000,

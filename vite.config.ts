@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
 import { corsProxyPlugin } from './worker/proxy/vite-plugin.ts';
+import { wispRelayPlugin } from './worker/proxy/node/wisp-vite-plugin.ts';
 
 /**
  * Vite's own publicDir copy would duplicate the root disk on every build. Hard links cost nothing and are
@@ -220,6 +221,7 @@ export default defineConfig({
   },
   server: { port: 5173 },
   preview: { port: 4173 },
-  // The CORS proxy at /cors-proxy/ on dev and preview: registry pulls from the guest leave through it.
-  plugins: [linkPublicDir(), vmAssetServing(), corsProxyPlugin(), portPreviewServiceWorker()],
+  // The CORS proxy at /cors-proxy/ on dev and preview: registry pulls from the guest leave through it. The Wisp
+  // relay at /wisp/: every other TCP connection from containers (HTTPS, git, docker push) leaves through it.
+  plugins: [linkPublicDir(), vmAssetServing(), corsProxyPlugin(), wispRelayPlugin(), portPreviewServiceWorker()],
 });

@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Host packages: chromium for the browser tests, docker-registry + skopeo + openssl for the offline pull tests.
+# Host packages: chromium for the browser tests, docker-registry + skopeo + openssl for the offline pull tests,
+# apache2-utils (htpasswd) for the push test's password-protected TLS registry.
 # The image build (vm-images/build.sh) installs its own tools.
 need_apt=()
-for pkg in chromium docker-registry skopeo openssl ca-certificates; do
+for pkg in chromium docker-registry skopeo openssl ca-certificates apache2-utils; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then

@@ -8,7 +8,7 @@ import { FileTransferUi } from './files/file-transfer-ui.ts';
 import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
 import { NetSettingsDialog } from './net-settings-dialog.ts';
-import { defaultProxyUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
+import { defaultProxyUrl, defaultRelayUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
 import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController } from './session/session-controller.ts';
@@ -74,6 +74,7 @@ new NetSettingsDialog(document.querySelector<HTMLElement>('.app-header') ?? docu
   storage: window.localStorage,
   baseUri: document.baseURI,
   defaultProxyUrl: defaultProxyUrl(import.meta.env['VITE_CORS_PROXY'], document.baseURI),
+  defaultRelayUrl: defaultRelayUrl(import.meta.env['VITE_TABDOCK_RELAY'], document.baseURI),
   inEffect: () => netInEffect,
   restart: () => restart(),
   onSaved: (settings, restarting) => {

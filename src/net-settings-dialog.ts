@@ -1,13 +1,29 @@
-// The "Network" button in the page header and its dialog: the CORS proxy URL and the Docker Hub upstream
-// mirror, validated as typed (src/net-settings.ts), remembered in this browser, applied on the next VM start.
+// The "Network" button in the page header and its dialog: the CORS proxy URL, the Docker Hub upstream mirror and
+// the TCP relay URL, validated as typed (src/net-settings.ts), a new relay tried before it is saved
+// (src/relay-check.ts), remembered in this browser, applied on the next VM start.
 import './net-settings.css';
-import { loadNetSettings, parseProxyUrl, parseUpstreamMirror, sameNetSettings, saveNetSettings, type NetSettings, type SettingsStorage } from './net-settings.ts';
+import {
+  loadNetSettings,
+  parseProxyUrl,
+  parseRelayUrl,
+  parseUpstreamMirror,
+  sameNetSettings,
+  saveNetSettings,
+  type FieldResult,
+  type NetSettings,
+  type SettingsStorage,
+} from './net-settings.ts';
+import { checkRelay } from './relay-check.ts';
 
 export interface NetSettingsDialogOptions {
   storage: SettingsStorage;
   baseUri: string;
   /** The proxy used when the field is empty, shown as the placeholder. */
   defaultProxyUrl: string;
+  /** The relay used when its field is empty. */
+  defaultRelayUrl: string;
+  /** Tries a relay URL; undefined when it answered (default: src/relay-check.ts). */
+  checkRelay?: (url: string) => Promise<string | undefined>;
   /** The settings the running VM started with (they change only at the next start). */
   inEffect(): NetSettings;
   /** Saved settings and a restart was asked for. */
@@ -27,6 +43,9 @@ export class NetSettingsDialog {
   private readonly dialog: HTMLDialogElement;
   private readonly proxy: Field;
   private readonly mirror: Field;
+  private readonly relay: Field;
+  /** A relay URL that failed its check and was kept anyway by pressing Save again. */
+  private relayKeptUnchecked: string | undefined;
   private readonly pending: HTMLElement;
   private readonly storageProblem: HTMLElement;
 
@@ -35,7 +54,7 @@ export class NetSettingsDialog {
     opener.type = 'button';
     opener.className = 'net-settings-open';
     opener.textContent = 'Network…';
-    opener.title = 'CORS proxy and Docker Hub upstream mirror used by docker pull';
+    opener.title = 'CORS proxy and Docker Hub mirror used by docker pull; the relay for other TCP from containers';
     opener.setAttribute('aria-haspopup', 'dialog');
     opener.addEventListener('click', () => this.open());
 
@@ -51,14 +70,21 @@ export class NetSettingsDialog {
     const intro = document.createElement('p');
     intro.className = 'net-settings-note';
     intro.textContent =
-      'docker pull in the VM reaches registries through a CORS proxy. Both fields are remembered in this browser; ' +
-      'leave a field empty for the default. Changes apply when the VM next starts.';
+      'docker pull in the VM reaches registries through a CORS proxy; every other connection a container makes ' +
+      '(HTTPS, docker push, git) goes through a TCP relay. The fields are remembered in this browser; leave a field ' +
+      'empty for the default. Changes apply when the VM next starts.';
     this.proxy = this.field(form, 'CORS proxy URL', options.defaultProxyUrl, `Default: ${options.defaultProxyUrl}. Run your own with npm run proxy.`);
     this.mirror = this.field(
       form,
       'Docker Hub upstream mirror',
       'registry-1.docker.io',
       'Used instead of Docker Hub, e.g. mirror.gcr.io or http://127.0.0.1:5000. The proxy must allow its host (TABDOCK_PROXY_ALLOW).',
+    );
+    this.relay = this.field(
+      form,
+      'TCP relay URL',
+      options.defaultRelayUrl,
+      `Default: ${options.defaultRelayUrl}. A Wisp relay, e.g. npm run proxy's ws://127.0.0.1:8787/wisp/; a token goes in the path; off turns it off.`,
     );
     this.storageProblem = document.createElement('p');
     this.storageProblem.className = 'net-settings-error';
@@ -72,6 +98,7 @@ export class NetSettingsDialog {
     const reset = this.button('Reset to default', 'button', () => {
       this.proxy.input.value = '';
       this.mirror.input.value = '';
+      this.relay.input.value = '';
       this.clearErrors();
       this.showPending();
     });
@@ -88,7 +115,7 @@ export class NetSettingsDialog {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const submitter = (event as SubmitEvent).submitter;
-      this.submit(submitter instanceof HTMLButtonElement && submitter.value === 'restart');
+      void this.submit(submitter instanceof HTMLButtonElement && submitter.value === 'restart');
     });
     form.addEventListener('input', () => this.showPending());
     this.dialog.append(form);
@@ -100,6 +127,8 @@ export class NetSettingsDialog {
     const loaded = loadNetSettings(this.options.storage, this.options.baseUri);
     this.proxy.input.value = loaded.settings.proxyUrl ?? '';
     this.mirror.input.value = loaded.settings.upstreamMirror ?? '';
+    this.relay.input.value = loaded.settings.relayUrl ?? '';
+    this.relayKeptUnchecked = undefined;
     this.storageProblem.hidden = loaded.problem === undefined;
     this.storageProblem.textContent = loaded.problem ?? '';
     this.clearErrors();
@@ -108,19 +137,44 @@ export class NetSettingsDialog {
     this.proxy.input.focus();
   }
 
-  private submit(restart: boolean): void {
+  private checking = false;
+
+  private async submit(restart: boolean): Promise<void> {
+    if (this.checking) return;
     this.clearErrors();
-    const proxy = parseProxyUrl(this.proxy.input.value, this.options.baseUri);
-    const mirror = parseUpstreamMirror(this.mirror.input.value);
-    if (!proxy.ok) this.invalid(this.proxy, proxy.error);
-    if (!mirror.ok) this.invalid(this.mirror, mirror.error);
-    if (!proxy.ok || !mirror.ok) {
-      (proxy.ok ? this.mirror : this.proxy).input.focus();
+    const fields: Array<[Field, FieldResult]> = [
+      [this.proxy, parseProxyUrl(this.proxy.input.value, this.options.baseUri)],
+      [this.mirror, parseUpstreamMirror(this.mirror.input.value)],
+      [this.relay, parseRelayUrl(this.relay.input.value, this.options.baseUri)],
+    ];
+    const firstBad = fields.find(([, result]) => !result.ok);
+    for (const [field, result] of fields) if (!result.ok) this.invalid(field, result.error);
+    if (firstBad) {
+      firstBad[0].input.focus();
       return;
     }
+    const [proxy, mirror, relay] = fields.map(([, result]) => (result.ok ? result.value : undefined));
     const settings: NetSettings = {};
-    if (proxy.value !== undefined) settings.proxyUrl = proxy.value;
-    if (mirror.value !== undefined) settings.upstreamMirror = mirror.value;
+    if (proxy !== undefined) settings.proxyUrl = proxy;
+    if (mirror !== undefined) settings.upstreamMirror = mirror;
+    if (relay !== undefined) settings.relayUrl = relay;
+    // A relay URL the user typed is tried once before it is kept; one that does not answer is kept only when
+    // Save is pressed again (it may be started later).
+    const stored = loadNetSettings(this.options.storage, this.options.baseUri).settings.relayUrl;
+    if (relay !== undefined && relay !== 'off' && relay !== stored && relay !== this.relayKeptUnchecked) {
+      this.checking = true;
+      this.pending.textContent = `Trying the relay at ${relay}…`;
+      const problem = await (this.options.checkRelay ?? checkRelay)(relay).finally(() => {
+        this.checking = false;
+      });
+      if (problem !== undefined) {
+        this.relayKeptUnchecked = relay;
+        this.invalid(this.relay, `The relay did not answer: ${problem}. Check the URL (and its token), or press Save again to keep it anyway.`);
+        this.relay.input.focus();
+        this.showPending();
+        return;
+      }
+    }
     try {
       saveNetSettings(this.options.storage, settings);
     } catch (error) {
@@ -137,13 +191,15 @@ export class NetSettingsDialog {
   private showPending(): void {
     const proxy = parseProxyUrl(this.proxy.input.value, this.options.baseUri);
     const mirror = parseUpstreamMirror(this.mirror.input.value);
-    if (!proxy.ok || !mirror.ok) {
+    const relay = parseRelayUrl(this.relay.input.value, this.options.baseUri);
+    if (!proxy.ok || !mirror.ok || !relay.ok) {
       this.pending.textContent = '';
       return;
     }
     const typed: NetSettings = {};
     if (proxy.value !== undefined) typed.proxyUrl = proxy.value;
     if (mirror.value !== undefined) typed.upstreamMirror = mirror.value;
+    if (relay.value !== undefined) typed.relayUrl = relay.value;
     this.pending.textContent = sameNetSettings(typed, this.options.inEffect())
       ? 'These are the settings the running VM uses.'
       : 'The running VM keeps its current settings until it restarts.';
@@ -193,7 +249,7 @@ export class NetSettingsDialog {
   }
 
   private clearErrors(): void {
-    for (const field of [this.proxy, this.mirror]) {
+    for (const field of [this.proxy, this.mirror, this.relay]) {
       field.input.removeAttribute('aria-invalid');
       field.error.hidden = true;
       field.error.removeAttribute('role');

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   NET_SETTINGS_KEY,
   defaultProxyUrl,
+  defaultRelayUrl,
   loadNetSettings,
   networkOptions,
   parseProxyUrl,
+  parseRelayUrl,
   parseUpstreamMirror,
   saveNetSettings,
   type SettingsStorage,
@@ -133,5 +135,42 @@ describe('default proxy URL', () => {
     expect(defaultProxyUrl(undefined, PAGE)).toBe('https://example.org/cors-proxy/');
     expect(defaultProxyUrl('', PAGE)).toBe('https://example.org/cors-proxy/');
     expect(defaultProxyUrl('https://tabdock-proxy.example.workers.dev', PAGE)).toBe('https://tabdock-proxy.example.workers.dev/');
+  });
+});
+
+describe('relay URL field', () => {
+  it('takes ws(s) URLs, http(s) ones as their WebSocket twins, page-relative paths, and off', () => {
+    expect(parseRelayUrl('wss://relay.example.com/wisp', PAGE)).toEqual({ ok: true, value: 'wss://relay.example.com/wisp/' });
+    expect(parseRelayUrl('https://relay.example.com/wisp/s3cret-token/', PAGE)).toEqual({ ok: true, value: 'wss://relay.example.com/wisp/s3cret-token/' });
+    expect(parseRelayUrl('/wisp/', 'http://localhost:4173/')).toEqual({ ok: true, value: 'ws://localhost:4173/wisp/' });
+    expect(parseRelayUrl(' OFF ', PAGE)).toEqual({ ok: true, value: 'off' });
+    expect(parseRelayUrl('', PAGE)).toEqual({ ok: true, value: undefined });
+  });
+
+  it('refuses other schemes, credentials and queries with a sentence', () => {
+    for (const [text, words] of [
+      ['ftp://relay.example.com/', 'wss://'],
+      ['wss://me:secret@relay.example.com/wisp/', 'token in the path'],
+      ['wss://relay.example.com/wisp/?token=1', '?query'],
+    ] as const) {
+      const result = parseRelayUrl(text, PAGE);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error).toContain(words);
+    }
+  });
+
+  it('is remembered with the other settings and sent to boot()', () => {
+    const storage = memoryStorage();
+    saveNetSettings(storage, { relayUrl: 'wss://relay.example.com/wisp/' });
+    const loaded = loadNetSettings(storage, PAGE);
+    expect(loaded.settings).toEqual({ relayUrl: 'wss://relay.example.com/wisp/' });
+    expect(networkOptions(loaded.settings)).toEqual({ relayUrl: 'wss://relay.example.com/wisp/' });
+    storage.setItem(NET_SETTINGS_KEY, JSON.stringify({ version: 1, relayUrl: 'ftp://x/' }));
+    expect(loadNetSettings(storage, PAGE).problem).toContain('saved relay URL ignored');
+  });
+
+  it('defaults to /wisp/ on the page origin, or the build setting', () => {
+    expect(defaultRelayUrl(undefined, 'https://example.org/tabdock/')).toBe('wss://example.org/wisp/');
+    expect(defaultRelayUrl('https://relay.example.com/w', 'https://example.org/')).toBe('wss://relay.example.com/w/');
   });
 });

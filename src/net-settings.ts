@@ -1,5 +1,6 @@
-// The page's network settings: which CORS proxy registry traffic leaves through and which registry stands in
-// for Docker Hub. Parsed and validated here (no DOM), remembered in localStorage, handed to boot().
+// The page's network settings: which CORS proxy registry traffic leaves through, which registry stands in for
+// Docker Hub, and which Wisp relay carries every other TCP connection from containers. Parsed and validated here
+// (no DOM), remembered in localStorage, handed to boot().
 import type { NetworkOptions } from '../worker/contract.ts';
 
 /** What the user chose; an absent field means "the default". */
@@ -8,6 +9,8 @@ export interface NetSettings {
   proxyUrl?: string;
   /** `host[:port]` (reached over HTTPS) or an `http(s)://host[:port]` origin. */
   upstreamMirror?: string;
+  /** Absolute ws:// or wss:// URL ending in '/', or 'off' (no TCP from containers beyond the shim's HTTP). */
+  relayUrl?: string;
 }
 
 export const NET_SETTINGS_KEY = 'tabdock.network-settings';
@@ -86,6 +89,36 @@ export function parseUpstreamMirror(text: string): FieldResult {
   return { ok: true, value: trimmed.toLowerCase() };
 }
 
+/**
+ * A relay URL as typed: empty means the default; `off` turns egress off; a path such as `/wisp/` is taken relative
+ * to the page; http(s) becomes ws(s). No query or fragment (the Wisp client needs a URL ending in '/'); a token goes
+ * in the path (`wss://relay.example/wisp/<token>/`).
+ */
+export function parseRelayUrl(text: string, baseUri: string): FieldResult {
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: true, value: undefined };
+  if (trimmed.toLowerCase() === 'off') return { ok: true, value: 'off' };
+  let url: URL;
+  try {
+    url = new URL(trimmed, baseUri);
+  } catch {
+    return { ok: false, error: `"${trimmed}" is not a URL; enter one like wss://relay.example.com/wisp/ or /wisp/, or off.` };
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    return { ok: false, error: `The relay URL must start with wss://, ws://, https:// or http:// (got ${url.protocol}).` };
+  }
+  if (url.username !== '' || url.password !== '') {
+    return { ok: false, error: 'The relay URL must not contain a user name or password; put a relay token in the path (/wisp/<token>/).' };
+  }
+  if (url.search !== '' || url.hash !== '') {
+    return { ok: false, error: 'The relay URL must not have a ?query or #fragment; put a relay token in the path (/wisp/<token>/).' };
+  }
+  const href = url.href.endsWith('/') ? url.href : `${url.href}/`;
+  return { ok: true, value: href };
+}
+
 export interface LoadedNetSettings {
   settings: NetSettings;
   /** Set when something was stored but could not be used; the stored text is left as it was. */
@@ -110,7 +143,7 @@ export function loadNetSettings(storage: SettingsStorage, baseUri: string): Load
   if (typeof stored !== 'object' || stored === null || (stored as { version?: unknown }).version !== STORED_VERSION) {
     return { settings: {}, problem: 'The saved network settings are from another version of tabdock; using the defaults until you save new ones.' };
   }
-  const record = stored as { proxyUrl?: unknown; upstreamMirror?: unknown };
+  const record = stored as { proxyUrl?: unknown; upstreamMirror?: unknown; relayUrl?: unknown };
   const settings: NetSettings = {};
   const problems: string[] = [];
   if (typeof record.proxyUrl === 'string') {
@@ -125,13 +158,19 @@ export function loadNetSettings(storage: SettingsStorage, baseUri: string): Load
       if (mirror.value !== undefined) settings.upstreamMirror = mirror.value;
     } else problems.push(`saved upstream mirror ignored: ${mirror.error}`);
   }
+  if (typeof record.relayUrl === 'string') {
+    const relay = parseRelayUrl(record.relayUrl, baseUri);
+    if (relay.ok) {
+      if (relay.value !== undefined) settings.relayUrl = relay.value;
+    } else problems.push(`saved relay URL ignored: ${relay.error}`);
+  }
   return problems.length === 0 ? { settings } : { settings, problem: `Network settings: ${problems.join('; ')}` };
 }
 
 /** Remembers the settings; all-default settings remove the entry. Throws with a sentence if storage refuses. */
 export function saveNetSettings(storage: SettingsStorage, settings: NetSettings): void {
   try {
-    if (settings.proxyUrl === undefined && settings.upstreamMirror === undefined) {
+    if (settings.proxyUrl === undefined && settings.upstreamMirror === undefined && settings.relayUrl === undefined) {
       storage.removeItem(NET_SETTINGS_KEY);
       return;
     }
@@ -146,12 +185,13 @@ export function networkOptions(settings: NetSettings): NetworkOptions {
   const options: NetworkOptions = {};
   if (settings.proxyUrl !== undefined) options.proxyUrl = settings.proxyUrl;
   if (settings.upstreamMirror !== undefined) options.dockerHubUpstream = settings.upstreamMirror;
+  if (settings.relayUrl !== undefined) options.relayUrl = settings.relayUrl;
   return options;
 }
 
 /** Whether two settings would configure the worker the same way. */
 export function sameNetSettings(a: NetSettings, b: NetSettings): boolean {
-  return a.proxyUrl === b.proxyUrl && a.upstreamMirror === b.upstreamMirror;
+  return a.proxyUrl === b.proxyUrl && a.upstreamMirror === b.upstreamMirror && a.relayUrl === b.relayUrl;
 }
 
 function describe(error: unknown): string {
@@ -165,4 +205,15 @@ function describe(error: unknown): string {
 export function defaultProxyUrl(configured: unknown, pageUrl: string): string {
   const base = typeof configured === 'string' && configured !== '' ? new URL(configured, pageUrl).href : new URL('/cors-proxy/', pageUrl).href;
   return base.endsWith('/') ? base : `${base}/`;
+}
+
+/**
+ * The relay the worker uses when none is set (worker/worker.ts computes the same): VITE_TABDOCK_RELAY from the
+ * build, relative to the page, else /wisp/ on the page's origin, which `vite` and `vite preview` serve.
+ */
+export function defaultRelayUrl(configured: unknown, pageUrl: string): string {
+  const url = new URL(typeof configured === 'string' && configured !== '' ? configured : '/wisp/', pageUrl);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  if (url.protocol === 'https:') url.protocol = 'wss:';
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }

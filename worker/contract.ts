@@ -79,7 +79,11 @@ export type VmNoticeCode =
   /** The image has no boot snapshot, or it belongs to another build or is damaged: booting from scratch. */
   | 'snapshot-unusable'
   /** BootOptions.sessionState is damaged or from another image build: started clean instead, the file is kept. */
-  | 'session-unusable';
+  | 'session-unusable'
+  /** The TCP relay (NetworkOptions.relayUrl) cannot be reached: HTTPS and other TCP from containers is off. */
+  | 'relay-unreachable'
+  /** The relay refused a connection a container asked for (its policy, limits, or the host refused). */
+  | 'relay-refused';
 
 export interface VmNotice {
   code: VmNoticeCode;
@@ -144,6 +148,8 @@ export interface NetworkOptions {
   proxyUrl?: string;
   /** Docker Hub replacement: `host[:port]` (HTTPS) or an `http(s)://host[:port]` origin, e.g. mirror.gcr.io. */
   dockerHubUpstream?: string;
+  /** The Wisp TCP relay for everything else containers connect to: an absolute ws(s):// URL ending in '/', or 'off'. */
+  relayUrl?: string;
 }
 
 /**

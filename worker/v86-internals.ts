@@ -54,6 +54,15 @@ export interface V86TcpConnection {
 /** FetchNetworkAdapter (relay_url "fetch"): its fetch is an instance property, replaceable. */
 export interface V86FetchNetworkAdapter {
   fetch: (url: string, init?: RequestInit) => Promise<Response>;
+  /** Guest -> network frames (the bus's `net0-send` handler calls it by name, so an own property replaces it). */
+  send(frame: Uint8Array): void;
+  /** Network -> guest frames. */
+  receive(frame: Uint8Array): void;
+  router_mac: Uint8Array;
+  router_ip: Uint8Array;
+  /** Open connections by "guestIp:guestPort:destIp:destPort"; a SYN whose tuple is absent after the
+   * `tcp-connection` event is answered with RST (fake_network.js handle_fake_tcp). */
+  tcp_conn: Record<string, unknown>;
   connect(port: number): V86TcpConnection;
   tcp_probe(port: number): Promise<boolean>;
   mtu?: number;
@@ -61,6 +70,8 @@ export interface V86FetchNetworkAdapter {
 
 /** The bus both halves of v86 talk through (src/bus.js). */
 export interface V86Bus {
+  /** Handlers by event name, called in this order. */
+  listeners?: Record<string, Array<{ fn: (value: never) => void; this_value: unknown }>>;
   send(name: string, value?: unknown): void;
   register(name: string, handler: (value: never) => void, thisValue?: unknown): void;
   unregister(name: string, handler: (value: never) => void): void;
@@ -117,6 +128,25 @@ export function addBusListener<K extends keyof ExtraBusEvents>(
   listener: (value: ExtraBusEvents[K]) => void,
 ): void {
   internalsOf(emulator).bus.register(name, listener as (value: never) => void);
+}
+
+/**
+ * Registers a bus listener that runs BEFORE those already there (v86's fetch adapter registers its port-80
+ * `tcp-connection` handler in its constructor, so a plain add_listener always runs after it). Returns the
+ * function that removes it.
+ */
+export function prependBusListener<K extends keyof ExtraBusEvents>(
+  emulator: V86,
+  name: K,
+  listener: (value: ExtraBusEvents[K]) => void,
+): () => void {
+  const bus = internalsOf(emulator).bus;
+  const fn = listener as (value: never) => void;
+  bus.register(name, fn);
+  const list = bus.listeners?.[name];
+  const index = list?.findIndex((entry) => entry.fn === fn) ?? -1;
+  if (list && index > 0) list.unshift(...list.splice(index, 1));
+  return () => bus.unregister(name, fn);
 }
 
 /** The receive queue of a virtio console port: port 0 uses queue 0, port n uses queue 2n+2 (virtio 1.0 §5.3.2). */

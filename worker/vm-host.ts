@@ -152,6 +152,11 @@ export class VmHost implements VmApi {
     return this.monitor.lastLines(count);
   }
 
+  /** A notice from platform code (e.g. the network relay), delivered to subscribers like the host's own. */
+  notify(notice: VmNotice): void {
+    this.emit({ type: 'notice', notice });
+  }
+
   /** What v86's JIT did in the current emulator (bench); undefined before it loaded. */
   jitStats(): JitStats | undefined {
     return this.jitStatsOf();

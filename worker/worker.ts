@@ -5,6 +5,8 @@ import * as Comlink from 'comlink';
 import wasmUrl from 'v86/build/v86.wasm?url';
 import { FetchAssetSource } from './assets.ts';
 import { attachNetwork, type V86NetworkLike } from './net/index.ts';
+import { RelayNotices } from './net/relay-notices.ts';
+import { WispDialer } from './net/wisp-dialer.ts';
 import type { NetworkOptions, VmApi } from './contract.ts';
 import { VmHost } from './vm-host.ts';
 
@@ -40,6 +42,21 @@ const proxyBase =
     ? new URL(configuredProxy, self.location.href).href
     : new URL('/cors-proxy/', self.location.origin).href;
 const defaultProxyUrl = proxyBase.endsWith('/') ? proxyBase : `${proxyBase}/`;
+/**
+ * Everything else containers connect to leaves through a Wisp relay: `vite` and `vite preview` mount one at
+ * /wisp/ (worker/proxy/node/wisp-vite-plugin.ts); a static deployment names its own with VITE_TABDOCK_RELAY.
+ */
+const configuredRelay = import.meta.env['VITE_TABDOCK_RELAY'];
+const defaultRelayUrl =
+  configuredRelay === 'off' ? 'off' : relayUrlFrom(typeof configuredRelay === 'string' && configuredRelay !== '' ? configuredRelay : '/wisp/');
+
+function relayUrlFrom(text: string): string {
+  const url = new URL(text, self.location.href);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  if (url.protocol === 'https:') url.protocol = 'wss:';
+  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+}
+
 /** The page's network settings arrive with boot(); the shim is attached while boot() runs. */
 let network: NetworkOptions = {};
 
@@ -51,9 +68,24 @@ const host = new VmHost({
   browserWorker: true,
   // The emulator's bus is public API plus the internal `tcp-connection` event that net/index.ts types.
   onEmulatorLoaded: (emulator) => {
+    const relayUrl = network.relayUrl ?? defaultRelayUrl;
+    const notices = new RelayNotices(relayUrl, (notice) => host.notify(notice));
+    let egress;
+    if (relayUrl !== 'off') {
+      try {
+        const dialer = new WispDialer(relayUrl, { onDown: (message) => notices.unreachable(message) });
+        // Opened now, so the first connection a container makes does not wait for the handshake.
+        void dialer.open().catch(() => undefined);
+        egress = { dialer, onNotice: (notice: Parameters<RelayNotices['fromEgress']>[0]) => notices.fromEgress(notice) };
+      } catch (error) {
+        // A relay URL that cannot be used must not stop the VM: it runs without egress and says why.
+        notices.unreachable(error instanceof Error ? error.message : String(error));
+      }
+    }
     attachNetwork(emulator as unknown as V86NetworkLike, {
       proxyUrl: network.proxyUrl ?? defaultProxyUrl,
       ...(network.dockerHubUpstream === undefined ? {} : { dockerHubUpstream: network.dockerHubUpstream }),
+      ...(egress ? { egress } : {}),
     });
   },
 });

@@ -142,6 +142,10 @@ export class SessionController {
       case 'snapshot-unusable':
         this.bar.show(notice.message, 'info');
         return;
+      case 'relay-unreachable':
+      case 'relay-refused':
+        // The network's business: the terminal shows them; the saved session is not concerned.
+        return;
       default: {
         const unknown: never = notice.code;
         throw new Error(`unknown notice ${String(unknown)}`);

@@ -1,6 +1,7 @@
-# Stage "test-images": busybox:latest and tabdock/httpd:latest for linux/386, built without docker from the
-# base's busybox-static: layer tars, config and manifests written here as OCI image layouts (an index with a
-# linux/386 entry), then converted by skopeo to docker-archive tars that the guest loads at first boot.
+# Stage "test-images": busybox:latest, tabdock/httpd:latest and tabdock/curl:latest for linux/386, built without
+# docker from the base's busybox-static and Debian packages: layer tars, config and manifests written here as OCI
+# image layouts (an index with a linux/386 entry), then converted by skopeo to docker-archive tars that the
+# guest loads at first boot.
 
 readonly OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
 readonly OCI_INDEX=application/vnd.oci.image.index.v1+json
@@ -84,17 +85,53 @@ merge_docker_archives() {
   rm -rf "$dir"
 }
 
+# curl_layer_root DIR: Debian's curl and ca-certificates (the pins in versions.env) with their library
+# dependencies, extracted without maintainer scripts (mmdebstrap's "extract" variant), for tabdock/curl. The
+# image's other layer is busybox's, so it has a shell for `docker build` RUN lines and costs one layer more.
+curl_layer_root() {
+  local root="$1" debs="$CACHE_DIR/apt-archives"
+  local -a sources=("deb $DEBIAN_MIRROR $DEBIAN_SUITE main")
+  local s
+  for s in $DEBIAN_EXTRA_SUITES; do sources+=("deb $DEBIAN_MIRROR $s main"); done
+  mkdir -p "$debs"
+  mmdebstrap --quiet --variant=extract --arch="$GUEST_ARCH" \
+    --include="curl=$PKG_curl,ca-certificates=$PKG_ca_certificates" \
+    --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --dpkgopt='path-exclude=/usr/share/info/*' \
+    --dpkgopt='path-exclude=/usr/share/lintian/*' \
+    --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
+    --setup-hook="sync-in '$debs' /var/cache/apt/archives/" \
+    --customize-hook="sync-out /var/cache/apt/archives '$debs'" \
+    "$DEBIAN_SUITE" "$root" "${sources[@]}" \
+    || die curl-image "mmdebstrap could not extract curl $PKG_curl for the tabdock/curl test image; check PKG_curl in versions.env."
+  # Only files the packages installed: no apt/dpkg state, no docs (copyrights stay).
+  rm -rf "$root/var" "$root/etc/apt" "$root/dev" "$root/run" "$root/tmp" "$root/proc" "$root/sys"
+  find "$root/usr/share/doc" -type f ! -name copyright -delete 2>/dev/null || true
+  # glibc's iconv modules (8 MB) serve no purpose for curl.
+  rm -rf "$root/usr/lib/i386-linux-gnu/gconv"
+  # update-ca-certificates did not run (no maintainer scripts): the bundle it would write is every certificate
+  # the package ships, concatenated, at the path Debian's OpenSSL and curl read.
+  mkdir -p "$root/etc/ssl/certs"
+  find "$root/usr/share/ca-certificates" -name '*.crt' -print0 | sort -z | xargs -0 cat >"$root/etc/ssl/certs/ca-certificates.crt"
+  # Merged-/usr releases ship the loader under /usr/lib and leave /lib to base-files, which is not extracted.
+  if [[ ! -e "$root/lib/ld-linux.so.2" && -e "$root/usr/lib/ld-linux.so.2" ]]; then ln -s usr/lib "$root/lib"; fi
+  [[ -x "$root/usr/bin/curl" && -e "$root/lib/ld-linux.so.2" ]] || die curl-image "the extracted curl tree lacks usr/bin/curl or the loader"
+}
+
 build_test_images() {
   local work="$CACHE_DIR/test-images-work" out="$CACHE_DIR/test-images" layouts="$CACHE_DIR/test-images-oci"
   local busybox="$CACHE_DIR/rootfs-base/bin/busybox"
   local key
   key="$(STAGE_EXTRA="$(sha256_of "$busybox")" stage_key test-images "$VM_DIR/lib/test-images.sh" "$VM_DIR/versions.env")"
-  if stage_fresh test-images "$key" && [[ -f "$out/httpd.tar" ]]; then
+  if stage_fresh test-images "$key" && [[ -f "$out/curl.tar" ]]; then
     log "test-images: unchanged, skipped"
     return
   fi
   stage_invalidate test-images
-  log "test-images: building busybox and tabdock/httpd (linux/386)"
+  log "test-images: building busybox, tabdock/httpd and tabdock/curl (linux/386)"
   rm -rf "$work" "$out" "$layouts"
   mkdir -p "$work/busybox/bin" "$work/www/www" "$out" "$layouts"
 
@@ -117,19 +154,24 @@ build_test_images() {
     >"$work/www/www/index.html"
   make_layer "$work/www" "$work/www-layer"
 
+  curl_layer_root "$work/curl"
+  make_layer "$work/curl" "$work/curl-layer"
+
   image_config "$work/busybox-config.json" '["sh"]'
   write_layout "$layouts/busybox" "$work/busybox-config.json" "$work/busybox-layer"
   image_config "$work/httpd-config.json" '["httpd","-f","-p","80","-h","/www"]' '{"80/tcp":{}}'
   write_layout "$layouts/httpd" "$work/httpd-config.json" "$work/busybox-layer" "$work/www-layer"
+  image_config "$work/curl-config.json" '["curl","--version"]'
+  write_layout "$layouts/curl" "$work/curl-config.json" "$work/busybox-layer" "$work/curl-layer"
 
   local name ref
-  for name in busybox httpd; do
-    ref="busybox:latest"; [[ "$name" == httpd ]] && ref="tabdock/httpd:latest"
+  for name in busybox httpd curl; do
+    ref="busybox:latest"; [[ "$name" != busybox ]] && ref="tabdock/$name:latest"
     skopeo copy -q --override-os linux --override-arch 386 "oci:$layouts/$name:latest" \
       "docker-archive:$out/$name.tar:$ref" \
       || die skopeo "skopeo could not convert the $name OCI layout to a docker archive (see above)."
   done
-  merge_docker_archives "$out/preload.tar" "$out/busybox.tar" "$out/httpd.tar"
+  merge_docker_archives "$out/preload.tar" "$out/busybox.tar" "$out/httpd.tar" "$out/curl.tar"
   rm -rf "$work"
   stage_done test-images "$key"
 }

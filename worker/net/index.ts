@@ -1,5 +1,8 @@
 // Entry point of the network shim for the VM host: after creating the emulator, call attachNetwork() and the
 // guest's TCP connections to port 80 (and any registry ports) are served here instead of by v86's fetch stub.
+import type { V86 } from 'v86';
+import { attachEgress, isClaimedByEgress, type EgressHandle, type EgressNotice } from './egress.ts';
+import type { EgressDialer } from './egress-dialer.ts';
 import { guestSocketFromV86, type GuestSocket, type V86TcpConnection } from './guest-socket.ts';
 import { forwardHttp } from './http-forward.ts';
 import { serveHttp1, type Http1ServeOptions } from './http1-connection.ts';
@@ -35,6 +38,8 @@ export interface NetworkConfig extends RegistryMirrorConfig {
   sendWindowBytes?: number;
   /** Carries dockerd's HTTPS tunnels (connect-tunnel.ts) to their host; without it they are refused with a reason. */
   tunnelRelay?: ConnectTunnelConfig['relay'];
+  /** Carries every other guest TCP connection out (egress.ts): a Wisp relay, or node:net in Node. */
+  egress?: { dialer: EgressDialer; onNotice?: (notice: EgressNotice) => void };
 }
 
 export interface NetworkStats {
@@ -49,6 +54,8 @@ export interface NetworkHandle {
   stats(): NetworkStats;
   /** Serves one connection; attachNetwork() calls it for every accepted guest connection. Exposed for tests. */
   serve(socket: GuestSocket): void;
+  /** The egress side, when config.egress was given and the emulator has v86's fetch network. */
+  egress?: EgressHandle;
 }
 
 /**
@@ -74,8 +81,10 @@ export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = 
   const tunnels: ConnectTunnelConfig = {
     dockerHubVerdict: () => verdicts.current(),
     servedLocally: (host) => mirror.servesHost(host),
-    ...(config.tunnelRelay ? { relay: config.tunnelRelay } : {}),
   };
+  // dockerd's CONNECT tunnels go out the way any other guest TCP does: an explicit relay, else egress's own.
+  if (config.tunnelRelay) tunnels.relay = config.tunnelRelay;
+  else if (config.egress) tunnels.relay = (socket, host, port, reply) => egress?.relayTcp(socket, host, port, reply);
   const stats: NetworkStats = { connections: 0, registryRequests: 0, forwardedRequests: 0 };
 
   const handler = async (request: Http1Request): Promise<Response> => {
@@ -91,7 +100,7 @@ export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = 
     serveHttp1(socket, handler, config.http);
   };
   const onConnection = (conn: V86TcpConnection) => {
-    if (!ports.has(conn.sport)) return;
+    if (!ports.has(conn.sport) || isClaimedByEgress(conn)) return;
     // v86's own fetch handler runs first and has already accepted port 80; taking over its `data` handler is
     // enough there, and accepting twice would send a second SYN-ACK.
     const socket = guestSocketFromV86(conn);
@@ -106,9 +115,22 @@ export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = 
     serve(socket);
   };
   emulator.add_listener('tcp-connection', onConnection);
+  const egress = config.egress
+    ? attachEgress(emulator as unknown as V86, {
+        dialer: config.egress.dialer,
+        shimNames: [...(config.mirrorHosts ?? [DEFAULT_MIRROR_HOST]), ...Object.keys(config.hostRewrites ?? {})],
+        shimPorts: [...ports],
+        ...(config.egress.onNotice ? { onNotice: config.egress.onNotice } : {}),
+        ...(config.sendWindowBytes === undefined ? {} : { sendWindowBytes: config.sendWindowBytes }),
+      })
+    : undefined;
   return {
-    detach: () => emulator.remove_listener('tcp-connection', onConnection),
+    detach: () => {
+      emulator.remove_listener('tcp-connection', onConnection);
+      egress?.detach();
+    },
     stats: () => ({ ...stats }),
     serve,
+    ...(egress ? { egress } : {}),
   };
 }

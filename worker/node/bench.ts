@@ -64,8 +64,10 @@ async function main(): Promise<void> {
   const shared = selected.filter((s) => !s.ownVm);
   if (shared.length > 0) {
     const mtu = process.env.TABDOCK_BENCH_MTU === undefined ? undefined : Number(process.env.TABDOCK_BENCH_MTU);
+    const egressDialer = prepared.find((section) => section.egressDialer)?.egressDialer;
     const host = createNodeVmHost({
       network: mergeNetwork(prepared.map((section) => section.network ?? {})),
+      ...(egressDialer ? { egress: { dialer: egressDialer } } : {}),
       // The boot snapshot's guest NIC has the MTU it was made with, so another MTU needs a cold boot.
       ...(mtu === undefined ? {} : { v86Options: { net_device: { type: 'virtio', relay_url: 'fetch', mtu } } }),
     });

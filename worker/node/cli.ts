@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { VmFailure, type VmEvent } from '../contract.ts';
 import { DEFAULT_BOOT_TIMEOUT_MS, type VmHost } from '../vm-host.ts';
 import type { NetworkConfig } from '../net/index.ts';
-import { networkConfigFromFlags, NetworkFlagError } from './network-flags.ts';
+import { hostPortsFromFlags, networkConfigFromFlags, NetworkFlagError } from './network-flags.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 
 const QUIT_BYTE = 0x1d; // Ctrl-]
@@ -32,6 +32,9 @@ Options:
                         repeatable (env TABDOCK_REGISTRIES, comma separated)
   --proxy <url>         Send registry and HTTP traffic through this CORS proxy (\`npm run proxy\`) instead of
                         fetching directly (env TABDOCK_PROXY)
+  --allow-host-port <port>  Let the guest reach 127.0.0.1:<port> of this machine as host.tabdock.internal:<port>;
+                        repeatable (env TABDOCK_ALLOW_HOST_PORTS, comma separated). Other TCP from the guest is
+                        relayed from this process to public addresses on ports 80 and 443 only.
   -h, --help            Show this help
 
 Exit status: the command's status with --exec; 124 when it timed out; 1 when the VM failed (missing or
@@ -47,6 +50,7 @@ interface CliOptions {
   cold: boolean;
   verbose: boolean;
   network: NetworkConfig;
+  hostPorts: number[];
 }
 
 function parseCli(argv: string[]): CliOptions | 'help' {
@@ -64,6 +68,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
       upstream: { type: 'string' },
       proxy: { type: 'string' },
       registry: { type: 'string', multiple: true },
+      'allow-host-port': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -76,6 +81,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
     cold: values.cold ?? false,
     verbose: values.verbose ?? false,
     network: networkFlags({ upstream: values.upstream, proxy: values.proxy, registries: values.registry }),
+    hostPorts: flagged(() => hostPortsFromFlags(values['allow-host-port'], process.env)),
   };
   if (values.exec !== undefined) options.exec = values.exec;
   const timeoutS = positiveNumber('--timeout', values.timeout);
@@ -95,8 +101,12 @@ function positiveNumber(flag: string, text: string | undefined): number | undefi
 class UsageError extends Error {}
 
 function networkFlags(flags: Parameters<typeof networkConfigFromFlags>[0]): NetworkConfig {
+  return flagged(() => networkConfigFromFlags(flags, process.env));
+}
+
+function flagged<T>(parse: () => T): T {
   try {
-    return networkConfigFromFlags(flags, process.env);
+    return parse();
   } catch (error) {
     if (error instanceof NetworkFlagError) throw new UsageError(error.message);
     throw error;
@@ -190,7 +200,20 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const host = createNodeVmHost({ verifyDiskHash: options.verifyDisk, network: options.network });
+  const refusedTargets = new Set<string>();
+  const host = createNodeVmHost({
+    verifyDiskHash: options.verifyDisk,
+    network: options.network,
+    egress: {
+      policy: { hostPorts: options.hostPorts },
+      // Each refused target once: a tool that retries would otherwise fill the terminal.
+      onNotice: (notice) => {
+        if (refusedTargets.has(notice.target)) return;
+        refusedTargets.add(notice.target);
+        process.stderr.write(`\r\ntabdock: the relay refused ${notice.target}: ${notice.message}\r\n`);
+      },
+    },
+  });
   host.subscribe(progressPrinter(options.verbose));
   if (options.verbose) host.onSerialByte((byte) => process.stderr.write(Uint8Array.of(byte)));
   let status: number;

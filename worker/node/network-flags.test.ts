@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { networkConfigFromFlags } from './network-flags.ts';
+import { hostPortsFromFlags, networkConfigFromFlags } from './network-flags.ts';
 
 describe('npm run vm network flags', () => {
   it('gives no network settings by default: Docker Hub, fetched directly', () => {
@@ -45,5 +45,13 @@ describe('npm run vm network flags', () => {
     ] as const) {
       expect(() => networkConfigFromFlags(flags), JSON.stringify(flags)).toThrow(words);
     }
+  });
+
+  it('opens host ports for host.tabdock.internal with --allow-host-port or TABDOCK_ALLOW_HOST_PORTS', () => {
+    expect(hostPortsFromFlags(undefined, {})).toEqual([]);
+    expect(hostPortsFromFlags(['5443', '8080,5443'], { TABDOCK_ALLOW_HOST_PORTS: '1' })).toEqual([5443, 8080]);
+    expect(hostPortsFromFlags([], { TABDOCK_ALLOW_HOST_PORTS: ' 4000, 4001 ' })).toEqual([4000, 4001]);
+    expect(() => hostPortsFromFlags(['0'])).toThrow(/--allow-host-port wants a port number/);
+    expect(() => hostPortsFromFlags(['ssh'])).toThrow(/got "ssh"/);
   });
 });

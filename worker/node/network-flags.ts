@@ -13,6 +13,23 @@ export interface NetworkFlags {
 
 export class NetworkFlagError extends Error {}
 
+/**
+ * --allow-host-port / TABDOCK_ALLOW_HOST_PORTS: ports of this machine's 127.0.0.1 the guest may reach as
+ * host.tabdock.internal:PORT through the harness's relay. Flags win over the environment.
+ */
+export function hostPortsFromFlags(flags: readonly string[] | undefined, env: Record<string, string | undefined> = {}): number[] {
+  const items = flags?.length ? flags.flatMap((flag) => flag.split(',')) : (nonEmpty(env['TABDOCK_ALLOW_HOST_PORTS'])?.split(',') ?? []);
+  const ports = new Set<number>();
+  for (const item of items.map((text) => text.trim()).filter((text) => text !== '')) {
+    const port = /^\d{1,5}$/.test(item) ? Number(item) : NaN;
+    if (!(port >= 1 && port <= 65535)) {
+      throw new NetworkFlagError(`--allow-host-port wants a port number from 1 to 65535, got "${item}" (e.g. --allow-host-port 5443)`);
+    }
+    ports.add(port);
+  }
+  return [...ports];
+}
+
 /** Flags win over the environment; every value is checked and a bad one names the flag and an example. */
 export function networkConfigFromFlags(flags: NetworkFlags, env: Record<string, string | undefined> = {}): NetworkConfig {
   const config: NetworkConfig = {};

@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { attachNetwork, type NetworkConfig, type V86NetworkLike } from '../net/index.ts';
+import type { EgressNotice } from '../net/egress.ts';
+import type { EgressDialer } from '../net/egress-dialer.ts';
+import { NodeTcpDialer, type NodeTcpDialerOptions } from '../proxy/node/tcp-dialer.ts';
 import { VmHost, type VmHostPlatform } from '../vm-host.ts';
 import type { EmulatorTuning } from '../contract.ts';
 import { FileAssetSource, type FileAssetSourceOptions } from './file-assets.ts';
@@ -19,6 +22,11 @@ export function v86WasmPath(): string {
 export interface NodeVmHostOptions extends FileAssetSourceOptions, Pick<VmHostPlatform, 'v86Options'> {
   /** The network shim's settings; Node needs no CORS proxy, so by default the guest's HTTP is fetched directly. */
   network?: NetworkConfig | false;
+  /**
+   * Guest TCP the shim does not serve is relayed from this process with the relay policy (node:net, no
+   * WebSocket); `policy.hostPorts` opens host.tabdock.internal:PORT. false: no egress (names resolve to the shim).
+   */
+  egress?: (NodeTcpDialerOptions & { onNotice?: (notice: EgressNotice) => void; dialer?: EgressDialer }) | false;
 }
 
 export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
@@ -32,8 +40,19 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
   };
   const network = options.network;
   if (network !== false) {
+    const egress = options.egress;
     platform.onEmulatorLoaded = (emulator) => {
-      attachNetwork(emulator as unknown as V86NetworkLike, network ?? {});
+      attachNetwork(emulator as unknown as V86NetworkLike, {
+        ...(network ?? {}),
+        ...(egress === false
+          ? {}
+          : {
+              egress: {
+                dialer: egress?.dialer ?? new NodeTcpDialer(egress ?? {}),
+                ...(egress?.onNotice ? { onNotice: egress.onNotice } : {}),
+              },
+            }),
+      });
     };
   }
   if (options.v86Options) platform.v86Options = options.v86Options;

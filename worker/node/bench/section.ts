@@ -1,5 +1,6 @@
 // The shape of one benchmark section. bench.ts boots the guest once and runs each section in order; to add
 // figures (browser, image pulls) write a module exporting a BenchSection and list it in sections.ts.
+import type { EgressDialer } from '../../net/egress-dialer.ts';
 import type { NetworkConfig } from '../../net/index.ts';
 import type { VmHost } from '../../vm-host.ts';
 
@@ -14,6 +15,8 @@ export interface BenchContext {
 /** What a section set up before the boot: the shim settings that reach it, and how to take it down. */
 export interface PreparedSection {
   network?: NetworkConfig;
+  /** Carries the guest's other TCP instead of the harness's default relay (at most one section sets it). */
+  egressDialer?: EgressDialer;
   dispose(): Promise<void>;
 }
 

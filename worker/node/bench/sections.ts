@@ -4,6 +4,7 @@ import { buildSection } from './build.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
 import { containerStartSection } from './container-start.ts';
 import { dockerRunSection } from './docker-run.ts';
+import { egressSection } from './egress.ts';
 import { portPreviewSection } from './port-preview.ts';
 import { pullSection } from './pull.ts';
 import type { BenchSection } from './section.ts';
@@ -17,5 +18,6 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   snapshotSection,
   pullSection,
   buildSection,
+  egressSection,
   browserSection,
 ];

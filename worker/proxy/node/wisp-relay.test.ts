@@ -1,0 +1,219 @@
+// The Wisp relay against the worker's Wisp dialer, over real sockets on 127.0.0.1: streams flow both ways, and
+// every refusal of the policy reaches the dialer as a refusal with its reason, never as a hang.
+import { createServer, type Server } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { EgressRefusal, type EgressStream } from '../../net/egress-dialer.ts';
+import { WispDialer } from '../../net/wisp-dialer.ts';
+import { startProxyServer } from '../node-server.ts';
+import { createWispRelay, type WispRelay, type WispRelayOptions } from './wisp-relay.ts';
+
+interface Running {
+  url: string;
+  relay: WispRelay;
+  close(): Promise<void>;
+}
+
+async function startRelay(options: WispRelayOptions): Promise<Running> {
+  const relay = createWispRelay(options);
+  const server: Server = createServer((req, res) => {
+    if (!relay.handleHttp(req, res)) res.writeHead(404).end();
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (!relay.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `ws://127.0.0.1:${port}${relay.basePath}`,
+    relay,
+    close: () =>
+      new Promise((resolve) => {
+        relay.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A TCP server on 127.0.0.1 that echoes what it gets, upper-cased so the test sees it went through. */
+let echo: net.Server;
+let echoPort: number;
+let closedPort: number;
+
+beforeAll(async () => {
+  echo = net.createServer((socket) => {
+    socket.on('data', (chunk) => socket.write(chunk.toString('latin1').toUpperCase(), 'latin1'));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+  echoPort = (echo.address() as AddressInfo).port;
+  // A port nothing listens on: open one and close it again.
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  closedPort = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => echo.close(() => resolve()));
+});
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function relayAndDialer(options: WispRelayOptions = {}, path = ''): Promise<{ running: Running; dialer: WispDialer }> {
+  const running = await startRelay({ allowedOrigins: '*', ...options, policy: { hostPorts: [echoPort], ...options.policy } });
+  const dialer = new WispDialer(`${running.url}${path}`, { openTimeoutMs: 3000 });
+  cleanups.push(() => running.close(), () => dialer.close());
+  return { running, dialer };
+}
+
+function readText(stream: EgressStream, untilLength: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    stream.onData((bytes) => {
+      text += Buffer.from(bytes).toString('latin1');
+      if (text.length >= untilLength) resolve(text);
+    });
+    stream.onClose((error) => (error ? reject(error) : resolve(text)));
+  });
+}
+
+async function refusal(promise: Promise<unknown>): Promise<EgressRefusal> {
+  const error = await promise.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(EgressRefusal);
+  return error as EgressRefusal;
+}
+
+describe('wisp relay', () => {
+  it('relays a stream both ways to an allowed host port, confirmed before it is handed out', async () => {
+    const { dialer, running } = await relayAndDialer();
+    const stream = await dialer.dial('host.tabdock.internal', echoPort);
+    const reply = readText(stream, 5);
+    stream.write(new TextEncoder().encode('hello'));
+    expect(await reply).toBe('HELLO');
+    expect(running.relay.ledger.snapshot('127.0.0.1')).toMatchObject({ sessions: 1, streams: 1 });
+    stream.destroy();
+  });
+
+  it('refuses ports outside the allow-list', async () => {
+    const { dialer } = await relayAndDialer();
+    expect((await refusal(dialer.dial('example.com', 22))).message).toContain("relay's policy blocks it");
+  });
+
+  it('refuses host.tabdock.internal on a port not opened with --allow-host-port', async () => {
+    const { dialer } = await relayAndDialer();
+    expect((await refusal(dialer.dial('host.tabdock.internal', echoPort + 1))).code).toBe('address-not-allowed');
+  });
+
+  it('refuses loopback, private, link-local and metadata addresses, literal or resolved', async () => {
+    const resolved: string[] = [];
+    const { dialer } = await relayAndDialer({
+      resolve: async (host) => {
+        resolved.push(host);
+        return host === 'rebind.test' ? ['127.0.0.1'] : ['10.1.2.3'];
+      },
+    });
+    for (const host of ['127.0.0.1', '10.0.0.1', '192.168.1.1', '169.254.169.254', '[::1]', 'rebind.test', 'intranet.test']) {
+      expect((await refusal(dialer.dial(host, 443))).code, host).toBe('address-not-allowed');
+    }
+    // Names were resolved once each, by the relay: the checked answer is the one that would be dialled.
+    expect(resolved).toEqual(['rebind.test', 'intranet.test']);
+  });
+
+  it('says so when the host refuses the connection', async () => {
+    const { dialer } = await relayAndDialer({ policy: { hostPorts: [closedPort] } });
+    expect((await refusal(dialer.dial('host.tabdock.internal', closedPort))).code).toBe('connect-refused');
+  });
+
+  it('limits streams per client', async () => {
+    const { dialer } = await relayAndDialer({ policy: { maxStreamsPerClient: 2 } });
+    const first = await dialer.dial('host.tabdock.internal', echoPort);
+    const second = await dialer.dial('host.tabdock.internal', echoPort);
+    expect((await refusal(dialer.dial('host.tabdock.internal', echoPort))).code).toBe('too-many-streams');
+    first.destroy();
+    second.destroy();
+  });
+
+  it('ends a stream when the client used up its byte budget', async () => {
+    const { dialer } = await relayAndDialer({ policy: { maxBytesPerClient: 1000 } });
+    const stream = await dialer.dial('host.tabdock.internal', echoPort);
+    const closed = new Promise<EgressRefusal | undefined>((resolve) => stream.onClose(resolve));
+    stream.onData(() => undefined);
+    stream.write(new Uint8Array(800));
+    stream.write(new Uint8Array(800));
+    expect((await closed)?.code).toBe('too-many-streams');
+    expect((await refusal(dialer.dial('host.tabdock.internal', echoPort))).code).toBe('too-many-streams');
+  });
+
+  it('closes idle streams', async () => {
+    const { dialer } = await relayAndDialer({ policy: { idleTimeoutMs: 300 } });
+    const stream = await dialer.dial('host.tabdock.internal', echoPort);
+    stream.onData(() => undefined);
+    const closed = await new Promise<EgressRefusal | undefined>((resolve) => stream.onClose(resolve));
+    expect(closed?.code).toBe('idle-timeout');
+  });
+
+  it('needs its token when one is set', async () => {
+    const { dialer: without } = await relayAndDialer({ token: 's3cret' });
+    expect((await refusal(without.dial('host.tabdock.internal', echoPort))).code).toBe('relay-unreachable');
+    expect(without.state()).toBe('down');
+    const { dialer: withToken } = await relayAndDialer({ token: 's3cret' }, 's3cret/');
+    const stream = await withToken.dial('host.tabdock.internal', echoPort);
+    stream.destroy();
+  });
+
+  it('refuses pages of other origins by default, and says why over plain HTTP', async () => {
+    const running = await startRelay({ policy: { hostPorts: [echoPort] } });
+    cleanups.push(() => running.close());
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(running.url, 'wisp-v2', { origin: 'https://evil.example' });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => resolve(101));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(403);
+    const answer = await fetch(running.url.replace('ws:', 'http:'));
+    expect(answer.status).toBe(426);
+    expect(await answer.text()).toContain('tabdock TCP relay');
+  });
+
+  it('limits sessions per client', async () => {
+    const running = await startRelay({ allowedOrigins: '*', policy: { maxSessionsPerClient: 1, hostPorts: [echoPort] } });
+    cleanups.push(() => running.close());
+    const first = new WispDialer(running.url);
+    const second = new WispDialer(running.url);
+    cleanups.push(() => first.close(), () => second.close());
+    await first.open();
+    expect((await refusal(second.open())).code).toBe('relay-unreachable');
+  });
+
+  // The test's own time limit is the "within seconds": a relay that is not there must never hang a dial.
+  it('reports a relay that is not there, naming it', { timeout: 10_000 }, async () => {
+    const dialer = new WispDialer(`ws://127.0.0.1:${closedPort}/wisp/`, { openTimeoutMs: 3000 });
+    expect((await refusal(dialer.dial('example.com', 443))).message).toContain(`ws://127.0.0.1:${closedPort}/wisp/`);
+    expect(dialer.state()).toBe('down');
+  });
+
+  it('is served by npm run proxy at /wisp/ beside the CORS proxy', async () => {
+    const proxy = await startProxyServer({ port: 0, relay: { policy: { hostPorts: [echoPort] } } });
+    cleanups.push(() => proxy.close());
+    expect(proxy.relayUrl).toBe(`${proxy.url.replace('http:', 'ws:')}wisp/`);
+    const dialer = new WispDialer(proxy.relayUrl!);
+    cleanups.push(() => dialer.close());
+    const stream = await dialer.dial('host.tabdock.internal', echoPort);
+    const reply = readText(stream, 4);
+    stream.write(new TextEncoder().encode('ping'));
+    expect(await reply).toBe('PING');
+    stream.destroy();
+    // The CORS proxy still answers everything else (a host it does not allow: 403).
+    expect((await fetch(`${proxy.url}example.com/v2/`)).status).toBe(403);
+  });
+});

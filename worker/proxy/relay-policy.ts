@@ -1,0 +1,223 @@
+// What the TCP relay may connect to and how much one client may use it: the one policy shared by the Wisp relay
+// server (wisp-relay.ts) and the Node harness's in-process relay (tcp-dialer.ts). Pure: no Node built-ins, so a
+// Deno or Workers host can use it too. Addresses are classified with ipaddr.js (special-purpose registries,
+// RFC 6890), and checked AFTER the name is resolved, on the address actually dialled (no DNS rebinding).
+import ipaddr from 'ipaddr.js';
+
+/** The name the guest uses for the relay host's own loopback, reachable only on ports listed in hostPorts. */
+export const HOST_ALIAS = 'host.tabdock.internal';
+
+export interface RelayPolicyConfig {
+  /** Destination ports anyone may reach (default 80 and 443). */
+  allowedPorts: readonly number[];
+  /** Ports of 127.0.0.1 reachable as host.tabdock.internal:PORT (`--allow-host-port`); empty by default. */
+  hostPorts: readonly number[];
+  /** Open TCP streams per client at once. */
+  maxStreamsPerClient: number;
+  /** Open relay sessions (WebSockets) per client at once. */
+  maxSessionsPerClient: number;
+  /** Bytes both ways per client per byteWindowMs. */
+  maxBytesPerClient: number;
+  byteWindowMs: number;
+  /** A stream with no bytes either way for this long is closed. */
+  idleTimeoutMs: number;
+  /** Time allowed to resolve and connect. */
+  connectTimeoutMs: number;
+}
+
+export const DEFAULT_RELAY_POLICY: RelayPolicyConfig = {
+  allowedPorts: [80, 443],
+  hostPorts: [],
+  maxStreamsPerClient: 64,
+  maxSessionsPerClient: 8,
+  maxBytesPerClient: 4 * 1024 * 1024 * 1024,
+  byteWindowMs: 60 * 60 * 1000,
+  idleTimeoutMs: 5 * 60 * 1000,
+  connectTimeoutMs: 10_000,
+};
+
+/** Why the relay did not connect a stream; each has a sentence (refusalMessage) for the user. */
+export type RefusalCode =
+  | 'bad-target'
+  | 'port-not-allowed'
+  | 'host-port-not-allowed'
+  | 'address-not-allowed'
+  | 'not-resolved'
+  | 'too-many-streams'
+  | 'byte-limit'
+  | 'connect-refused'
+  | 'connect-timeout'
+  | 'idle-timeout'
+  | 'connect-failed'
+  | 'relay-unreachable';
+
+export class RelayRefusal extends Error {
+  readonly code: RefusalCode;
+  constructor(code: RefusalCode, message: string) {
+    super(message);
+    this.name = 'RelayRefusal';
+    this.code = code;
+  }
+}
+
+/** Where a stream goes once the target passed the port check: a fixed loopback port, or a name to resolve. */
+export type DialPlan = { kind: 'loopback'; address: '127.0.0.1'; port: number } | { kind: 'resolve'; host: string; port: number };
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** Checks a requested host and port before anything is resolved; throws RelayRefusal. */
+export function planDial(host: string, port: number, policy: RelayPolicyConfig): DialPlan {
+  const name = host.trim().toLowerCase().replace(/\.$/, '');
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RelayRefusal('bad-target', `port ${port} is not a TCP port`);
+  if (name === HOST_ALIAS) {
+    if (!policy.hostPorts.includes(port)) {
+      throw new RelayRefusal(
+        'host-port-not-allowed',
+        `${HOST_ALIAS}:${port} is not open; start the VM with --allow-host-port ${port} to reach 127.0.0.1:${port} of the host`,
+      );
+    }
+    return { kind: 'loopback', address: '127.0.0.1', port };
+  }
+  if (!policy.allowedPorts.includes(port)) {
+    throw new RelayRefusal('port-not-allowed', `port ${port} is not allowed by the relay (allowed: ${policy.allowedPorts.join(', ')})`);
+  }
+  const literal = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+  if (ipaddr.isValid(literal)) return { kind: 'resolve', host: literal, port };
+  if (!HOST_NAME.test(name)) throw new RelayRefusal('bad-target', `"${host.slice(0, 80)}" is not a host name`);
+  return { kind: 'resolve', host: name, port };
+}
+
+/**
+ * Cloud metadata endpoints that are ordinary unicast addresses, or worth naming although their range is
+ * refused anyway: AWS/GCP/Azure 169.254.169.254, AWS IPv6 fd00:ec2::254, Azure's WireServer 168.63.129.16.
+ */
+const METADATA_ADDRESSES = new Set(['169.254.169.254', 'fd00:ec2::254', '168.63.129.16']);
+
+/**
+ * Undefined when `address` may be dialled, else why not. Only globally routable unicast passes: loopback,
+ * private (RFC 1918, IPv6 unique local), link-local, carrier-grade NAT, multicast, reserved, documentation and
+ * translation ranges (6to4, Teredo, NAT64, IPv4-mapped, whose embedded IPv4 could be private) are refused.
+ */
+export function addressRefusal(address: string): string | undefined {
+  if (!ipaddr.isValid(address)) return `"${address}" is not an IP address`;
+  let parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  const normalised = parsed.toNormalizedString();
+  const compact = parsed.kind() === 'ipv6' ? (parsed as ipaddr.IPv6).toString() : normalised;
+  if (METADATA_ADDRESSES.has(compact) || METADATA_ADDRESSES.has(normalised)) return `${compact} is a cloud metadata address`;
+  const range = parsed.range();
+  if (range !== 'unicast') return `${compact} is a ${range} address`;
+  return undefined;
+}
+
+/** Picks the first allowed address of a resolved name; throws 'address-not-allowed' when none is. */
+export function pickAddress(host: string, addresses: readonly string[]): string {
+  if (addresses.length === 0) throw new RelayRefusal('not-resolved', `${host} has no address`);
+  const reasons: string[] = [];
+  for (const address of addresses) {
+    const refusal = addressRefusal(address);
+    if (refusal === undefined) return address;
+    reasons.push(refusal);
+  }
+  throw new RelayRefusal('address-not-allowed', `${host} resolves to an address the relay does not reach (${reasons[0]})`);
+}
+
+/** Per-client counters: open sessions and streams, bytes in the current window. One ledger per relay. */
+export class ClientLedger {
+  private readonly clients = new Map<string, { sessions: number; streams: number; bytes: number; windowStart: number }>();
+  constructor(
+    private readonly policy: RelayPolicyConfig,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private entry(client: string) {
+    let entry = this.clients.get(client);
+    const now = this.now();
+    if (!entry) {
+      entry = { sessions: 0, streams: 0, bytes: 0, windowStart: now };
+      this.clients.set(client, entry);
+    }
+    if (now - entry.windowStart >= this.policy.byteWindowMs) {
+      entry.bytes = 0;
+      entry.windowStart = now;
+    }
+    return entry;
+  }
+
+  private forgetIfIdle(client: string): void {
+    const entry = this.clients.get(client);
+    if (entry && entry.sessions === 0 && entry.streams === 0 && this.now() - entry.windowStart >= this.policy.byteWindowMs) {
+      this.clients.delete(client);
+    }
+  }
+
+  /** Reserves a session slot; returns its release function, or throws 'too-many-streams'. */
+  openSession(client: string): () => void {
+    const entry = this.entry(client);
+    if (entry.sessions >= this.policy.maxSessionsPerClient) {
+      throw new RelayRefusal('too-many-streams', `${client} already has ${entry.sessions} relay sessions open (limit ${this.policy.maxSessionsPerClient})`);
+    }
+    entry.sessions++;
+    return once(() => {
+      entry.sessions--;
+      this.forgetIfIdle(client);
+    });
+  }
+
+  /** Reserves a stream slot (also checks the byte budget); returns its release function. */
+  openStream(client: string): () => void {
+    const entry = this.entry(client);
+    if (entry.streams >= this.policy.maxStreamsPerClient) {
+      throw new RelayRefusal('too-many-streams', `too many connections at once through the relay (limit ${this.policy.maxStreamsPerClient})`);
+    }
+    this.checkBytes(client, 0);
+    entry.streams++;
+    return once(() => {
+      entry.streams--;
+      this.forgetIfIdle(client);
+    });
+  }
+
+  /** Counts bytes relayed for a client; throws 'byte-limit' once the window's budget is spent. */
+  checkBytes(client: string, bytes: number): void {
+    const entry = this.entry(client);
+    entry.bytes += bytes;
+    if (entry.bytes > this.policy.maxBytesPerClient) {
+      const minutes = Math.ceil((entry.windowStart + this.policy.byteWindowMs - this.now()) / 60_000);
+      throw new RelayRefusal('byte-limit', `the relay's data limit for this client is used up (${this.policy.maxBytesPerClient} bytes); it resets in ${minutes} min`);
+    }
+  }
+
+  /** For tests and monitoring. */
+  snapshot(client: string): { sessions: number; streams: number; bytes: number } {
+    const entry = this.clients.get(client);
+    return entry ? { sessions: entry.sessions, streams: entry.streams, bytes: entry.bytes } : { sessions: 0, streams: 0, bytes: 0 };
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+/** Parses a comma-separated port list (`--allow-host-port`, TABDOCK_ALLOW_HOST_PORTS, relay --ports). */
+export function parsePortList(text: string | undefined, what: string): number[] {
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((item) => parsePort(item.trim(), what));
+}
+
+export function parsePort(text: string, what: string): number {
+  if (!/^\d{1,5}$/.test(text)) throw new RangeError(`${what} wants a port number from 1 to 65535, got "${text}"`);
+  const port = Number(text);
+  if (port < 1 || port > 65535) throw new RangeError(`${what} wants a port number from 1 to 65535, got "${text}"`);
+  return port;
+}
+
+/** A sentence for a refused or failed stream, naming the target. */
+export function refusalMessage(host: string, port: number, refusal: RelayRefusal): string {
+  return `${host}:${port}: ${refusal.message}`;
+}
