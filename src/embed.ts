@@ -96,7 +96,8 @@ function onEvent(event: VmEvent): void {
       terminal.notice(event.notice.message, 'info');
       return;
     case 'listening-sockets':
-      // The embed has no port preview.
+    case 'engine':
+      // The embed has no port preview and no Docker view.
       return;
     default: {
       const unknown: never = event;

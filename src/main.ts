@@ -123,6 +123,8 @@ function onEvent(event: VmEvent): void {
     case 'listening-sockets':
       ports.socketsChanged(event.sockets);
       return;
+    case 'engine':
+      return;
     default: {
       const unknown: never = event;
       throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);

@@ -34,7 +34,7 @@ export interface GuestFetchOptions {
   connectTimeoutMs?: number;
   /** Connected, but no response head by then. */
   headTimeoutMs?: number;
-  /** No body bytes for this long in the middle of a response. */
+  /** No body bytes for this long in the middle of a response; 0 waits forever (a long-lived stream such as /events). */
   idleTimeoutMs?: number;
 }
 
@@ -57,13 +57,14 @@ export async function guestFetch(dialer: GuestDialer, request: GuestHttpRequest,
   } catch (error) {
     throw new GuestHttpError('bad-request', 'This request cannot be sent to the container.', error instanceof Error ? error.message : String(error));
   }
-  const socket = await dial(dialer, request.port, limits.connectTimeoutMs);
+  const socket = await dialGuestPort(dialer, request.port, limits.connectTimeoutMs);
   socket.write(head);
   if (request.body && request.body.byteLength > 0) socket.write(new Uint8Array(request.body));
   return readResponse(socket, request, limits);
 }
 
-function dial(dialer: GuestDialer, port: number, timeoutMs: number): Promise<GuestSocket> {
+/** Opens a TCP connection into a guest port; rejects with 'not-listening' on RST and 'timeout' on silence. */
+export function dialGuestPort(dialer: GuestDialer, port: number, timeoutMs: number): Promise<GuestSocket> {
   return new Promise((resolve, reject) => {
     let conn: V86TcpConnection;
     try {
@@ -135,6 +136,7 @@ function readResponse(socket: GuestSocket, request: GuestHttpRequest, limits: Re
     };
     const armIdle = () => {
       clearTimeout(idleTimer);
+      if (limits.idleTimeoutMs === 0) return;
       idleTimer = setTimeout(() => {
         if (finished) return;
         finish();

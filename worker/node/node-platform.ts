@@ -20,6 +20,7 @@ export interface NodeVmHostOptions extends FileAssetSourceOptions, Pick<VmHostPl
 }
 
 export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
+  let host: VmHost | undefined;
   const platform: VmHostPlatform = {
     assets: (assetBase) => new FileAssetSource(assetBase, options),
     wasmPath: v86WasmPath(),
@@ -27,9 +28,10 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
   const network = options.network;
   if (network !== false) {
     platform.onEmulatorLoaded = (emulator) => {
-      attachNetwork(emulator as unknown as V86NetworkLike, network ?? {});
+      attachNetwork(emulator as unknown as V86NetworkLike, { onLayerProgress: (progress) => host?.layerProgress(progress), ...network });
     };
   }
   if (options.v86Options) platform.v86Options = options.v86Options;
-  return new VmHost(platform);
+  host = new VmHost(platform);
+  return host;
 }
