@@ -11,9 +11,9 @@ import type {
   LayerProgress,
 } from '../engine-contract.ts';
 import { ENGINE_API_PORT } from '../engine-contract.ts';
-import { dialGuestPort, type GuestDialer } from '../net/guest-http-client.ts';
+import { dialWithRetries, type GuestDialer } from '../net/guest-http-client.ts';
 import type { GuestSocket } from '../net/guest-socket.ts';
-import { EngineClient, EngineFailure } from './engine-client.ts';
+import { CONNECT_ATTEMPTS, CONNECT_TIMEOUT_MS, EngineClient, EngineFailure } from './engine-client.ts';
 import { parseContainers, parseEvent, parseHistory, parseImages, parseNetworks, parseVersion, parseVolumes } from './engine-model.ts';
 import { JsonLineDecoder, LogStreamDecoder } from './engine-streams.ts';
 
@@ -138,7 +138,7 @@ export class EngineBridge {
   dial(): Promise<GuestSocket> {
     const dialer = this.deps.dialer();
     if (!dialer) return Promise.reject(new EngineFailure('daemon-unavailable', 'The VM is not running.'));
-    return dialGuestPort(dialer, ENGINE_API_PORT, 15_000);
+    return dialWithRetries(dialer, ENGINE_API_PORT, CONNECT_TIMEOUT_MS, CONNECT_ATTEMPTS);
   }
 
   private runQuery(query: EngineQuery): Promise<unknown> {

@@ -27,7 +27,9 @@ export interface EngineCallOptions {
   headTimeoutMs?: number;
 }
 
-const CONNECT_TIMEOUT_MS = 15_000;
+/** Per SYN, and SYNs per call (guest-http-client.ts dialWithRetries): 30 s in all for a silent guest. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+export const CONNECT_ATTEMPTS = 6;
 /**
  * Generous: right after a snapshot restore the emulator runs dockerd's code uncompiled, and a first /version took
  * 64 s on this 2-core machine under load (the next one 1.4 s); a first `docker start` 65 s.
@@ -54,7 +56,7 @@ export class EngineClient {
           headers: body === undefined ? [['accept', 'application/json']] : [['accept', 'application/json'], ['content-type', 'application/json']],
           ...(body === undefined ? {} : { body: body.buffer }),
         },
-        { connectTimeoutMs: CONNECT_TIMEOUT_MS, headTimeoutMs: options.headTimeoutMs ?? HEAD_TIMEOUT_MS, idleTimeoutMs: options.stream ? 0 : IDLE_TIMEOUT_MS },
+        { connectTimeoutMs: CONNECT_TIMEOUT_MS, connectAttempts: CONNECT_ATTEMPTS, headTimeoutMs: options.headTimeoutMs ?? HEAD_TIMEOUT_MS, idleTimeoutMs: options.stream ? 0 : IDLE_TIMEOUT_MS },
       );
     } catch (error) {
       throw failureFromTransport(error, `${method} ${path}`);
