@@ -122,7 +122,15 @@ function start(): void {
       if (client !== vm) return;
       vm.resize(terminal.cols, terminal.rows);
       whenShellAnswers(vm, () => {
-        disconnect ??= connectEmbedBridge({ self: window, parent: window.parent, allowedOrigins, panel, onRun: typeCommand });
+        disconnect ??= connectEmbedBridge({
+          self: window,
+          parent: window.parent,
+          allowedOrigins,
+          panel,
+          onRun: typeCommand,
+          // Read-only: the page embedding tabdock may look at Docker, not change it.
+          engineQuery: (query) => (client ? client.engineQuery(query) : Promise.reject(new Error('the VM is not running'))),
+        });
       });
     })
     .catch((thrown: unknown) => {
