@@ -71,6 +71,7 @@ const ports = mountPortPreview({
 const dockerView = mountDockerView({
   header: document.querySelector<HTMLElement>('.app-header') ?? document.body,
   main: element('app-main'),
+  terminalPane: element('terminal-pane'),
   storage: window.localStorage,
   vm: () => (client?.alive ? client : undefined),
   echo: (command) => terminal.comment(command),

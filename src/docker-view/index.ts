@@ -25,8 +25,10 @@ export interface DockerViewVm {
 export interface DockerViewOptions {
   /** Where the header toggle goes. */
   header: HTMLElement;
-  /** The row holding the terminal: the panel is appended to it. */
+  /** The row holding the terminal, and the terminal's pane in it. The panel is drawn at the right of the row but
+   * comes before the terminal in the DOM, so Tab reaches it from the header (the terminal keeps Tab). */
   main: HTMLElement;
+  terminalPane?: HTMLElement;
   storage: Pick<Storage, 'getItem' | 'setItem'>;
   vm(): DockerViewVm | undefined;
   /** Writes `# <command>` to the terminal, so the learner sees the docker command an action stands for. */
@@ -65,7 +67,7 @@ export function mountDockerView(options: DockerViewOptions): DockerView {
     logs: (id, name) => openLogs(id, name),
     toggleLayers: (image) => void toggleLayers(image.id),
     closeLogs: () => closeLogs(true),
-  });
+  }, undefined, options.terminalPane ?? null);
 
   const dispatch = (action: ViewAction): void => {
     state = reduce(state, action);
@@ -178,7 +180,7 @@ export function mountDockerView(options: DockerViewOptions): DockerView {
     logs = undefined;
     if (hidePane) {
       panel.closeLogs();
-      toggle.focus();
+      panel.focus();
     }
   }
 
@@ -211,7 +213,14 @@ export function mountDockerView(options: DockerViewOptions): DockerView {
     if (open) panel.render(state);
   }
 
-  toggle.addEventListener('click', () => setOpen(!panel.visible));
+  toggle.addEventListener('click', () => {
+    setOpen(!panel.visible);
+    if (panel.visible) panel.focus();
+  });
+  // Escape anywhere in the panel returns to the toggle (the logs pane closes itself first).
+  panel.element.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !event.defaultPrevented) toggle.focus();
+  });
   let remembered: string | null = null;
   try {
     remembered = options.storage.getItem(DOCKER_VIEW_STORAGE_KEY);

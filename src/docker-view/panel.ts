@@ -40,10 +40,12 @@ export class DockerPanel {
   private readonly layersByImage = new Map<string, LayersState>();
   private state: DockerViewState | undefined;
 
+  /** `before`: the element the panel precedes in the DOM (the terminal pane), see mountDockerView. */
   constructor(
     parent: HTMLElement,
     private readonly actions: PanelActions,
     private readonly clock: () => number = () => Date.now(),
+    before: Element | null = null,
   ) {
     this.element = el('aside', 'docker-view');
     this.element.id = 'docker-view';
@@ -52,6 +54,9 @@ export class DockerPanel {
     const head = el('div', 'dv-head');
     const title = el('h2', 'dv-title', 'Docker');
     title.id = 'dv-title';
+    // Opening the panel moves focus here, so keyboard users continue inside it rather than in the terminal
+    // (which keeps Tab for the shell).
+    title.tabIndex = -1;
     // Polite live regions without role="status": the header's status line is the page's one status.
     this.connection.setAttribute('aria-live', 'polite');
     head.append(title, this.connection);
@@ -95,12 +100,14 @@ export class DockerPanel {
     logsHead.append(this.logsTitle, closeLogs);
     this.logsPane.append(logsHead, this.logsText);
     this.logsPane.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape') this.actions.closeLogs();
+      if (event.key !== 'Escape') return;
+      event.preventDefault();
+      this.actions.closeLogs();
     });
 
     this.element.prepend(head, this.error, this.logsPane);
     this.element.insertBefore(figure, activity.nextSibling);
-    parent.append(this.element);
+    parent.insertBefore(this.element, before);
   }
 
   get visible(): boolean {
@@ -109,6 +116,10 @@ export class DockerPanel {
 
   setVisible(visible: boolean): void {
     this.element.hidden = !visible;
+  }
+
+  focus(): void {
+    this.element.querySelector<HTMLElement>('#dv-title')?.focus();
   }
 
   render(state: DockerViewState): void {
