@@ -117,7 +117,7 @@ function start(): void {
   }
   const vm = new VmClient({ onEvent, onCrash: fail, onCallError: (error) => terminal.notice(error.message, 'error') });
   client = vm;
-  vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, snapshot: config.snapshot, cols: terminal.cols, rows: terminal.rows })
+  vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, snapshot: config.snapshot, tuning: config.tuning, cols: terminal.cols, rows: terminal.rows })
     .then(() => {
       if (client !== vm) return;
       vm.resize(terminal.cols, terminal.rows);

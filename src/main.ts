@@ -167,6 +167,7 @@ function start(sessionState?: ArrayBuffer): void {
     assetBase: config.assetBase,
     bootTimeoutMs: config.bootTimeoutMs,
     snapshot: config.snapshot,
+    tuning: config.tuning,
     cols: terminal.cols,
     rows: terminal.rows,
     network: networkOptions(net.settings),

@@ -1,5 +1,6 @@
 // Where the VM's files live and how long a boot may take, from build settings and the page's query string.
 // URLs are made absolute here: the worker resolves relative URLs against its own script, not the page.
+import type { EmulatorTuning } from '../worker/contract.ts';
 
 export interface PageConfig {
   /** Absolute URL of the folder holding manifest.json. */
@@ -7,6 +8,28 @@ export interface PageConfig {
   bootTimeoutMs: number;
   /** `?snapshot=off` cold-boots the kernel even when the image has a boot snapshot. */
   snapshot: 'auto' | 'off';
+  /** Emulator settings other than the defaults, for measurements (`?jitThreshold=`, ...; README "Emulator settings"). */
+  tuning: EmulatorTuning;
+}
+
+/** `?jitThreshold=400000&jitSync=0&jitMaxPages=3&jitMaxExtraBlocks=250&yield=helper`; unset or invalid: the default. */
+export function readTuning(params: URLSearchParams): EmulatorTuning {
+  const tuning: EmulatorTuning = {};
+  const whole = (name: string): number | undefined => {
+    const value = Number(params.get(name) ?? NaN);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  const threshold = whole('jitThreshold');
+  if (threshold !== undefined) tuning.jitThreshold = threshold;
+  const maxPages = whole('jitMaxPages');
+  if (maxPages !== undefined) tuning.jitMaxPages = maxPages;
+  const maxExtraBlocks = whole('jitMaxExtraBlocks');
+  if (maxExtraBlocks !== undefined) tuning.jitMaxExtraBasicBlocks = maxExtraBlocks;
+  const sync = params.get('jitSync');
+  if (sync === '0' || sync === '1') tuning.jitSyncCompile = sync === '1';
+  const yieldMode = params.get('yield');
+  if (yieldMode === 'channel' || yieldMode === 'helper') tuning.yield = yieldMode;
+  return tuning;
 }
 
 /** A cold boot takes about a minute on a fast machine; a slow laptop under load may need several. */
@@ -27,5 +50,6 @@ export function readPageConfig(location: Location, baseUri: string): PageConfig 
     assetBase: new URL(withSlash, baseUri).href,
     bootTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_BOOT_TIMEOUT_MS,
     snapshot: params.get('snapshot') === 'off' ? 'off' : 'auto',
+    tuning: readTuning(params),
   };
 }

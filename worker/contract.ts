@@ -113,6 +113,34 @@ export interface BootOptions {
   sessionState?: ArrayBuffer;
   /** Where registry traffic leaves (the page's network settings); unset fields keep the host's defaults. */
   network?: NetworkOptions;
+  /** Emulator settings other than the measured defaults (experiments and benchmarks). */
+  tuning?: EmulatorTuning;
+}
+
+/**
+ * How the emulator runs: v86's JIT and main-loop settings (worker/v86-tuning.ts). Each has a default chosen by
+ * measurement; the fields exist to measure alternatives (`npm run bench`, the page's `?jit...` parameters).
+ */
+export interface EmulatorTuning {
+  /** Heat (about one per instruction run) after which a page of guest code is compiled; v86's own is 200,000. */
+  jitThreshold?: number;
+  /** Compile each JIT module synchronously instead of one async compile at a time. */
+  jitSyncCompile?: boolean;
+  /** v86 set_jit_config: pages per module (v86: 3) and extra basic blocks per module (v86: 250). */
+  jitMaxPages?: number;
+  jitMaxExtraBasicBlocks?: number;
+  /** Browser worker: yield between slices with a MessageChannel ('channel') or v86's helper worker ('helper'). */
+  yield?: 'channel' | 'helper';
+}
+
+/** What v86's JIT did since the emulator started (worker/v86-tuning.ts instrumentJit). */
+export interface JitStats {
+  modulesCompiled: number;
+  wasmBytesCompiled: number;
+  /** Time spent compiling on the emulator's thread (synchronous compiles only). */
+  compileMs: number;
+  /** How often the JIT dropped every module because its table of 900 was full. */
+  cacheFlushes: number;
 }
 
 /** The user-settable part of the network shim's configuration (see worker/net/index.ts NetworkConfig). */

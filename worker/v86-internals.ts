@@ -80,6 +80,26 @@ export interface V86CpuRam {
   zero_memory(address: number, length: number): void;
 }
 
+/** v86's JIT hooks on its CPU object (src/cpu.js codegen_finalize and friends; src/browser/starter.js imports). */
+export interface V86CpuJit {
+  wasm_memory: WebAssembly.Memory;
+  wm: { wasm_table: WebAssembly.Table };
+  jit_imports: WebAssembly.ModuleImports;
+  codegen_finalize(wasmTableIndex: number, start: number, stateFlags: number, ptr: number, len: number): void;
+  codegen_finalize_finished(wasmTableIndex: number, start: number, stateFlags: number): void;
+  jit_clear_all_funcs(): void;
+  run_hardware_timers(acpiEnabled: number, now: number): number;
+  /** Index 1: MAX_PAGES, 2: JIT_USE_LOOP_SAFETY, 3: MAX_EXTRA_BASIC_BLOCKS (src/rust/jit.rs). */
+  set_jit_config?(index: number, value: number): void;
+}
+
+/** v86's main loop object (src/main.js v86): how it yields between ~1 ms slices. */
+export interface V86MainLoop {
+  yield(waitMs: number, tick: number): void;
+  yield_callback(tick: number): void;
+  unregister_yield?(): void;
+}
+
 /** The parts of a V86 instance we reach past the public API. */
 export interface V86WithInternals {
   bus: V86Bus;

@@ -7,6 +7,7 @@ import {
   type BootOptions,
   type BootResult,
   type BootStage,
+  type EmulatorTuning,
   type EngineAction,
   type EngineQuery,
   type EngineQueryResults,
@@ -14,6 +15,7 @@ import {
   type ExecOptions,
   type ExecResult,
   type GuestHttpRequest,
+  type JitStats,
   type SavedState,
   type StartedFrom,
   type StartStep,
@@ -30,6 +32,7 @@ import { InputPump, OutputBatcher } from './console-pump.ts';
 import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
 import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
+import { applyJitConfig, instrumentJit, useSameThreadYield, V86_DEFAULT_JIT_THRESHOLD, wasmFnFor, withJitThreshold } from './v86-tuning.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
 import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
 import { ENGINE_API_PORT } from './engine-contract.ts';
@@ -48,7 +51,20 @@ export interface VmHostPlatform {
   onEmulatorLoaded?: (emulator: V86) => void;
   /** Extra or overriding v86 options (e.g. net_device.mtu). */
   v86Options?: Partial<V86Options>;
+  /** The bytes at wasmPath, for a v86.wasm with another JIT threshold (v86-tuning.ts). */
+  wasmBytes?: () => Promise<ArrayBuffer>;
+  /** A browser worker: v86 there yields through a helper worker, which EmulatorTuning.yield can replace. */
+  browserWorker?: boolean;
 }
+
+/** The emulator settings used unless BootOptions.tuning says otherwise; vm-images/README.md has the figures. */
+export const DEFAULT_TUNING: Readonly<Required<EmulatorTuning>> = {
+  jitThreshold: V86_DEFAULT_JIT_THRESHOLD,
+  jitSyncCompile: false,
+  jitMaxPages: 3,
+  jitMaxExtraBasicBlocks: 250,
+  yield: 'helper',
+};
 
 /** An informational guest timing point (`tabdock-note:`), e.g. modules-loaded or docker-api. */
 export interface GuestNote {
@@ -80,6 +96,8 @@ export class VmHost implements VmApi {
   private memoryBytes = 0;
   private manifest: Manifest | undefined;
   private startedFrom: StartedFrom = 'cold-boot';
+  private tuning: Required<EmulatorTuning> = { ...DEFAULT_TUNING };
+  private jitStatsOf: () => JitStats | undefined = () => undefined;
   /** Set while a resumed guest is being checked: a serial failure then means "fall back", not "failed". */
   private restoreWatch: ((failure: RestoreFailed) => void) | undefined;
   /** The after-restore check still running behind an early 'ready' (resume); never rejects. */
@@ -139,6 +157,16 @@ export class VmHost implements VmApi {
     return this.monitor.lastLines(count);
   }
 
+  /** What v86's JIT did in the current emulator (bench); undefined before it loaded. */
+  jitStats(): JitStats | undefined {
+    return this.jitStatsOf();
+  }
+
+  /** The emulator settings in effect. */
+  get emulatorTuning(): Readonly<Required<EmulatorTuning>> {
+    return this.tuning;
+  }
+
   /** The emulator, for platform code (network shim, bench); undefined before boot(). */
   get v86(): V86 | undefined {
     return this.emulator;
@@ -157,6 +185,7 @@ export class VmHost implements VmApi {
       throw failure;
     }
     this.bootStartedAtMs = performance.now();
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.setState('booting');
     this.reachStage('downloading');
     try {
@@ -425,6 +454,11 @@ export class VmHost implements VmApi {
       overrides: this.platform.v86Options,
     });
     const options = plan.kind === 'restore' ? restoreV86Options(coldBootOptions, plan.header) : coldBootOptions;
+    const { jitThreshold } = this.tuning;
+    const wasmBytes = this.platform.wasmBytes;
+    if (jitThreshold !== V86_DEFAULT_JIT_THRESHOLD && wasmBytes) {
+      options.wasm_fn = wasmFnFor(async () => withJitThreshold(await wasmBytes(), jitThreshold));
+    }
     const emulator = new V86(options);
     this.emulator = emulator;
     emulator.add_listener('serial0-output-byte', (byte) => {
@@ -439,11 +473,20 @@ export class VmHost implements VmApi {
       emulator.add_listener('emulator-loaded', () => {
         if (this.emulator !== emulator) return;
         this.emulatorLoaded = true;
+        this.tuneEmulator(emulator);
         if (this.consoleSize) this.resize(...this.consoleSize);
         this.platform.onEmulatorLoaded?.(emulator);
         resolve();
       });
     });
+  }
+
+  /** The JIT and main-loop settings (v86-tuning.ts), before the CPU runs its first instruction. */
+  private tuneEmulator(emulator: V86): void {
+    const stats = instrumentJit(emulator, this.tuning.jitSyncCompile);
+    this.jitStatsOf = () => (this.emulator === emulator ? stats() : undefined);
+    applyJitConfig(emulator, this.tuning);
+    if (this.tuning.yield === 'channel' && this.platform.browserWorker) useSameThreadYield(emulator);
   }
 
   /** The state is loaded and runs: it was ready (dockerd, agent) when it was saved. */

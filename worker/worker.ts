@@ -47,6 +47,8 @@ const host = new VmHost({
   assets: (assetBase) => new FetchAssetSource(assetBase),
   // Vite emits v86.wasm as a hashed asset and gives its URL relative to this worker's own URL.
   wasmPath: new URL(wasmUrl, import.meta.url).href,
+  wasmBytes: () => fetch(new URL(wasmUrl, import.meta.url)).then((response) => response.arrayBuffer()),
+  browserWorker: true,
   // The emulator's bus is public API plus the internal `tcp-connection` event that net/index.ts types.
   onEmulatorLoaded: (emulator) => {
     attachNetwork(emulator as unknown as V86NetworkLike, {

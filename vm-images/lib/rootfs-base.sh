@@ -7,15 +7,19 @@ guest_packages() {
     "linux-image-686=$PKG_linux_image_686" \
     "linux-image-$KERNEL_ABI=$PKG_linux_image_abi" \
     "docker.io=$PKG_docker_io" \
+    "docker-cli=$PKG_docker_cli" \
+    "docker-compose=$PKG_docker_compose" \
+    "docker-buildx=$PKG_docker_buildx" \
     "containerd=$PKG_containerd" \
     "runc=$PKG_runc" \
+    "crun=$PKG_crun" \
+    "pigz=$PKG_pigz" \
     "tini=$PKG_tini" \
     "iptables=$PKG_iptables" \
     "iproute2=$PKG_iproute2" \
     "ca-certificates=$PKG_ca_certificates" \
     "busybox-static=$PKG_busybox_static" \
     "udhcpc=$PKG_udhcpc" \
-    "docker-compose=$PKG_docker_compose" \
     "kmod=$PKG_kmod" \
     "mount=$PKG_mount" \
     "procps=$PKG_procps"
@@ -36,11 +40,14 @@ build_rootfs_base() {
   include="$(guest_packages | paste -sd, -)"
   local -a sources=("deb $DEBIAN_MIRROR $DEBIAN_SUITE main")
   local s
-  for s in $DEBIAN_EXTRA_SUITES; do sources+=("deb $DEBIAN_MIRROR $s main"); done
-  log "base: mmdebstrap $DEBIAN_SUITE/$GUEST_ARCH (downloads cached in $debs)"
+  for s in $DEBIAN_EXTRA_SUITES $KERNEL_SUITE; do sources+=("deb $DEBIAN_MIRROR $s main"); done
+  log "base: mmdebstrap $DEBIAN_SUITE/$GUEST_ARCH, kernel from $KERNEL_SUITE (downloads cached in $debs)"
   # The apt-archives sync-in/sync-out pattern is the one mmdebstrap(1) documents for caching downloads.
   # Docs, man pages and locales are left out by dpkg itself (copyright files stay for the licenses).
+  # Default-Release: every package apt picks by itself (dependencies) comes from $DEBIAN_SUITE; the kernel's
+  # exact pins are the only reason $KERNEL_SUITE is listed.
   mmdebstrap --variant=essential --arch="$GUEST_ARCH" --include="$include" \
+    --aptopt="APT::Default-Release \"$DEBIAN_SUITE\"" \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \
     --dpkgopt='path-include=/usr/share/locale/locale.alias' \

@@ -1,8 +1,10 @@
 // Builds a VmHost for Node: the image comes from a directory, v86.wasm from node_modules, v86 runs in-process.
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { attachNetwork, type NetworkConfig, type V86NetworkLike } from '../net/index.ts';
 import { VmHost, type VmHostPlatform } from '../vm-host.ts';
+import type { EmulatorTuning } from '../contract.ts';
 import { FileAssetSource, type FileAssetSourceOptions } from './file-assets.ts';
 
 /** Default image directory, relative to the repository root (where npm scripts run). */
@@ -24,6 +26,10 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
   const platform: VmHostPlatform = {
     assets: (assetBase) => new FileAssetSource(assetBase, options),
     wasmPath: v86WasmPath(),
+    wasmBytes: async () => {
+      const bytes = await readFile(v86WasmPath());
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
   };
   const network = options.network;
   if (network !== false) {
@@ -34,4 +40,30 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
   if (options.v86Options) platform.v86Options = options.v86Options;
   host = new VmHost(platform);
   return host;
+}
+
+/**
+ * Emulator settings from the environment, for measurements in Node (npm run bench, npm run vm): the page's
+ * `?jit...` parameters as TABDOCK_JIT_THRESHOLD, TABDOCK_JIT_SYNC (0 or 1), TABDOCK_JIT_MAX_PAGES and
+ * TABDOCK_JIT_MAX_EXTRA_BLOCKS. A value that is not a positive whole number is an error, not ignored.
+ */
+export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): EmulatorTuning {
+  const whole = (name: string): number | undefined => {
+    const text = env[name];
+    if (text === undefined || text === '') return undefined;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}=${text}: expected a positive whole number`);
+    return value;
+  };
+  const tuning: EmulatorTuning = {};
+  const threshold = whole('TABDOCK_JIT_THRESHOLD');
+  if (threshold !== undefined) tuning.jitThreshold = threshold;
+  const maxPages = whole('TABDOCK_JIT_MAX_PAGES');
+  if (maxPages !== undefined) tuning.jitMaxPages = maxPages;
+  const maxExtraBlocks = whole('TABDOCK_JIT_MAX_EXTRA_BLOCKS');
+  if (maxExtraBlocks !== undefined) tuning.jitMaxExtraBasicBlocks = maxExtraBlocks;
+  const sync = env['TABDOCK_JIT_SYNC'];
+  if (sync === '0' || sync === '1') tuning.jitSyncCompile = sync === '1';
+  else if (sync !== undefined && sync !== '') throw new Error(`TABDOCK_JIT_SYNC=${sync}: expected 0 or 1`);
+  return tuning;
 }

@@ -8,7 +8,7 @@ import { EXAMPLE_LABS } from './index.ts';
 import { parseLab } from '../parse-lab.ts';
 import { buildSetupScript } from '../lab-setup.ts';
 
-/** docker-compose (Python) and first container starts are slow in the emulator; give commands room. */
+/** Compose and first container starts are slow in the emulator; give commands room. */
 const COMMAND_TIMEOUT_MS = 600_000;
 
 let host: VmHost;
