@@ -1,6 +1,8 @@
 // docker pull in Chromium through the whole chain: dockerd -> the worker's registry shim -> the preview's CORS
 // proxy (/cors-proxy/) -> a token-protected test registry on 127.0.0.1 whose blobs redirect to a "CDN". The
-// upstream is set the way a user sets it: in the page's Network dialog. One boot for the whole file.
+// upstream is set the way a user sets it: in the page's Network dialog. One boot for the whole file, which also
+// drives the Docker view (src/docker-view/) with the keyboard only: a container started with -p appears with
+// its port, stopping it from the view changes its state, and the pull shows its layer's progress.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { PULL_CDN_PORT, PULL_GATEWAY_PORT } from '../playwright.config.ts';
 import { extendOciLayout } from '../worker/net/testing/oci-layout.mts';
 import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from '../worker/net/testing/registry.mts';
-import { typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
+import { terminalLines, typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
@@ -21,6 +23,7 @@ test.describe.serial('docker pull through the CORS proxy', () => {
   let registry: TestRegistry;
   let gateway: AuthGateway | undefined;
   let workDir: string;
+  let layerDigest: string;
 
   test.beforeAll(async ({ browser }, testInfo) => {
     workDir = await mkdtemp(join(tmpdir(), 'tabdock-pull-e2e-'));
@@ -33,6 +36,7 @@ test.describe.serial('docker pull through the CORS proxy', () => {
       'random.bin': randomBytes(512 * 1024),
     });
     await pushLayout(image.layoutDir, 'v1', registry.host, 'library/pulled');
+    layerDigest = image.layerDigest;
     const context = await browser.newContext({ baseURL: testInfo.project.use.baseURL, viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
   });
@@ -70,6 +74,45 @@ test.describe.serial('docker pull through the CORS proxy', () => {
     await expect(dialog).toBeHidden();
   });
 
+  test('the Docker view, with the keyboard only: a -p container appears with its port, Stop changes its state', async () => {
+    // Keyboard only: Tab from the top of the page to the header's toggle, Enter opens the view and focuses it.
+    // Start in the header (the terminal had focus, and it keeps Tab for the shell).
+    await page.getByRole('button', { name: 'Reset' }).focus();
+    const toggle = page.getByRole('button', { name: 'Docker view' });
+    for (let presses = 0; presses < 20 && !(await toggle.evaluate((el) => el === document.activeElement)); presses++) await page.keyboard.press('Tab');
+    await expect(toggle).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+    const view = page.getByRole('complementary', { name: 'Docker' });
+    await expect(view).toBeVisible();
+    await expect(view.getByRole('heading', { name: 'Docker', exact: true })).toBeFocused();
+    await expect(view).toContainText('Live from the Docker daemon', { timeout: COMMAND_TIMEOUT_MS });
+    await expect(view.getByRole('list', { name: 'Images' })).toContainText('tabdock/httpd:latest', { timeout: COMMAND_TIMEOUT_MS });
+    await expect(page.getByRole('img', { name: /How Docker works/ })).toBeVisible();
+
+    await typeCommand(page, 'docker run -d -p 8080:80 --name web tabdock/httpd');
+    const containers = view.getByRole('list', { name: 'Containers' });
+    const web = containers.getByRole('listitem').filter({ hasText: 'web' });
+    await expect(web).toContainText('port 8080 → 80/tcp', { timeout: COMMAND_TIMEOUT_MS });
+    await expect(web).toContainText(/running/);
+    await expect(web.getByRole('button', { name: 'Open port 8080 of web in the preview' })).toBeVisible();
+    await expect(view.getByRole('list', { name: 'Networks' }).getByRole('listitem').filter({ hasText: 'bridge' }).first()).toContainText(/web 172\.17\.\d+\.\d+/);
+    await expect(view).toContainText('client → REST API → daemon');
+
+    // Back into the view with the keyboard: the terminal keeps Tab for the shell, so from the header's toggle,
+    // whose next stops are the view's controls.
+    await toggle.focus();
+    const stop = web.getByRole('button', { name: 'Stop web' });
+    for (let presses = 0; presses < 30 && !(await stop.evaluate((el) => el === document.activeElement)); presses++) await page.keyboard.press('Tab');
+    await expect(stop).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await terminalLines(page)).some((line) => line.startsWith('# docker stop web'))).toBe(true);
+    await expect(web).toContainText(/exited \(\d+\)/, { timeout: COMMAND_TIMEOUT_MS });
+    // The rebuilt row keeps the keyboard user's place: Stop became Start and has focus.
+    await expect(web.getByRole('button', { name: 'Start web' })).toBeFocused();
+    await expect(view).toContainText(/web exited with code \d+/);
+  });
+
   test('docker pull downloads from the upstream and docker run prints the new layer', async () => {
     // A Docker Hub name: dockerd asks its registry mirror (the shim), which uses the upstream set above.
     await typeCommand(page, 'docker pull pulled:v1');
@@ -77,6 +120,18 @@ test.describe.serial('docker pull through the CORS proxy', () => {
     expect(gateway?.tokenRequests).toBeGreaterThan(0);
     await typeCommand(page, 'docker run --rm pulled:v1 cat /pulled-marker.txt');
     await waitForLine(page, new RegExp(`^${marker}$`), COMMAND_TIMEOUT_MS);
+  });
+
+  test('the Docker view showed the pull: its new layer with progress, then the image', async () => {
+    const view = page.getByRole('complementary', { name: 'Docker' });
+    const layers = view.getByRole('list', { name: 'Layers of the current pull' });
+    const layer = layers.getByRole('listitem').filter({ hasText: `layer ${layerDigest.slice('sha256:'.length, 'sha256:'.length + 12)}` });
+    await expect(layer).toContainText(/: 52\d\.\d kB of 52\d\.\d kB, done/);
+    await expect(layer.getByRole('progressbar')).toHaveAttribute('value', /\d+/);
+    await expect(view.getByRole('list', { name: 'Images' })).toContainText('pulled:v1');
+    await view.getByText('Recent activity').click();
+    await expect(view).toContainText('Pulled pulled:v1');
+    await expect(view).toContainText('Pulling a layer of pulled from 127.0.0.1');
   });
 
   test('a missing tag prints "manifest unknown"', async () => {

@@ -96,7 +96,8 @@ function onEvent(event: VmEvent): void {
       terminal.notice(event.notice.message, 'info');
       return;
     case 'listening-sockets':
-      // The embed has no port preview.
+    case 'engine':
+      // The embed has no port preview and no Docker view.
       return;
     default: {
       const unknown: never = event;
@@ -121,7 +122,15 @@ function start(): void {
       if (client !== vm) return;
       vm.resize(terminal.cols, terminal.rows);
       whenShellAnswers(vm, () => {
-        disconnect ??= connectEmbedBridge({ self: window, parent: window.parent, allowedOrigins, panel, onRun: typeCommand });
+        disconnect ??= connectEmbedBridge({
+          self: window,
+          parent: window.parent,
+          allowedOrigins,
+          panel,
+          onRun: typeCommand,
+          // Read-only: the page embedding tabdock may look at Docker, not change it.
+          engineQuery: (query) => (client ? client.engineQuery(query) : Promise.reject(new Error('the VM is not running'))),
+        });
       });
     })
     .catch((thrown: unknown) => {

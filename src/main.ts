@@ -3,6 +3,7 @@
 import './styles.css';
 import type { VmError, VmEvent } from '../worker/contract.ts';
 import { browserProblem } from './browser-check.ts';
+import { mountDockerView } from './docker-view/index.ts';
 import { ErrorPanels } from './error-panel.ts';
 import { FileTransferUi } from './files/file-transfer-ui.ts';
 import { readPageConfig } from './page-config.ts';
@@ -66,6 +67,16 @@ const ports = mountPortPreview({
   main: element('app-main'),
   vm: () => (client?.alive ? client : undefined),
 });
+// The Docker view (src/docker-view/): the daemon's images, containers, networks and volumes, live from /events.
+const dockerView = mountDockerView({
+  header: document.querySelector<HTMLElement>('.app-header') ?? document.body,
+  main: element('app-main'),
+  terminalPane: element('terminal-pane'),
+  storage: window.localStorage,
+  vm: () => (client?.alive ? client : undefined),
+  echo: (command) => terminal.comment(command),
+  openPort: (port) => ports.open(port),
+});
 // The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start.
 let netInEffect: NetSettings = {};
 /** What was last saved in the dialog; used even if the browser refused to store it. */
@@ -124,6 +135,9 @@ function onEvent(event: VmEvent): void {
     case 'listening-sockets':
       ports.socketsChanged(event.sockets);
       return;
+    case 'engine':
+      dockerView.update(event.update);
+      return;
     default: {
       const unknown: never = event;
       throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);
@@ -165,6 +179,7 @@ function start(sessionState?: ArrayBuffer): void {
       status.booted(result.startedFrom, result.timeline.ready, result.steps);
       session.booted(result.startedFrom);
       ports.vmStarted();
+      dockerView.vmStarted();
       // The guest may have booted with the size the terminal had before fonts settled; tell it again.
       vm.resize(terminal.cols, terminal.rows);
       terminal.focus();
@@ -178,6 +193,7 @@ function start(sessionState?: ArrayBuffer): void {
 
 function restart(sessionState?: ArrayBuffer): void {
   ports.vmStopped();
+  dockerView.vmStopped();
   client?.terminate();
   client = undefined;
   terminal.reset();

@@ -92,6 +92,11 @@ export class GuestTerminal {
     this.term.write(`\r\n${colour}[tabdock] ${text.replace(/\n/g, '\r\n')}\x1b[0m\r\n`);
   }
 
+  /** A dim `# command` line: what an action taken outside the terminal (the Docker view) stands for. */
+  comment(command: string): void {
+    this.term.write(`\r\n\x1b[2m# ${command.replace(/[\r\n\x1b]/g, ' ')}\x1b[0m\r\n`);
+  }
+
   focus(): void {
     this.term.focus();
   }

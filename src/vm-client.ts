@@ -1,8 +1,21 @@
 // Starts the VM host in its own Web Worker and drives it through comlink. The only page module that knows a
 // worker exists. A call to a dead worker never settles, so this rejects every pending call when it crashes.
 import * as Comlink from 'comlink';
-import type { BootOptions, BootResult, ExecOptions, ExecResult, GuestHttpRequest, SavedState, VmApi, VmError, VmEvent } from '../worker/contract.ts';
-import { VmCallError, toVmError } from './vm-error.ts';
+import type {
+  BootOptions,
+  BootResult,
+  EngineAction,
+  EngineQuery,
+  EngineQueryResults,
+  ExecOptions,
+  ExecResult,
+  GuestHttpRequest,
+  SavedState,
+  VmApi,
+  VmError,
+  VmEvent,
+} from '../worker/contract.ts';
+import { VmCallError, toEngineError, toVmError } from './vm-error.ts';
 
 export interface VmClientHooks {
   /** Every event the VM host emits (download, stage, console, status, error), in order. */
@@ -79,6 +92,30 @@ export class VmClient {
     this.fireAndForget(() => this.remote.forwardGuestHttp(request, Comlink.transfer(reply, [reply])));
   }
 
+  /** A read-only Engine API query; rejects with an EngineCallError when the daemon refuses or is away. */
+  engineQuery<K extends EngineQuery['kind']>(query: Extract<EngineQuery, { kind: K }>): Promise<EngineQueryResults[K]> {
+    return this.call(() => this.remote.engineQuery(query) as Promise<EngineQueryResults[K]>, toEngineError);
+  }
+
+  engineAction(action: EngineAction): Promise<void> {
+    return this.call(() => this.remote.engineAction(action), toEngineError);
+  }
+
+  /** Starts or stops the daemon's event stream (updates arrive as VmEvent 'engine'). */
+  watchEngine(on: boolean): void {
+    this.fireAndForget(() => this.remote.watchEngine(on));
+  }
+
+  /** A container's logs onto `reply` (moved to the worker), as EngineLogMessages. */
+  followEngineLogs(containerId: string, reply: MessagePort): void {
+    if (!this.alive) {
+      reply.postMessage({ type: 'error', code: 'daemon-unavailable', message: 'The VM was stopped.' });
+      reply.close();
+      return;
+    }
+    this.fireAndForget(() => this.remote.followEngineLogs(containerId, Comlink.transfer(reply, [reply])));
+  }
+
   /** Ends the VM for good (tab closed or restart): nothing survives, the next boot starts a new worker. */
   terminate(): void {
     this.die(
@@ -99,7 +136,7 @@ export class VmClient {
     });
   }
 
-  private call<T>(invoke: () => Promise<T>): Promise<T> {
+  private call<T>(invoke: () => Promise<T>, mapError: (thrown: unknown) => Error = (thrown) => new VmCallError(toVmError(thrown))): Promise<T> {
     if (this.deadBecause !== undefined) return Promise.reject(new VmCallError(this.deadBecause));
     return new Promise<T>((resolve, reject) => {
       const onDeath = (error: VmError): void => reject(new VmCallError(error));
@@ -111,7 +148,7 @@ export class VmClient {
         },
         (thrown: unknown) => {
           this.rejectPending.delete(onDeath);
-          reject(new VmCallError(toVmError(thrown)));
+          reject(mapError(thrown));
         },
       );
     });

@@ -1,6 +1,6 @@
 // Turns whatever a failed call or a crashed worker produced into the contract's VmError, so every failure
 // reaches the user the same way: a code, a sentence saying what to do, and the raw detail.
-import type { VmError, VmErrorCode } from '../worker/contract.ts';
+import type { EngineErrorCode, VmError, VmErrorCode } from '../worker/contract.ts';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<VmErrorCode>([
   'no-webassembly',
@@ -61,4 +61,29 @@ export class VmCallError extends Error implements VmError {
     this.code = vmError.code;
     if (vmError.detail !== undefined) this.detail = vmError.detail;
   }
+}
+
+const ENGINE_CODES: ReadonlySet<string> = new Set<EngineErrorCode>(['daemon-unavailable', 'not-found', 'conflict', 'engine-error', 'bad-request']);
+
+/** An Engine API call (VmApi.engineQuery, engineAction) that the daemon refused or could not answer. */
+export class EngineCallError extends Error {
+  readonly code: EngineErrorCode;
+  readonly detail?: string;
+  constructor(code: EngineErrorCode, message: string, detail?: string) {
+    super(message);
+    this.name = 'EngineCallError';
+    this.code = code;
+    if (detail !== undefined) this.detail = detail;
+  }
+}
+
+/** The worker's EngineFailure (code and detail kept by its throw handler) as an EngineCallError; else a VmCallError. */
+export function toEngineError(thrown: unknown): Error {
+  if (typeof thrown === 'object' && thrown !== null) {
+    const fields = thrown as { code?: unknown; message?: unknown; detail?: unknown };
+    if (typeof fields.code === 'string' && ENGINE_CODES.has(fields.code) && typeof fields.message === 'string') {
+      return new EngineCallError(fields.code as EngineErrorCode, fields.message, typeof fields.detail === 'string' ? fields.detail : undefined);
+    }
+  }
+  return new VmCallError(toVmError(thrown));
 }

@@ -1,5 +1,8 @@
 // The one boundary between a VM host (worker/vm-host.ts) and whoever drives it: the page (through comlink)
 // or the Node CLI (in-process). Only types live here, so src/ can import this file without pulling worker code.
+import type { EngineAction, EngineQuery, EngineQueryResults, EngineUpdate } from './engine-contract.ts';
+
+export type * from './engine-contract.ts';
 
 /** Boot stages in the order a cold boot passes them; a snapshot restore jumps from 'downloading' to 'ready'. */
 export type BootStage =
@@ -72,7 +75,9 @@ export type VmEvent =
    * The guest's listening TCP sockets (`ADDRESS:PORT` in /proc/net/tcp's hex, one per line), sent when they change
    * and once after each start; the port preview turns them into published ports.
    */
-  | { type: 'listening-sockets'; sockets: string };
+  | { type: 'listening-sockets'; sockets: string }
+  /** The Docker daemon's events and pull progress, while the page watches them (VmApi.watchEngine). */
+  | { type: 'engine'; update: EngineUpdate };
 
 /** Why a notice was raised; each comes with a sentence for the user. */
 export type VmNoticeCode =
@@ -248,5 +253,13 @@ export interface VmApi {
   saveState(): Promise<SavedState>;
   /** Sends one HTTP request into a guest TCP port and streams the answer to `reply` as GuestHttpMessages. */
   forwardGuestHttp(request: GuestHttpRequest, reply: MessagePort): void;
+  /** A read-only Engine API query (the same API the docker CLI uses), answered from the guest's dockerd. */
+  engineQuery<K extends EngineQuery['kind']>(query: Extract<EngineQuery, { kind: K }>): Promise<EngineQueryResults[K]>;
+  /** One of the Docker view's actions (stop, start, remove a container; remove an image). */
+  engineAction(action: EngineAction): Promise<void>;
+  /** Starts or stops the daemon's event stream; updates arrive as VmEvent 'engine'. Idle, it costs the guest nothing. */
+  watchEngine(on: boolean): void;
+  /** Streams a container's logs (EngineLogMessage) onto `reply` until the reader sends 'cancel'. */
+  followEngineLogs(containerId: string, reply: MessagePort): void;
   shutdown(): Promise<void>;
 }

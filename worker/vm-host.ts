@@ -8,6 +8,10 @@ import {
   type BootResult,
   type BootStage,
   type EmulatorTuning,
+  type EngineAction,
+  type EngineQuery,
+  type EngineQueryResults,
+  type LayerProgress,
   type ExecOptions,
   type ExecResult,
   type GuestHttpRequest,
@@ -31,6 +35,9 @@ import { planStart, type StartPlan } from './snapshot/start-plan.ts';
 import { applyJitConfig, instrumentJit, useSameThreadYield, V86_DEFAULT_JIT_THRESHOLD, wasmFnFor, withJitThreshold } from './v86-tuning.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
 import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
+import { ENGINE_API_PORT } from './engine-contract.ts';
+import { EngineBridge, type LogPort } from './engine/engine-bridge.ts';
+import type { GuestSocket } from './net/guest-socket.ts';
 import { restoreV86Options, saveSession, welcomeOutput } from './snapshot/restore.ts';
 import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
 
@@ -118,6 +125,11 @@ export class VmHost implements VmApi {
   });
   private agentInput = this.newAgentInput();
   private agent = this.newAgent();
+  /** The Docker view's Engine API calls and /events watch (engine/engine-bridge.ts). */
+  private readonly engine = new EngineBridge({
+    dialer: () => (this.state === 'running' && this.emulator ? (internalsOf(this.emulator).network_adapter as unknown as GuestDialer | undefined) : undefined),
+    emit: (update) => this.emit({ type: 'engine', update }),
+  });
 
   constructor(private readonly platform: VmHostPlatform) {}
 
@@ -262,6 +274,10 @@ export class VmHost implements VmApi {
 
   /** Port preview: one HTTP request into a guest TCP port (worker/net/guest-http-client.ts). */
   guestFetch(request: GuestHttpRequest, options?: GuestFetchOptions): Promise<GuestHttpResponse> {
+    // The Engine API is root on the guest: a site in the preview (same origin as the page) must not reach it.
+    if (request.port === ENGINE_API_PORT) {
+      return Promise.reject(new GuestHttpError('bad-request', `Port ${ENGINE_API_PORT} is the Docker daemon's own API; the port preview does not open it.`));
+    }
     const adapter = this.emulator ? internalsOf(this.emulator).network_adapter : undefined;
     if (this.state !== 'running' || !adapter) {
       return Promise.reject(
@@ -275,7 +291,36 @@ export class VmHost implements VmApi {
     void answerOnPort(this.guestFetch(request), reply as unknown as ReplyPort);
   }
 
+  async engineQuery<K extends EngineQuery['kind']>(query: Extract<EngineQuery, { kind: K }>): Promise<EngineQueryResults[K]> {
+    await this.restoreCheck;
+    return this.engine.query(query);
+  }
+
+  async engineAction(action: EngineAction): Promise<void> {
+    await this.restoreCheck;
+    return this.engine.act(action);
+  }
+
+  watchEngine(on: boolean): void {
+    this.engine.watch(on);
+  }
+
+  followEngineLogs(containerId: string, reply: MessagePort): void {
+    void this.engine.followLogs(containerId, reply as unknown as LogPort);
+  }
+
+  /** The registry shim's per-layer pull progress (net/layer-progress.ts), passed on to a watching page. */
+  layerProgress(progress: LayerProgress): void {
+    this.engine.layerProgress(progress);
+  }
+
+  /** A raw TCP connection to the guest's Engine API; not part of VmApi (the Node CLI's --docker-socket). */
+  dialEngine(): Promise<GuestSocket> {
+    return this.engine.dial();
+  }
+
   async shutdown(): Promise<void> {
+    this.engine.watch(false);
     const emulator = this.emulator;
     this.emulator = undefined;
     this.clearBootTimer();
@@ -590,7 +635,10 @@ export class VmHost implements VmApi {
     this.state = state;
     this.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: this.startedFrom !== 'cold-boot' });
     // The agent pushes its listening sockets when they change; a new page (or a restored guest) needs them once.
-    if (state === 'running') this.agent.requestSockets();
+    if (state === 'running') {
+      this.agent.requestSockets();
+      this.engine.vmRunning();
+    }
   }
 
   private bootResultTimeline(): BootResult['timeline'] {

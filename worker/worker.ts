@@ -84,6 +84,7 @@ const host = new VmHost({
     }
     attachNetwork(emulator as unknown as V86NetworkLike, {
       proxyUrl: network.proxyUrl ?? defaultProxyUrl,
+      onLayerProgress: (progress) => host.layerProgress(progress),
       ...(network.dockerHubUpstream === undefined ? {} : { dockerHubUpstream: network.dockerHubUpstream }),
       ...(egress ? { egress } : {}),
     });
@@ -109,6 +110,10 @@ const api: VmApi = {
     return Comlink.transfer(saved, [saved.bytes]);
   },
   forwardGuestHttp: (request, reply) => host.forwardGuestHttp(request, reply),
+  engineQuery: (query) => host.engineQuery(query),
+  engineAction: (action) => host.engineAction(action),
+  watchEngine: (on) => host.watchEngine(on),
+  followEngineLogs: (containerId, reply) => host.followEngineLogs(containerId, reply),
   shutdown: () => host.shutdown(),
 };
 

@@ -30,6 +30,21 @@ describe('lab author mode', () => {
     expect(container.querySelector<HTMLButtonElement>('button')?.disabled).toBe(true);
   });
 
+  it('hints that an inline verify: line is text, and points at the verify block, without blocking the lab', () => {
+    const container = document.createElement('div');
+    document.body.append(container);
+    const author = mountLabAuthor(container);
+    author.setSource('---\ntitle: T\n---\n## One\n\nverify: test -f /tmp/x\n');
+    expect(author.problems()).toEqual([]);
+    const hint = container.querySelector<HTMLButtonElement>('.lab-author-hint button');
+    expect(hint?.textContent).toMatch(/^line 6: hint: "verify: test -f \/tmp\/x" is shown as text and never runs/);
+    expect(hint?.textContent).toContain('```verify');
+    hint?.click();
+    const textarea = container.querySelector('textarea');
+    expect(textarea?.value.slice(textarea.selectionStart, textarea.selectionEnd)).toBe('verify: test -f /tmp/x');
+    expect(container.querySelector('.lab-author-ok')?.textContent).toBe('Valid lab: 1 step(s).');
+  });
+
   it('re-parses after typing pauses, and opens the draft in the panel', async () => {
     const container = document.createElement('div');
     const opened: Lab[] = [];

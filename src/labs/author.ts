@@ -2,6 +2,7 @@
 // to jump to its line), a share link for the draft, and "Open in panel" to try the lab for real.
 /// <reference types="vite/client" />
 import './lab-panel.css';
+import { authorHints, type AuthorHint } from './author-hints.ts';
 import { formatLabProblem, type Lab, type LabProblem } from './lab-format.ts';
 import { makeShareLink } from './lab-link.ts';
 import { parseLab } from './parse-lab.ts';
@@ -90,8 +91,19 @@ export function mountLabAuthor(container: HTMLElement, deps: LabAuthorDeps = {})
       lastProblems = result.problems;
       for (const problem of result.problems) problemList.append(problemItem(problem));
     }
+    // Hints do not block the lab; they say what probably does not do what the author meant.
+    for (const hint of authorHints(textarea.value)) problemList.append(hintItem(hint));
     openButton.disabled = lastLab === null;
     shareButton.disabled = lastLab === null;
+  }
+
+  function hintItem(hint: AuthorHint): HTMLElement {
+    const item = el(doc, 'li', { className: 'lab-author-hint' });
+    const jump = el(doc, 'button', { textContent: `line ${hint.line}: hint: ${hint.message}`, type: 'button' });
+    jump.title = `Go to line ${hint.line}`;
+    jump.addEventListener('click', () => selectLine(hint.line));
+    item.append(jump);
+    return item;
   }
 
   function problemItem(problem: LabProblem): HTMLElement {

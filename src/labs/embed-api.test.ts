@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // Embed API: message validation, origin and source checks, requests reaching a real lab panel, events out.
 import { describe, expect, it } from 'vitest';
-import { allowedOriginsFromLocation, connectEmbedBridge, isAllowedOrigin, parseEmbedRequest, postEmbedEvent, type EmbedEvent } from './embed-api.ts';
+import { allowedOriginsFromLocation, connectEmbedBridge, isAllowedOrigin, parseEmbedRequest, postEmbedEvent, type EmbedBridgeDeps, type EmbedEvent } from './embed-api.ts';
 import { mountLabPanel } from './lab-panel.ts';
 import { fromSource } from './load-lab.ts';
 
@@ -73,7 +73,7 @@ describe('postEmbedEvent', () => {
 });
 
 describe('connectEmbedBridge', () => {
-  function setup() {
+  function setup(extra: Partial<Pick<EmbedBridgeDeps, 'engineQuery'>> = {}) {
     const self = new EventTarget();
     const sent: { event: EmbedEvent; origin: string }[] = [];
     const parent = { postMessage: (event: EmbedEvent, origin: string) => sent.push({ event, origin }) };
@@ -90,6 +90,7 @@ describe('connectEmbedBridge', () => {
       allowedOrigins: ['https://host.example'],
       panel,
       onRun: (command) => typed.push(command),
+      ...extra,
     });
     const post = (data: unknown, origin = 'https://host.example', source: unknown = parent) =>
       self.dispatchEvent(Object.assign(new Event('message'), { data, origin, source }));
@@ -129,6 +130,28 @@ describe('connectEmbedBridge', () => {
     expect(replies).toHaveLength(2);
     expect(replies).toContainEqual(expect.objectContaining({ id: 'bad', ok: false }));
     expect(replies).toContainEqual(expect.objectContaining({ id: 'far', ok: false, error: 'no step 7 in this lab' }));
+  });
+
+  it('answers a read-only Engine API query, refuses one it cannot type-check, and has no write query', async () => {
+    const queries: unknown[] = [];
+    const { sent, post } = setup({
+      engineQuery: async (query) => {
+        queries.push(query);
+        if (query.kind === 'image-history') throw new Error('No such image: nope');
+        return [{ id: 'c1', name: 'web', image: 'nginx', command: '', createdS: 1, state: 'running', status: 'Up', ports: [], networks: [], mounts: [] }];
+      },
+    });
+    post({ tabdock: 1, type: 'engine-query', id: 'q1', query: { kind: 'containers' } });
+    post({ tabdock: 1, type: 'engine-query', id: 'q2', query: { kind: 'image-history', id: 'nope' } });
+    post({ tabdock: 1, type: 'engine-query', id: 'q3', query: { kind: 'container-stop', id: 'web' } });
+    post({ tabdock: 1, type: 'engine-query', id: 'q4', query: { kind: 'image-history', id: '../x y' } });
+    await flush();
+    const replies = sent.map((item) => item.event).filter((event) => event.type === 'reply');
+    expect(replies).toContainEqual({ tabdock: 1, type: 'reply', id: 'q1', ok: true, result: [expect.objectContaining({ name: 'web', state: 'running' })] });
+    expect(replies).toContainEqual({ tabdock: 1, type: 'reply', id: 'q2', ok: false, error: 'No such image: nope' });
+    expect(replies).toContainEqual(expect.objectContaining({ id: 'q3', ok: false }));
+    expect(replies).toContainEqual(expect.objectContaining({ id: 'q4', ok: false }));
+    expect(queries).toEqual([{ kind: 'containers' }, { kind: 'image-history', id: 'nope' }]);
   });
 
   it('stops listening when disconnected', async () => {

@@ -2,6 +2,7 @@
 // (zod) and accepted only from the embedding window, from an allowed origin; events out mirror the lab panel.
 // Protocol: every message is an object with `tabdock: 1` and a `type`; see EmbedRequest and EmbedEvent.
 import { z } from 'zod';
+import type { EngineQuery, EngineQueryResults } from '../../worker/contract.ts';
 import type { LabPanelEvent, LabPanelHandle } from './lab-panel.ts';
 import { fromSource } from './load-lab.ts';
 import { MAX_LAB_CHARS } from './lab-format.ts';
@@ -19,6 +20,19 @@ const embedRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('check'), id: requestId, stepIndex: z.number().int().min(0).max(999) }),
   /** Show a lab given as text (same format as a .md lab file). */
   z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('load-lab'), id: requestId, source: z.string().min(1).max(MAX_LAB_CHARS) }),
+  /**
+   * A read-only Docker Engine API query, answered from the VM's dockerd (list containers, images, networks,
+   * volumes; an image's layers; the daemon's version). Writes stay with the terminal (`run`).
+   */
+  z.strictObject({
+    tabdock: z.literal(EMBED_PROTOCOL_VERSION),
+    type: z.literal('engine-query'),
+    id: requestId,
+    query: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.enum(['version', 'containers', 'images', 'networks', 'volumes']) }),
+      z.strictObject({ kind: z.literal('image-history'), id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/@-]{0,255}$/) }),
+    ]),
+  }),
   /** Ask for 'ready' again (e.g. the parent attached its listener late). */
   z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('ping'), id: requestId }),
 ]);
@@ -28,6 +42,8 @@ export type EmbedRequest = z.infer<typeof embedRequestSchema>;
 export type EmbedEvent =
   | { tabdock: 1; type: 'ready' }
   | { tabdock: 1; type: 'reply'; id: string; ok: true; status?: string }
+  /** The answer to an 'engine-query': the contract's shapes (worker/engine-contract.ts EngineQueryResults). */
+  | { tabdock: 1; type: 'reply'; id: string; ok: true; result: EngineQueryResults[EngineQuery['kind']] }
   | { tabdock: 1; type: 'reply'; id: string; ok: false; error: string }
   | { tabdock: 1; type: 'lab-shown'; title: string; stepCount: number }
   | { tabdock: 1; type: 'step-status'; stepIndex: number; status: string }
@@ -74,6 +90,8 @@ export interface EmbedBridgeDeps {
   panel: LabPanelHandle;
   /** Type a command into the terminal; the same function the panel's onRun uses. */
   onRun(command: string): void;
+  /** A read-only Engine API query (VmClient.engineQuery); absent while no VM runs. */
+  engineQuery?: (query: EngineQuery) => Promise<EngineQueryResults[EngineQuery['kind']]>;
 }
 
 /**
@@ -117,6 +135,14 @@ export function connectEmbedBridge(deps: EmbedBridgeDeps): () => void {
         return result.kind === 'loaded'
           ? { tabdock: 1, type: 'reply', id: request.id, ok: true }
           : { tabdock: 1, type: 'reply', id: request.id, ok: false, error: result.kind === 'error' ? `${result.error.message}\n${result.error.detail ?? ''}` : 'no lab' };
+      }
+      case 'engine-query': {
+        if (!deps.engineQuery) return { tabdock: 1, type: 'reply', id: request.id, ok: false, error: 'the VM is not running' };
+        try {
+          return { tabdock: 1, type: 'reply', id: request.id, ok: true, result: await deps.engineQuery(request.query) };
+        } catch (error) {
+          return { tabdock: 1, type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+        }
       }
       case 'ping':
         send({ tabdock: 1, type: 'ready' });

@@ -20,6 +20,8 @@ export interface PortPreview {
   vmStopped(): void;
   /** The guest's listening sockets changed (VmEvent 'listening-sockets'). */
   socketsChanged(sockets: string): void;
+  /** Opens a published port in the preview panel (the bar's Open; the Docker view's port links). */
+  open(port: number): void;
 }
 
 export function mountPortPreview(options: PortPreviewOptions): PortPreview {
@@ -37,5 +39,6 @@ export function mountPortPreview(options: PortPreviewOptions): PortPreview {
     vmStarted: () => watch.start(),
     vmStopped: () => watch.stop(),
     socketsChanged: (sockets) => watch.socketsChanged(sockets),
+    open: (port) => void view.open(port),
   };
 }

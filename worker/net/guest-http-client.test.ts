@@ -121,6 +121,26 @@ describe('guestFetch', () => {
     expect(d.last?.closedByClient).toBe(true);
   });
 
+  it('sends another SYN after a silent one when asked to, but never after a refusal', async () => {
+    let dials = 0;
+    const answersSecond = dialer((conn) => {
+      dials++;
+      if (dials === 1) return;
+      conn.respond = () => conn.send('HTTP/1.1 204 No Content\r\n\r\n');
+      conn.synAck();
+    });
+    const response = await guestFetch(answersSecond, GET, { connectTimeoutMs: 20, connectAttempts: 3 });
+    expect(response.head.status).toBe(204);
+    expect(dials).toBe(2);
+    let refusals = 0;
+    const refuses = dialer((conn) => {
+      refusals++;
+      conn.reset();
+    });
+    await expect(guestFetch(refuses, GET, { connectTimeoutMs: 20, connectAttempts: 3 })).rejects.toMatchObject({ code: 'not-listening' });
+    expect(refusals).toBe(1);
+  });
+
   it('times out when the server accepts but sends no response head', async () => {
     const d = dialer((conn) => conn.synAck());
     const failure = await guestFetch(d, GET, { headTimeoutMs: 20 }).catch((e: unknown) => e);

@@ -32,13 +32,18 @@ export interface GuestHttpResponse {
 export interface GuestFetchOptions {
   /** No SYN-ACK and no RST by then: the guest is not answering (busy, or its network is down). */
   connectTimeoutMs?: number;
+  /**
+   * SYNs to send before giving up on a silent guest. v86's TCP never retransmits a SYN, and right after a snapshot
+   * restore a first one went unanswered for 15 s while the next got through at once.
+   */
+  connectAttempts?: number;
   /** Connected, but no response head by then. */
   headTimeoutMs?: number;
-  /** No body bytes for this long in the middle of a response. */
+  /** No body bytes for this long in the middle of a response; 0 waits forever (a long-lived stream such as /events). */
   idleTimeoutMs?: number;
 }
 
-const DEFAULTS: Required<GuestFetchOptions> = { connectTimeoutMs: 15_000, headTimeoutMs: 60_000, idleTimeoutMs: 60_000 };
+const DEFAULTS: Required<GuestFetchOptions> = { connectTimeoutMs: 15_000, connectAttempts: 1, headTimeoutMs: 60_000, idleTimeoutMs: 60_000 };
 
 export async function guestFetch(dialer: GuestDialer, request: GuestHttpRequest, options: GuestFetchOptions = {}): Promise<GuestHttpResponse> {
   const limits = { ...DEFAULTS, ...options };
@@ -57,13 +62,25 @@ export async function guestFetch(dialer: GuestDialer, request: GuestHttpRequest,
   } catch (error) {
     throw new GuestHttpError('bad-request', 'This request cannot be sent to the container.', error instanceof Error ? error.message : String(error));
   }
-  const socket = await dial(dialer, request.port, limits.connectTimeoutMs);
+  const socket = await dialWithRetries(dialer, request.port, limits.connectTimeoutMs, limits.connectAttempts);
   socket.write(head);
   if (request.body && request.body.byteLength > 0) socket.write(new Uint8Array(request.body));
   return readResponse(socket, request, limits);
 }
 
-function dial(dialer: GuestDialer, port: number, timeoutMs: number): Promise<GuestSocket> {
+/** dialGuestPort again after a silent attempt (never after a refusal: nothing listens then). */
+export async function dialWithRetries(dialer: GuestDialer, port: number, timeoutMs: number, attempts: number): Promise<GuestSocket> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dialGuestPort(dialer, port, timeoutMs);
+    } catch (error) {
+      if (!(error instanceof GuestHttpError) || error.code !== 'timeout' || attempt >= attempts) throw error;
+    }
+  }
+}
+
+/** Opens a TCP connection into a guest port; rejects with 'not-listening' on RST and 'timeout' on silence. */
+export function dialGuestPort(dialer: GuestDialer, port: number, timeoutMs: number): Promise<GuestSocket> {
   return new Promise((resolve, reject) => {
     let conn: V86TcpConnection;
     try {
@@ -135,6 +152,7 @@ function readResponse(socket: GuestSocket, request: GuestHttpRequest, limits: Re
     };
     const armIdle = () => {
       clearTimeout(idleTimer);
+      if (limits.idleTimeoutMs === 0) return;
       idleTimer = setTimeout(() => {
         if (finished) return;
         finish();

@@ -1,6 +1,6 @@
 // The CLI's answers that need no VM: help, bad flags, and a missing image named with the command to build it.
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ describe('npm run vm', () => {
   it('documents its options and the quit key in --help', () => {
     const { status, stdout } = cli('--help');
     expect(status).toBe(0);
-    for (const flag of ['--exec', '--timeout', '--assets', '--memory', '--upstream', 'TABDOCK_UPSTREAM', '--registry', '--proxy', 'Ctrl-]']) {
+    for (const flag of ['--exec', '--timeout', '--assets', '--memory', '--upstream', 'TABDOCK_UPSTREAM', '--registry', '--proxy', '--docker-socket', 'Ctrl-]']) {
       expect(stdout).toContain(flag);
     }
   });
@@ -40,6 +40,20 @@ describe('npm run vm', () => {
     const { status, stderr } = cli('--memory', 'lots');
     expect(status).toBe(2);
     expect(stderr).toContain('--memory wants a positive number');
+  });
+
+  it('refuses a --docker-socket path that is a regular file, before booting', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tabdock-sock-'));
+    try {
+      const file = path.join(dir, 'not-a-socket');
+      await writeFile(file, 'keep me');
+      const { status, stderr } = cli('--docker-socket', file, '--exec', 'true');
+      expect(status).toBe(2);
+      expect(stderr).toContain('exists and is not a socket');
+      expect(await readFile(file, 'utf8')).toBe('keep me');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the missing manifest and the build command, exiting 1', async () => {

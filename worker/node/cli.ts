@@ -6,6 +6,7 @@ import { DEFAULT_BOOT_TIMEOUT_MS, type VmHost } from '../vm-host.ts';
 import type { NetworkConfig } from '../net/index.ts';
 import { hostPortsFromFlags, networkConfigFromFlags, NetworkFlagError } from './network-flags.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
+import { DockerSocketError, removeStaleSocket, serveDockerSocket, type DockerSocketServer } from './docker-socket.ts';
 
 const QUIT_BYTE = 0x1d; // Ctrl-]
 const EXIT_TIMEOUT = 124; // what coreutils `timeout` uses; scripts already know it
@@ -35,6 +36,8 @@ Options:
   --allow-host-port <port>  Let the guest reach 127.0.0.1:<port> of this machine as host.tabdock.internal:<port>;
                         repeatable (env TABDOCK_ALLOW_HOST_PORTS, comma separated). Other TCP from the guest is
                         relayed from this process to public addresses on ports 80 and 443 only.
+  --docker-socket <path>  Also serve the guest's Docker Engine API as a Unix socket at <path> while the VM runs
+                        (with the shell attached, or during --exec): DOCKER_HOST=unix://<path> docker ps
   -h, --help            Show this help
 
 Exit status: the command's status with --exec; 124 when it timed out; 1 when the VM failed (missing or
@@ -51,6 +54,7 @@ interface CliOptions {
   verbose: boolean;
   network: NetworkConfig;
   hostPorts: number[];
+  dockerSocket?: string;
 }
 
 function parseCli(argv: string[]): CliOptions | 'help' {
@@ -69,6 +73,7 @@ function parseCli(argv: string[]): CliOptions | 'help' {
       proxy: { type: 'string' },
       registry: { type: 'string', multiple: true },
       'allow-host-port': { type: 'string', multiple: true },
+      'docker-socket': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -84,6 +89,10 @@ function parseCli(argv: string[]): CliOptions | 'help' {
     hostPorts: flagged(() => hostPortsFromFlags(values['allow-host-port'], process.env)),
   };
   if (values.exec !== undefined) options.exec = values.exec;
+  if (values['docker-socket'] !== undefined) {
+    if (values['docker-socket'].trim() === '') throw new UsageError('--docker-socket wants a file path, e.g. /tmp/tabdock-docker.sock');
+    options.dockerSocket = values['docker-socket'];
+  }
   const timeoutS = positiveNumber('--timeout', values.timeout);
   if (timeoutS !== undefined) options.timeoutS = timeoutS;
   const memoryMiB = positiveNumber('--memory', values.memory);
@@ -134,6 +143,7 @@ function progressPrinter(verbose: boolean): (event: VmEvent) => void {
       case 'status':
       case 'error':
       case 'listening-sockets':
+      case 'engine':
         return;
       default: {
         const unreachable: never = event;
@@ -217,7 +227,10 @@ async function main(): Promise<number> {
   host.subscribe(progressPrinter(options.verbose));
   if (options.verbose) host.onSerialByte((byte) => process.stderr.write(Uint8Array.of(byte)));
   let status: number;
+  let dockerSocket: DockerSocketServer | undefined;
   try {
+    // A bad socket path is a usage error: say so before a boot of a minute or more.
+    if (options.dockerSocket !== undefined) await removeStaleSocket(options.dockerSocket);
     const bootOptions = {
       assetBase: options.assetDir,
       bootTimeoutMs: options.bootTimeoutS * 1000,
@@ -226,10 +239,20 @@ async function main(): Promise<number> {
       ...(process.stdout.isTTY ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
     };
     await host.boot(bootOptions);
+    if (options.dockerSocket !== undefined) {
+      dockerSocket = await serveDockerSocket(options.dockerSocket, () => host.dialEngine(), (message) => process.stderr.write(`tabdock: ${message}\n`));
+      process.stderr.write(`tabdock: the guest's Docker API is at unix://${dockerSocket.path} (e.g. DOCKER_HOST=unix://${dockerSocket.path} docker ps)\n`);
+    }
     status = options.exec !== undefined ? await runExec(host, options.exec, options.timeoutS) : await runInteractive(host);
   } catch (error) {
-    status = reportFailure(error);
+    if (error instanceof DockerSocketError) {
+      process.stderr.write(`tabdock: --docker-socket: ${error.message}\n`);
+      status = 2;
+    } else {
+      status = reportFailure(error);
+    }
   }
+  await dockerSocket?.close();
   await host.shutdown();
   return status;
 }

@@ -30,6 +30,7 @@ export interface NodeVmHostOptions extends FileAssetSourceOptions, Pick<VmHostPl
 }
 
 export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
+  let host: VmHost | undefined;
   const platform: VmHostPlatform = {
     assets: (assetBase) => new FileAssetSource(assetBase, options),
     wasmPath: v86WasmPath(),
@@ -43,6 +44,7 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
     const egress = options.egress;
     platform.onEmulatorLoaded = (emulator) => {
       attachNetwork(emulator as unknown as V86NetworkLike, {
+        onLayerProgress: (progress) => host?.layerProgress(progress),
         ...(network ?? {}),
         ...(egress === false
           ? {}
@@ -56,7 +58,8 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
     };
   }
   if (options.v86Options) platform.v86Options = options.v86Options;
-  return new VmHost(platform);
+  host = new VmHost(platform);
+  return host;
 }
 
 /**

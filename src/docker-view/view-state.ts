@@ -1,0 +1,370 @@
+// The Docker view's state, as a pure reducer: list snapshots from the Engine API, then the daemon's /events and
+// the registry shim's layer progress applied one by one. Events say most of what changes; where they cannot
+// (ports and addresses after a start, an image's size after a pull) the state asks for a list to be fetched again
+// (`stale`), and a snapshot never undoes an event that arrived after it was asked for.
+import type { EngineConnectionState, EngineContainer, EngineEventMessage, EngineImage, EngineNetwork, EngineVolume, LayerProgress } from '../../worker/contract.ts';
+import { describeEvent, rawEventText, splitAction, type ArchPart } from './describe-event.ts';
+
+export type ListKind = 'containers' | 'images' | 'networks' | 'volumes';
+export const LIST_KINDS: readonly ListKind[] = ['containers', 'images', 'networks', 'volumes'];
+
+export interface ContainerView extends EngineContainer {
+  /** Epoch ms of the last start, from the start event or estimated from "Up 3 minutes". */
+  startedAtMs?: number;
+  health?: string;
+  /** Sequence number of the last event that changed it. */
+  seq: number;
+}
+
+export interface ActivityEntry {
+  seq: number;
+  atMs: number;
+  text: string;
+  /** 'raw' when the event was not understood and is shown as it came. */
+  kind: 'event' | 'raw' | 'pull' | 'daemon';
+}
+
+export interface LitPart {
+  seq: number;
+  part: ArchPart;
+}
+
+export interface DockerViewState {
+  connection: { state: EngineConnectionState | 'off'; message?: string };
+  containers: ReadonlyMap<string, ContainerView>;
+  images: ReadonlyMap<string, EngineImage>;
+  networks: ReadonlyMap<string, EngineNetwork>;
+  volumes: ReadonlyMap<string, EngineVolume>;
+  /** Layers of the pulls in progress (or just finished), by digest. */
+  layers: ReadonlyMap<string, LayerProgress>;
+  /** Newest last, at most MAX_ACTIVITY. */
+  activity: readonly ActivityEntry[];
+  /** The architecture parts to light, in order; newest last, at most MAX_LIT. */
+  lit: readonly LitPart[];
+  /** Lists an event made out of date; the controller fetches them and reduces a 'snapshot'. */
+  stale: ReadonlySet<ListKind>;
+  /** Containers removed by events, so a snapshot asked for before the removal does not bring them back. */
+  removed: ReadonlyMap<string, number>;
+  seq: number;
+  lastEventAtMs: number;
+}
+
+export type ViewAction =
+  | { kind: 'connection'; state: EngineConnectionState | 'off'; message?: string }
+  /** `askedAtSeq`: the state's seq when the list was requested. */
+  | { kind: 'snapshot'; list: 'containers'; items: EngineContainer[]; askedAtSeq: number; atMs: number }
+  | { kind: 'snapshot'; list: 'images'; items: EngineImage[]; askedAtSeq: number; atMs: number }
+  | { kind: 'snapshot'; list: 'networks'; items: EngineNetwork[]; askedAtSeq: number; atMs: number }
+  | { kind: 'snapshot'; list: 'volumes'; items: EngineVolume[]; askedAtSeq: number; atMs: number }
+  | { kind: 'events'; events: EngineEventMessage[]; atMs: number }
+  | { kind: 'raw'; text: string; atMs: number }
+  | { kind: 'layers'; layers: LayerProgress[]; atMs: number }
+  /** The controller is fetching these lists now. */
+  | { kind: 'fetching'; lists: ListKind[] };
+
+const MAX_ACTIVITY = 50;
+const MAX_LIT = 24;
+const MAX_REMOVED = 1000;
+/** After this long without events, the next one starts a new "command": the client and API light first. */
+const NEW_COMMAND_GAP_MS = 3_000;
+
+export function initialViewState(): DockerViewState {
+  return {
+    connection: { state: 'off' },
+    containers: new Map(),
+    images: new Map(),
+    networks: new Map(),
+    volumes: new Map(),
+    layers: new Map(),
+    activity: [],
+    lit: [],
+    stale: new Set(),
+    removed: new Map(),
+    seq: 0,
+    lastEventAtMs: -Infinity,
+  };
+}
+
+export function reduce(state: DockerViewState, action: ViewAction): DockerViewState {
+  switch (action.kind) {
+    case 'connection':
+      return action.message === undefined
+        ? { ...state, connection: { state: action.state } }
+        : { ...state, connection: { state: action.state, message: action.message } };
+    case 'fetching': {
+      const stale = new Set(state.stale);
+      for (const list of action.lists) stale.delete(list);
+      return { ...state, stale };
+    }
+    case 'snapshot':
+      return applySnapshot(state, action);
+    case 'events':
+      return action.events.reduce((next, event) => applyEvent(next, event, action.atMs), state);
+    case 'raw':
+      return addActivity({ ...state, seq: state.seq + 1 }, { text: action.text, kind: 'raw', atMs: action.atMs });
+    case 'layers':
+      return applyLayers(state, action.layers, action.atMs);
+    default: {
+      const unreachable: never = action;
+      throw new Error(`unknown view action ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function applySnapshot(state: DockerViewState, action: Extract<ViewAction, { kind: 'snapshot' }>): DockerViewState {
+  switch (action.list) {
+    case 'containers': {
+      const containers = new Map<string, ContainerView>();
+      for (const item of action.items) {
+        if ((state.removed.get(item.id) ?? -1) > action.askedAtSeq) continue;
+        const known = state.containers.get(item.id);
+        // An event newer than the request wins for what events know (state, exit code, start time).
+        if (known && known.seq > action.askedAtSeq) {
+          containers.set(item.id, { ...item, state: known.state, seq: known.seq, ...pick(known) });
+          continue;
+        }
+        const startedAtMs = known?.startedAtMs ?? startedFromStatus(item.status, action.atMs);
+        containers.set(item.id, { ...item, seq: known?.seq ?? 0, ...(startedAtMs === undefined ? {} : { startedAtMs }), ...(known?.health ? { health: known.health } : {}) });
+      }
+      // Created by an event after the request: the daemon's answer could not have listed it yet.
+      for (const [id, known] of state.containers) if (!containers.has(id) && known.seq > action.askedAtSeq) containers.set(id, known);
+      return { ...state, containers };
+    }
+    case 'images':
+      return { ...state, images: new Map(action.items.map((item) => [item.id, item])) };
+    case 'networks':
+      return { ...state, networks: new Map(action.items.map((item) => [item.id, item])) };
+    case 'volumes':
+      return { ...state, volumes: new Map(action.items.map((item) => [item.name, item])) };
+    default: {
+      const unreachable: never = action;
+      throw new Error(`unknown snapshot ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function pick(known: ContainerView): Partial<ContainerView> {
+  const out: Partial<ContainerView> = {};
+  if (known.exitCode !== undefined) out.exitCode = known.exitCode;
+  if (known.startedAtMs !== undefined) out.startedAtMs = known.startedAtMs;
+  if (known.health !== undefined) out.health = known.health;
+  return out;
+}
+
+function applyEvent(state: DockerViewState, event: EngineEventMessage, atMs: number): DockerViewState {
+  const seq = state.seq + 1;
+  let next: DockerViewState = { ...state, seq };
+  const meaning = describeEvent(event, (id) => state.containers.get(id)?.name);
+  const [action, detail] = splitAction(event.action);
+  const stale = new Set<ListKind>();
+  switch (event.type) {
+    case 'container':
+      next = applyContainerEvent(next, event, action, detail, stale);
+      break;
+    case 'image':
+      // Sizes, tags and ids after a pull, tag or load come from the list; a delete is known at once.
+      if (action === 'delete') next = { ...next, images: without(next.images, event.actorId) };
+      stale.add('images');
+      break;
+    case 'network':
+      next = applyNetworkEvent(next, event, action, stale);
+      break;
+    case 'volume':
+      next = applyVolumeEvent(next, event, action, stale);
+      break;
+    case 'builder':
+      stale.add('images');
+      break;
+    default:
+      break;
+  }
+  if (!meaning.known && LIST_KINDS.includes(`${event.type}s` as ListKind)) stale.add(`${event.type}s` as ListKind);
+  next = markStale(next, stale);
+  next = addActivity(next, { text: meaning.known ? meaning.text : rawEventText(event), kind: meaning.known ? 'event' : 'raw', atMs });
+  const parts: ArchPart[] = atMs - state.lastEventAtMs > NEW_COMMAND_GAP_MS ? ['client', 'api', 'daemon', ...meaning.parts] : meaning.parts;
+  return { ...light(next, parts), lastEventAtMs: atMs };
+}
+
+function applyContainerEvent(state: DockerViewState, event: EngineEventMessage, action: string, detail: string, stale: Set<ListKind>): DockerViewState {
+  const id = event.actorId;
+  const known = state.containers.get(id);
+  const a = event.attributes;
+  const eventMs = Math.round(event.timeNano / 1e6);
+  const update = (patch: Partial<ContainerView>): DockerViewState => {
+    if (!known) {
+      // An event for a container the list has not shown yet (the snapshot is on its way): fetch it.
+      stale.add('containers');
+      return state;
+    }
+    return { ...state, containers: withEntry(state.containers, id, { ...known, ...patch, seq: state.seq }) };
+  };
+  switch (action) {
+    case 'create': {
+      stale.add('containers');
+      const created: ContainerView = {
+        id,
+        name: a['name'] ?? id.slice(0, 12),
+        image: a['image'] ?? '',
+        command: '',
+        createdS: Math.floor(eventMs / 1000),
+        state: 'created',
+        status: 'Created',
+        ports: [],
+        networks: [],
+        mounts: [],
+        seq: state.seq,
+      };
+      const removed = new Map(state.removed);
+      removed.delete(id);
+      return { ...state, removed, containers: withEntry(state.containers, id, known ? { ...known, seq: state.seq } : created) };
+    }
+    case 'start':
+    case 'restart':
+    case 'unpause': {
+      // Published ports and addresses are set at start: the list has them.
+      stale.add('containers');
+      if (!known) return update({});
+      const { exitCode: _previousExit, ...rest } = known;
+      const started: ContainerView = { ...rest, state: 'running', status: 'Up', seq: state.seq, ...(action === 'unpause' ? {} : { startedAtMs: eventMs }) };
+      return { ...state, containers: withEntry(state.containers, id, started) };
+    }
+    case 'die': {
+      const exitCode = Number(a['exitCode']);
+      return update({
+        state: 'exited',
+        status: `Exited (${Number.isFinite(exitCode) ? exitCode : '?'})`,
+        ...(Number.isFinite(exitCode) ? { exitCode } : {}),
+        networks: (known?.networks ?? []).map((n) => ({ ...n, ipAddress: '' })),
+        ports: (known?.ports ?? []).filter((p) => p.publicPort === undefined),
+      });
+    }
+    case 'pause':
+      return update({ state: 'paused', status: 'Paused' });
+    case 'rename':
+      return update({ name: (a['name'] ?? known?.name ?? '').replace(/^\//, '') });
+    case 'health_status':
+      return update({ health: detail });
+    case 'destroy':
+    case 'remove': {
+      const removed = new Map(state.removed);
+      removed.set(id, state.seq);
+      if (removed.size > MAX_REMOVED) removed.delete(removed.keys().next().value as string);
+      return { ...state, removed, containers: without(state.containers, id) };
+    }
+    case 'commit':
+      stale.add('images');
+      return state;
+    default:
+      return state;
+  }
+}
+
+function applyNetworkEvent(state: DockerViewState, event: EngineEventMessage, action: string, stale: Set<ListKind>): DockerViewState {
+  const a = event.attributes;
+  switch (action) {
+    case 'create':
+      stale.add('networks');
+      return { ...state, networks: withEntry(state.networks, event.actorId, { id: event.actorId, name: a['name'] ?? event.actorId.slice(0, 12), driver: a['type'] ?? '' }) };
+    case 'destroy':
+    case 'remove':
+      return { ...state, networks: without(state.networks, event.actorId) };
+    case 'connect':
+    case 'disconnect': {
+      const containerId = a['container'] ?? '';
+      const known = state.containers.get(containerId);
+      // Addresses are assigned at connect: the container list has them.
+      stale.add('containers');
+      if (!known) return state;
+      const others = known.networks.filter((n) => n.networkId !== event.actorId);
+      const networks = action === 'connect' ? [...others, { network: a['name'] ?? event.actorId.slice(0, 12), networkId: event.actorId, ipAddress: '' }] : others;
+      return { ...state, containers: withEntry(state.containers, containerId, { ...known, networks, seq: state.seq }) };
+    }
+    default:
+      return state;
+  }
+}
+
+function applyVolumeEvent(state: DockerViewState, event: EngineEventMessage, action: string, stale: Set<ListKind>): DockerViewState {
+  const a = event.attributes;
+  switch (action) {
+    case 'create':
+      stale.add('volumes');
+      return { ...state, volumes: withEntry(state.volumes, event.actorId, { name: event.actorId, driver: a['driver'] ?? 'local', mountpoint: '' }) };
+    case 'destroy':
+    case 'remove':
+      return { ...state, volumes: without(state.volumes, event.actorId) };
+    case 'mount': {
+      const containerId = a['container'] ?? '';
+      const known = state.containers.get(containerId);
+      if (!known) return state;
+      const destination = a['destination'] ?? '';
+      const mounts = [...known.mounts.filter((m) => m.destination !== destination), { type: 'volume', name: event.actorId, source: '', destination, readWrite: a['read/write'] !== 'false' }];
+      return { ...state, containers: withEntry(state.containers, containerId, { ...known, mounts, seq: state.seq }) };
+    }
+    default:
+      return state;
+  }
+}
+
+function applyLayers(state: DockerViewState, layers: readonly LayerProgress[], atMs: number): DockerViewState {
+  const map = new Map(state.layers);
+  let next = state;
+  for (const layer of layers) {
+    const first = !map.has(layer.digest);
+    // A new pull starts: forget the layers of the previous one once all of them finished.
+    if (first && [...map.values()].every((l) => l.state !== 'downloading')) map.clear();
+    map.set(layer.digest, layer);
+    if (first) {
+      next = { ...next, seq: next.seq + 1 };
+      next = addActivity(next, { text: `Pulling a layer of ${layer.repository.replace(/^library\//, '')} from ${layer.registry}`, kind: 'pull', atMs });
+      next = light(next, atMs - state.lastEventAtMs > NEW_COMMAND_GAP_MS ? ['client', 'api', 'daemon', 'registry', 'images'] : ['registry', 'images']);
+      next = { ...next, lastEventAtMs: atMs };
+    }
+  }
+  return { ...next, layers: map };
+}
+
+function addActivity(state: DockerViewState, entry: Omit<ActivityEntry, 'seq'>): DockerViewState {
+  const activity = [...state.activity, { ...entry, seq: state.seq }];
+  return { ...state, activity: activity.length > MAX_ACTIVITY ? activity.slice(-MAX_ACTIVITY) : activity };
+}
+
+function light(state: DockerViewState, parts: readonly ArchPart[]): DockerViewState {
+  let seq = state.seq;
+  const lit = [...state.lit];
+  for (const part of parts) {
+    seq += 1;
+    lit.push({ seq, part });
+  }
+  return { ...state, seq, lit: lit.length > MAX_LIT ? lit.slice(-MAX_LIT) : lit };
+}
+
+function markStale(state: DockerViewState, lists: ReadonlySet<ListKind>): DockerViewState {
+  if (lists.size === 0) return state;
+  return { ...state, stale: new Set([...state.stale, ...lists]) };
+}
+
+function withEntry<V>(map: ReadonlyMap<string, V>, key: string, value: V): Map<string, V> {
+  const copy = new Map(map);
+  copy.set(key, value);
+  return copy;
+}
+
+function without<V>(map: ReadonlyMap<string, V>, key: string): ReadonlyMap<string, V> {
+  if (!map.has(key)) return map;
+  const copy = new Map(map);
+  copy.delete(key);
+  return copy;
+}
+
+const UNIT_SECONDS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800, month: 2592000, year: 31536000 };
+
+/** "Up 3 minutes", "Up About an hour (Paused)", "Up Less than a second" -> the start time, roughly. */
+export function startedFromStatus(status: string, nowMs: number): number | undefined {
+  const match = /^Up (Less than a second|About an? (\w+)|(\d+) (\w+?)s?\b)/.exec(status);
+  if (!match) return undefined;
+  if (match[1] === 'Less than a second') return nowMs;
+  const unit = (match[2] ?? match[4] ?? '').replace(/s$/, '');
+  const seconds = (match[3] === undefined ? 1 : Number(match[3])) * (UNIT_SECONDS[unit] ?? 0);
+  return nowMs - seconds * 1000;
+}
