@@ -156,6 +156,9 @@ test.describe.serial('labs', () => {
     await waitForReady(page, BOOT_TIMEOUT_MS);
     await waitForShell(page);
     const first = step(page, 'Make a file');
+    // Run sits beside its code block, never over the code (it once hid the end of a long first line).
+    const [run, code] = await Promise.all([first.locator('button.lab-run').boundingBox(), first.locator('.lab-code pre').first().boundingBox()]);
+    expect(run && code && run.x >= code.x + code.width, `Run ${JSON.stringify(run)} overlaps the code ${JSON.stringify(code)}`).toBe(true);
     await first.locator('button.lab-run').click();
     await expect(first.locator('.lab-status')).toHaveClass(/lab-status-done/, { timeout: CHECK_TIMEOUT_MS });
     expect(await runAndRead(page, 'file', 'cat /tmp/e2e-lab-file')).toBe('e2e-hello');

@@ -131,6 +131,10 @@ test.describe.serial('files and session files', () => {
     await expect(second.locator('.session-message')).toContainText('open in another tab', { timeout: BOOT_TIMEOUT_MS });
     await waitForRunning(second);
     await expect(second.getByRole('status')).toContainText('restored from snapshot');
+    // The long notice once squeezed the brand until its tagline sat under the status text (seen at 1400x900).
+    await second.setViewportSize({ width: 1400, height: 900 });
+    const [tagline, status] = await Promise.all([second.locator('.brand-tagline').boundingBox(), second.locator('#status').boundingBox()]);
+    expect(tagline && status && tagline.x + tagline.width <= status.x, `tagline ${JSON.stringify(tagline)} overlaps status ${JSON.stringify(status)}`).toBe(true);
     await second.getByRole('button', { name: 'Save' }).click();
     await expect(second.locator('.session-message')).toContainText('will not resume, save over or reset');
     expect(await savedSessionFacts(page)).toEqual(before);

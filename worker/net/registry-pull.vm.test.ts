@@ -17,7 +17,7 @@ import { startProxyServer, type RunningProxyServer } from '../proxy/node-server.
 import { networkConfigFromFlags } from '../node/network-flags.ts';
 import { buildOciLayout, extendOciLayout, type ExtendedImage } from './testing/oci-layout.mts';
 import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from './testing/registry.mts';
-import type { EngineUpdate } from '../contract.ts';
+import type { EngineLogMessage, EngineUpdate } from '../contract.ts';
 import { serveDockerSocket } from '../node/docker-socket.ts';
 
 const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
@@ -116,7 +116,7 @@ describe('the Engine API for the Docker view', { timeout: TEST_TIMEOUT_MS }, () 
     host.watchEngine(true);
     try {
       await expect.poll(() => updates.some((u) => u.kind === 'connection' && u.state === 'connected'), { timeout: 60_000 }).toBe(true);
-      await run(host, 'docker create --name viewed-web -p 8081:80 tabdock/httpd');
+      await run(host, "docker create --name viewed-web -p 8081:80 tabdock/httpd sh -c 'echo viewed-log-line; exec httpd -f -p 80 -h /www'");
       const created = (await host.engineQuery({ kind: 'containers' })).find((c) => c.name === 'viewed-web');
       expect(created).toMatchObject({ state: 'created', image: 'tabdock/httpd' });
       const id = created?.id ?? '';
@@ -125,6 +125,14 @@ describe('the Engine API for the Docker view', { timeout: TEST_TIMEOUT_MS }, () 
       expect(running?.state).toBe('running');
       expect(running?.ports).toContainEqual(expect.objectContaining({ privatePort: 80, publicPort: 8081 }));
       expect(running?.networks[0]?.ipAddress).toMatch(/^172\.17\./);
+      // Logs, followed on a port until the reader cancels (the Docker view's Logs).
+      const channel = new MessageChannel();
+      const logged: EngineLogMessage[] = [];
+      channel.port1.onmessage = (event: MessageEvent<EngineLogMessage>) => logged.push(event.data);
+      host.followEngineLogs(id, channel.port2 as unknown as globalThis.MessagePort);
+      await expect.poll(() => logged.some((m) => m.type === 'data' && m.text.includes('viewed-log-line')), { timeout: 60_000 }).toBe(true);
+      channel.port1.postMessage({ type: 'cancel' });
+      channel.port1.close();
       await host.engineAction({ kind: 'container-stop', id });
       await host.engineAction({ kind: 'container-remove', id, force: false });
       const seen = () => updates.flatMap((u) => (u.kind === 'events' ? u.events : [])).filter((e) => e.actorId === id).map((e) => e.action);

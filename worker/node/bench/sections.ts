@@ -4,6 +4,7 @@ import { buildSection } from './build.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
 import { containerStartSection } from './container-start.ts';
 import { dockerRunSection } from './docker-run.ts';
+import { dockerViewSection } from './docker-view.ts';
 import { egressSection } from './egress.ts';
 import { portPreviewSection } from './port-preview.ts';
 import { pullSection } from './pull.ts';
@@ -20,4 +21,5 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   buildSection,
   egressSection,
   browserSection,
+  dockerViewSection,
 ];
