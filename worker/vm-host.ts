@@ -377,7 +377,7 @@ export class VmHost implements VmApi {
 
   /** Drops the emulator of a failed restore and gives the next attempt a fresh agent channel. */
   private async discardEmulator(): Promise<void> {
-    this.damagedSessionId = await this.disks.attemptFailed(this.attemptDisk, 'the emulator could not resume it');
+    const attemptDisk = this.attemptDisk;
     this.attemptDisk = undefined;
     const emulator = this.emulator;
     this.emulator = undefined;
@@ -389,6 +389,8 @@ export class VmHost implements VmApi {
     this.agentInput = this.newAgentInput();
     this.agent = this.newAgent();
     if (emulator) await emulator.destroy();
+    // After the emulator is gone (it may still write): the store closes, a saved session's is moved aside.
+    this.damagedSessionId = await this.disks.attemptFailed(attemptDisk, 'the emulator could not resume it');
   }
 
   private newAgentInput(): InputPump {

@@ -3,7 +3,7 @@
 // to the page with comlink. The page reaches it only through the VmApi in contract.ts.
 import * as Comlink from 'comlink';
 import wasmUrl from 'v86/build/v86.wasm?url';
-import { DEFAULT_DISK_CHUNK_BYTES, FetchAssetSource } from './assets.ts';
+import { FetchAssetSource } from './assets.ts';
 import { MemoryFolder, type DiskFolder } from './disk/disk-folder.ts';
 import { DEFAULT_IMAGE_CACHE, httpImageSource } from './disk/image-cache.ts';
 import { openOpfsRoot } from './disk/opfs-folder.ts';
@@ -65,7 +65,7 @@ const host = new VmHost({
   disk: {
     root: diskRoot,
     imageSource: (ref) => httpImageSource(ref.url, ref.sizeBytes),
-    imageCache: { ...DEFAULT_IMAGE_CACHE, chunkBytes: DEFAULT_DISK_CHUNK_BYTES },
+    imageCache: DEFAULT_IMAGE_CACHE,
     locks: self.navigator.locks,
   },
   // Vite emits v86.wasm as a hashed asset and gives its URL relative to this worker's own URL.

@@ -7,7 +7,7 @@ export interface ImageSource {
   readonly sizeBytes: number;
   /** Human-readable location for messages. */
   readonly location: string;
-  read(start: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  read(start: number, length: number): Promise<Uint8Array>;
 }
 
 export interface ImageCacheOptions {
@@ -52,8 +52,11 @@ export class ImageCache {
     return this.assemble(start, length, (chunk) => this.touch(chunk));
   }
 
-  /** The range, from the cache or the source. */
-  async read(start: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+  /**
+   * The range, from the cache or the source. Not cancellable: a chunk may be shared by several guest reads
+   * and a prefetch, and letting a 256 KiB request finish costs little.
+   */
+  async read(start: number, length: number): Promise<Uint8Array> {
     const cached = this.peek(start, length);
     if (cached) return cached;
     this.stats.misses++;
@@ -64,7 +67,7 @@ export class ImageCache {
     for (let chunk = first; chunk <= last; chunk++) {
       const have = this.chunks.get(chunk);
       if (have) loaded.set(chunk, have);
-      else pending.push(this.load(chunk, signal).then((bytes) => void loaded.set(chunk, bytes)));
+      else pending.push(this.load(chunk).then((bytes) => void loaded.set(chunk, bytes)));
     }
     await Promise.all(pending);
     return this.assemble(start, length, (chunk) => loaded.get(chunk));
@@ -82,14 +85,11 @@ export class ImageCache {
     );
   }
 
-  private load(chunk: number, signal?: AbortSignal): Promise<Uint8Array> {
+  private load(chunk: number): Promise<Uint8Array> {
     const running = this.inFlight.get(chunk);
     if (running) return running;
     const start = chunk * this.options.chunkBytes;
     const length = Math.min(this.options.chunkBytes, this.source.sizeBytes - start);
-    // A cancelled guest read must not cancel a chunk another read or a prefetch waits for: no signal here
-    // unless this read is the only one asking (the request is small; letting it finish costs little).
-    void signal;
     const loading = this.source
       .read(start, length)
       .then((bytes) => {
@@ -149,8 +149,8 @@ export function httpImageSource(url: string, sizeBytes: number, fetchFn: typeof 
   return {
     sizeBytes,
     location: url,
-    async read(start, length, signal) {
-      const response = await fetchFn(url, { headers: { Range: `bytes=${start}-${start + length - 1}` }, ...(signal ? { signal } : {}) });
+    async read(start, length) {
+      const response = await fetchFn(url, { headers: { Range: `bytes=${start}-${start + length - 1}` } });
       if (response.status !== 206) {
         await response.body?.cancel();
         throw new Error(`${url}: HTTP ${response.status} for a byte range (expected 206)`);

@@ -59,6 +59,7 @@ export class StoreDisk implements V86DiskBuffer {
   stateMode: DiskStateMode = 'embedded';
   private lastCommit: PendingCommit | undefined;
   private readonly retryDelaysMs: readonly number[];
+  private closed = false;
 
   constructor(
     readonly store: BlockStore,
@@ -81,8 +82,8 @@ export class StoreDisk implements V86DiskBuffer {
       return;
     }
     void this.readImage(start, length).then((bytes) => {
-      // v86 ignores the answer of a cancelled read (ide.js read_buffer); nothing to deliver.
-      if (options?.signal?.aborted || !bytes) return;
+      // v86 ignores the answer of a cancelled read (ide.js read_buffer), and a closed disk has no emulator.
+      if (options?.signal?.aborted || !bytes || this.closed) return;
       // Overlaid when the image bytes arrive, so a write that landed meanwhile is seen.
       this.store.overlay(start, bytes);
       callback(bytes);
@@ -95,6 +96,7 @@ export class StoreDisk implements V86DiskBuffer {
   }
 
   set(start: number, data: Uint8Array, callback: () => void): void {
+    if (this.closed) return;
     try {
       this.store.write(start, data);
     } catch (error) {
@@ -167,6 +169,13 @@ export class StoreDisk implements V86DiskBuffer {
     }
   }
 
+  /** Closes the store; reads still in flight are dropped (the emulator that asked is gone). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.store.close();
+  }
+
   /** The commit or pinned view the last get_state() outside 'embedded' mode took; taken once. */
   takeCommit(): PendingCommit | undefined {
     const commit = this.lastCommit;
@@ -180,6 +189,7 @@ export class StoreDisk implements V86DiskBuffer {
       try {
         return await this.image.read(start, length);
       } catch (error) {
+        if (this.closed) return undefined;
         const delayMs = this.retryDelaysMs[Math.min(attempt, this.retryDelaysMs.length - 1)] ?? 10_000;
         this.options.onProblem?.({
           kind: 'image-read-failed',

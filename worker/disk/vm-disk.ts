@@ -11,7 +11,7 @@ import { StorageFullError, isStorageFull } from './block-file.ts';
 import { STORE_BLOCK_BYTES, type CommittedIndex } from './block-index.ts';
 import { BlockStore, type StoreFull } from './block-store.ts';
 import type { DiskFolder } from './disk-folder.ts';
-import { ImageCache, type ImageCacheOptions, type ImageSource } from './image-cache.ts';
+import { DEFAULT_IMAGE_CACHE, ImageCache, type ImageCacheOptions, type ImageSource } from './image-cache.ts';
 import { BLOCKS_FILE, SESSION_FILE, SessionDisks, type FolderLocks, type SessionFolderRef } from './session-disks.ts';
 import { saveV86State, StoreDisk, type DiskProblem } from './v86-disk.ts';
 
@@ -163,7 +163,8 @@ export class VmDisks {
   async open(disk: SessionDiskPlan | undefined, ref: DiskImageRef): Promise<StoreDisk> {
     await this.close();
     const sessions = this.sessionsOrThrow();
-    const image = new ImageCache(this.platform.imageSource(ref), this.platform.imageCache);
+    const cache = this.platform.imageCache ?? DEFAULT_IMAGE_CACHE;
+    const image = new ImageCache(this.platform.imageSource(ref), ref.chunkBytes ? { ...cache, chunkBytes: ref.chunkBytes } : cache);
     const onFull = (full: StoreFull) => this.storageFull(full);
     if (disk?.kind === 'folder') {
       const folder = await sessions.session(disk.id);
@@ -289,7 +290,7 @@ export class VmDisks {
   async close(): Promise<void> {
     const current = this.current;
     this.current = undefined;
-    current?.disk.store.close();
+    current?.disk.close();
   }
 
   private use(store: BlockStore, image: ImageCache, ref: SessionFolderRef): StoreDisk {
