@@ -12,7 +12,7 @@ import { build, preview, type Plugin } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config.ts';
 
 /** TABDOCK_BENCH_PORT moves it, so checkouts side by side do not fight over the port. */
-const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
+export const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 /** The first run pays the cold CPU/JIT and the image's first start; later ones show the warm cost. */
@@ -60,14 +60,14 @@ export interface VisitFigures {
   bytesByPath: Record<string, number>;
 }
 
-interface ByteCounter {
+export interface ByteCounter {
   bytes: number;
   requests: number;
   byPath: Map<string, number>;
 }
 
 /** Counts the body bytes the preview server writes: the transfer a real user's browser would see. */
-function countBytes(counter: ByteCounter): Plugin {
+export function countBytes(counter: ByteCounter): Plugin {
   return {
     name: 'tabdock:bench-byte-counter',
     // Before vite.config's vm/ range server, which answers disk reads without passing them on.
@@ -97,12 +97,12 @@ function countBytes(counter: ByteCounter): Plugin {
   };
 }
 
-async function visibleLines(page: Page): Promise<string[]> {
+export async function visibleLines(page: Page): Promise<string[]> {
   const rows = await page.locator('#terminal .xterm-rows > div').allInnerTexts();
   return rows.map((row) => row.replace(/\u00a0/g, ' ').trimEnd());
 }
 
-async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
+export async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`browser bench: gave up waiting for ${what} after ${timeoutMs} ms`);
@@ -110,13 +110,13 @@ async function waitFor(what: string, timeoutMs: number, condition: () => Promise
   }
 }
 
-async function failureOnPage(page: Page): Promise<string | undefined> {
+export async function failureOnPage(page: Page): Promise<string | undefined> {
   const alerts = await page.getByRole('alert').allInnerTexts();
   return alerts.length > 0 ? alerts.join('\n') : undefined;
 }
 
 /** Opens the page, waits for the first prompt and for Running; the counter is reset first. */
-async function measureVisit(page: Page, url: string, counter: ByteCounter, log: (message: string) => void, name: string): Promise<VisitFigures> {
+export async function measureVisit(page: Page, url: string, counter: ByteCounter, log: (message: string) => void, name: string): Promise<VisitFigures> {
   counter.bytes = 0;
   counter.requests = 0;
   counter.byPath.clear();

@@ -1,6 +1,6 @@
 // `npm run bench`: boots the guest once in Node, records the boot timeline, runs every section in
 // bench/sections.ts, and writes the figures with machine info to stdout and bench-results/bench.json.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { VmFailure } from '../contract.ts';
@@ -41,7 +41,10 @@ async function main(): Promise<void> {
   const prepared: PreparedSection[] = [];
   for (const section of selected) if (section.prepare) prepared.push(await section.prepare(log));
   const mtu = process.env.TABDOCK_BENCH_MTU === undefined ? undefined : Number(process.env.TABDOCK_BENCH_MTU);
+  // The VM owns a saved session there (disk: 'session'), so the disk section can save and resume it.
+  const diskDirectory = await mkdtemp(path.join(os.tmpdir(), 'tabdock-bench-store-'));
   const host = createNodeVmHost({
+    diskDirectory,
     network: mergeNetwork(prepared.map((section) => section.network ?? {})),
     // The boot snapshot's guest NIC has the MTU it was made with, so another MTU needs a cold boot.
     ...(mtu === undefined ? {} : { v86Options: { net_device: { type: 'virtio', relay_url: 'fetch', mtu } } }),
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
   });
   const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
   const bootStartedAtProcessMs = performance.now();
-  const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, ...(mtu === undefined ? {} : { snapshot: 'off' as const }) });
+  const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, disk: { store: 'session' }, ...(mtu === undefined ? {} : { snapshot: 'off' as const }) });
   const results: Record<string, unknown> = {
     createdAt: new Date().toISOString(),
     machine: machineInfo(),
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
       ...(mtu === undefined ? {} : { netDeviceMtu: mtu }),
     },
   };
-  const context: BenchContext = { host, processUptimeMs: () => performance.now(), log };
+  const context: BenchContext = { host, diskDirectory, processUptimeMs: () => performance.now(), log };
   for (const section of selected) {
     log(`section ${section.name}`);
     const started = performance.now();
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
   }
   await host.shutdown();
   for (const section of prepared) await section.dispose();
+  await rm(diskDirectory, { recursive: true, force: true });
   const json = JSON.stringify(results, null, 2);
   await mkdir(path.dirname(OUTPUT_FILE), { recursive: true });
   await writeFile(OUTPUT_FILE, `${json}\n`);

@@ -87,6 +87,12 @@ describe('boot snapshot', () => {
     expect(Math.abs(guestEpochS - Date.now() / 1000)).toBeLessThan(120);
   });
 
+  it('has an 8 GiB root disk (sparse: only what was written is stored)', async () => {
+    const [sizeBytes, usedBytes] = (await run(host, "df -B1 --output=size,used / | tail -1")).trim().split(/\s+/).map(Number);
+    expect(sizeBytes).toBeGreaterThan(7.5 * 1024 ** 3);
+    expect(usedBytes).toBeLessThan(2 * 1024 ** 3);
+  });
+
   it('runs a container', async () => {
     expect(await run(host, 'docker run --rm busybox echo after-restore-ok')).toContain('after-restore-ok');
   });

@@ -1,6 +1,7 @@
 // The benchmark sections bench.ts runs, in order. Add a section module here to extend bench.json.
-import { browserSection } from './browser.ts';
+import { browserDiskSection, browserSection } from './browser.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
+import { diskSection } from './disk.ts';
 import { dockerRunSection } from './docker-run.ts';
 import { portPreviewSection } from './port-preview.ts';
 import { pullSection } from './pull.ts';
@@ -14,4 +15,7 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   snapshotSection,
   pullSection,
   browserSection,
+  browserDiskSection,
+  // Last: it ends the shared VM (it saves the session and resumes it in a new host).
+  diskSection,
 ];
