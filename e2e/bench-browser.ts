@@ -17,7 +17,7 @@ import type { ProcessTrace } from '../worker/node/bench/proctrace.ts';
 import { failureOnPage, POLL_MS, PROMPT, visibleLines, waitFor } from './bench/page-driver.ts';
 
 /** TABDOCK_BENCH_PORT moves it, so checkouts side by side do not fight over the port. */
-const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
+export const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 
@@ -63,14 +63,14 @@ export interface VisitFigures {
   bytesByPath: Record<string, number>;
 }
 
-interface ByteCounter {
+export interface ByteCounter {
   bytes: number;
   requests: number;
   byPath: Map<string, number>;
 }
 
 /** Counts the body bytes the preview server writes: the transfer a real user's browser would see. */
-function countBytes(counter: ByteCounter): Plugin {
+export function countBytes(counter: ByteCounter): Plugin {
   return {
     name: 'tabdock:bench-byte-counter',
     // Before vite.config's vm/ range server, which answers disk reads without passing them on.
@@ -101,7 +101,7 @@ function countBytes(counter: ByteCounter): Plugin {
 }
 
 /** Opens the page, waits for the first prompt and for Running; the counter is reset first. */
-async function measureVisit(page: Page, url: string, counter: ByteCounter, log: (message: string) => void, name: string): Promise<VisitFigures> {
+export async function measureVisit(page: Page, url: string, counter: ByteCounter, log: (message: string) => void, name: string): Promise<VisitFigures> {
   counter.bytes = 0;
   counter.requests = 0;
   counter.byPath.clear();

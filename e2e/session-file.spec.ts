@@ -21,13 +21,26 @@ async function waitForRunning(page: Page): Promise<void> {
   await expect(page.getByRole('status')).toContainText('Running', { timeout: BOOT_TIMEOUT_MS });
 }
 
-/** The saved session file in the origin-private file system, as session-store.ts keeps it. */
-async function savedSessionFacts(page: Page): Promise<{ bytes: number; lastModified: number } | null> {
+/**
+ * The saved session in the origin-private file system, as the VM worker keeps it (worker/disk/session-disks.ts):
+ * tabdock/sessions/<id>/session.tdstate beside its block store, the newest one without a `damaged` mark.
+ */
+async function savedSessionFacts(page: Page): Promise<{ id: string; bytes: number; lastModified: number } | null> {
   return page.evaluate(async () => {
+    type Folder = FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]>; keys(): AsyncIterable<string> };
     try {
-      const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('tabdock');
-      const file = await (await folder.getFileHandle('session.tdstate')).getFile();
-      return { bytes: file.size, lastModified: file.lastModified };
+      const tabdock = await (await navigator.storage.getDirectory()).getDirectoryHandle('tabdock');
+      const sessions = (await tabdock.getDirectoryHandle('sessions')) as Folder;
+      let newest: { id: string; bytes: number; lastModified: number } | null = null;
+      for await (const [id, handle] of sessions.entries()) {
+        if (handle.kind !== 'directory') continue;
+        const names: string[] = [];
+        for await (const name of (handle as Folder).keys()) names.push(name);
+        if (names.includes('damaged') || !names.includes('session.tdstate')) continue;
+        const file = await (await (handle as Folder).getFileHandle('session.tdstate')).getFile();
+        if (!newest || file.lastModified > newest.lastModified) newest = { id, bytes: file.size, lastModified: file.lastModified };
+      }
+      return newest;
     } catch {
       return null;
     }
@@ -142,17 +155,20 @@ test.describe.serial('files and session files', () => {
   });
 
   test('a corrupt saved session is moved aside, offered as a download, and a clean VM starts', async () => {
-    const corrupt = await page.evaluate(async () => {
-      // The state file magic, then bytes that are no header: looks like a session, fails the checks.
+    const saved = await savedSessionFacts(page);
+    expect(saved).not.toBeNull();
+    const corrupt = await page.evaluate(async (id) => {
+      // The session file magic (format 2), then bytes that are no header: looks like a session, fails the checks.
       const bytes = new Uint8Array(4096);
-      bytes.set([0x54, 0x44, 0x53, 0x54, 0x41, 0x54, 0x45, 0x01]);
+      bytes.set([0x54, 0x44, 0x53, 0x54, 0x41, 0x54, 0x45, 0x02]);
       for (let i = 8; i < bytes.length; i++) bytes[i] = (i * 37) & 0xff;
-      const folder = await (await navigator.storage.getDirectory()).getDirectoryHandle('tabdock');
+      const tabdock = await (await navigator.storage.getDirectory()).getDirectoryHandle('tabdock');
+      const folder = await (await tabdock.getDirectoryHandle('sessions')).getDirectoryHandle(id);
       const writable = await (await folder.getFileHandle('session.tdstate', { create: true })).createWritable();
       await writable.write(bytes);
       await writable.close();
       return Array.from(bytes);
-    });
+    }, saved!.id);
     await page.reload();
     const message = page.locator('.session-message');
     await expect(message).toContainText('Started a clean VM instead', { timeout: BOOT_TIMEOUT_MS });

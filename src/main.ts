@@ -12,7 +12,7 @@ import { NetSettingsDialog } from './net-settings-dialog.ts';
 import { defaultProxyUrl, defaultRelayUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
 import { mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
-import { SessionController } from './session/session-controller.ts';
+import { SessionController, type SessionStart } from './session/session-controller.ts';
 import { StatusLine } from './status-line.ts';
 import { GuestTerminal } from './terminal.ts';
 import { VmClient } from './vm-client.ts';
@@ -51,7 +51,9 @@ sidePanel.ready.catch((thrown: unknown) => showError(toVmError(thrown)));
 // Save/Reset/Download/Open and the saved session in browser storage (src/session/).
 const session = new SessionController(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   saveState: () => client?.saveState(),
-  restart: (sessionState) => restart(sessionState),
+  exportSession: () => client?.exportSession(),
+  exportDamaged: (id) => client?.exportDamagedSession(id),
+  restart: (sessionStart) => restart(sessionStart),
 });
 // Drop files on the terminal to place them in the guest; "Get file…" downloads one (src/files/).
 new FileTransferUi(document.querySelector<HTMLElement>('.terminal-frame') ?? element('terminal'), document.querySelector<HTMLElement>('.app-header') ?? document.body, {
@@ -145,7 +147,8 @@ function onEvent(event: VmEvent): void {
   }
 }
 
-function start(sessionState?: ArrayBuffer): void {
+/** Starts a VM; `sessionStart` (session-controller.ts) says which disk and session it gets. */
+function start(sessionStart: SessionStart): void {
   shownErrors = new Set();
   errors.clear();
   progress.restart();
@@ -173,7 +176,7 @@ function start(sessionState?: ArrayBuffer): void {
     rows: terminal.rows,
     network: networkOptions(net.settings),
   };
-  vm.boot(sessionState ? { ...bootOptions, sessionState } : bootOptions)
+  vm.boot({ ...bootOptions, ...sessionStart })
     .then((result) => {
       if (client !== vm) return;
       status.booted(result.startedFrom, result.timeline.ready, result.steps);
@@ -191,13 +194,14 @@ function start(sessionState?: ArrayBuffer): void {
     });
 }
 
-function restart(sessionState?: ArrayBuffer): void {
+/** A new VM in a new worker; by default it resumes this tab's saved session (or starts clean without one). */
+function restart(sessionStart: SessionStart = session.startOptions()): void {
   ports.vmStopped();
   dockerView.vmStopped();
   client?.terminate();
   client = undefined;
   terminal.reset();
-  start(sessionState);
+  start(sessionStart);
 }
 
 // A closed or navigated-away tab must not leave an emulator spinning; a tab restored from the back/forward

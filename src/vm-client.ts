@@ -11,6 +11,7 @@ import type {
   ExecResult,
   GuestHttpRequest,
   SavedState,
+  SessionExport,
   VmApi,
   VmError,
   VmEvent,
@@ -58,14 +59,25 @@ export class VmClient {
   async boot(options: BootOptions): Promise<BootResult> {
     const listener = Comlink.proxy((event: VmEvent) => this.hooks.onEvent(event));
     await this.call(() => this.remote.subscribe(listener));
-    // A saved session can be hundreds of MB: move it to the worker instead of copying it.
+    // A format-1 session given as bytes can be hundreds of MB: move it to the worker instead of copying it.
+    // (Files and Blobs cross as handles to their data, not as copies.)
     const transferable = options.sessionState ? [options.sessionState] : [];
     return this.call(() => this.remote.boot(Comlink.transfer(options, transferable)));
   }
 
-  /** The running machine as a session file (VmApi.saveState); the VM keeps running. */
+  /** Saves the running machine as the saved session (VmApi.saveState); the VM keeps running. */
   saveState(): Promise<SavedState> {
     return this.call(() => this.remote.saveState());
+  }
+
+  /** The running machine as a standalone session file for Download. */
+  exportSession(): Promise<SessionExport> {
+    return this.call(() => this.remote.exportSession());
+  }
+
+  /** A saved session the worker moved aside, as a file. */
+  exportDamagedSession(id: string): Promise<SessionExport> {
+    return this.call(() => this.remote.exportDamagedSession(id));
   }
 
   /** Typed or pasted text; one message per xterm onData chunk, never per byte. The host flow-controls. */

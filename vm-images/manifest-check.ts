@@ -75,7 +75,7 @@ export function checkManifestShape(value: unknown): ManifestProblem[] {
   return problems;
 }
 
-/** Reads DIR/manifest.json and verifies every file it names. Hashes whole files (the disk is 2 GiB sparse). */
+/** Reads DIR/manifest.json and verifies every file it names. Hashes whole files (the disk is 8 GiB sparse). */
 export async function checkGuestFolder(dir: string): Promise<ManifestProblem[]> {
   let parsed: unknown;
   try {

@@ -51,14 +51,13 @@ export interface DiskImageRef {
   url: string;
   sizeBytes: number;
   /**
-   * Read the disk in aligned chunks of this size and keep what was read (v86 `fixed_chunk_size`). Without it
-   * v86 caches nothing it reads (AsyncXHRBuffer.cache_reads is false) and re-fetches a block on every guest
-   * read that misses the guest's page cache: one HTTP request each in the browser.
+   * Read the disk in aligned chunks of this size (the read unit of worker/disk/image-cache.ts, which keeps a
+   * bounded number of them): one HTTP range request per chunk missed.
    */
   chunkBytes?: number;
 }
 
-/** Browser default for DiskImageRef.chunkBytes: few enough requests at boot, little waste per request. */
+/** Default for DiskImageRef.chunkBytes: few enough requests at boot, little waste per request. */
 export const DEFAULT_DISK_CHUNK_BYTES = 256 * 1024;
 
 export type ProgressListener = (loadedBytes: number, totalBytes: number) => void;

@@ -88,12 +88,18 @@ export type VmNoticeCode =
   /** The TCP relay (NetworkOptions.relayUrl) cannot be reached: HTTPS and other TCP from containers is off. */
   | 'relay-unreachable'
   /** The relay refused a connection a container asked for (its policy, limits, or the host refused). */
-  | 'relay-refused';
+  | 'relay-refused'
+  /** Browser storage is full: disk blocks the guest wrote wait in memory; saving needs space (message says how much). */
+  | 'storage-full'
+  /** Reading the disk image failed (network); retried until it works, the guest waits meanwhile. */
+  | 'disk-read-failed';
 
 export interface VmNotice {
   code: VmNoticeCode;
   message: string;
   detail?: string;
+  /** session-unusable for a saved session: it was moved aside under this id; exportDamagedSession(id) makes a file of it. */
+  damagedSessionId?: string;
 }
 
 /** Where a boot started from: the kernel, the image's boot snapshot, or a saved session. */
@@ -113,8 +119,21 @@ export interface BootOptions {
   rows?: number;
   /** 'auto' (default) restores the image's boot snapshot when it matches the image; 'off' always cold-boots. */
   snapshot?: 'auto' | 'off';
-  /** A saved session (bytes from VmApi.saveState) to resume; when unusable, a 'notice' says so and boot goes on. */
+  /** A session file (format 1, bytes) to resume; when unusable, a 'notice' says so and boot goes on. */
   sessionState?: ArrayBuffer;
+  /** A session file (format 1 or 2: Open…, Download's files) to resume instead of the saved session. */
+  sessionFile?: Blob;
+  /**
+   * Where the guest disk's written blocks live (worker/disk/): 'session' for the tab that owns the saved
+   * session (it resumes it and saves into it; `discardSaved` deletes it first: Reset), 'scratch' for any
+   * other (a private store, removed once its tab is gone). Default 'scratch'.
+   */
+  disk?: {
+    store: 'session' | 'scratch';
+    discardSaved?: boolean;
+    /** A format-1 saved session (kept by the page before the block store): resumed when no newer save exists. */
+    legacySession?: Blob;
+  };
   /** Where registry traffic leaves (the page's network settings); unset fields keep the host's defaults. */
   network?: NetworkOptions;
   /** Emulator settings other than the measured defaults (experiments and benchmarks). */
@@ -174,12 +193,23 @@ export interface BootResult {
   startedFrom: StartedFrom;
 }
 
-/** A saved session: the bytes of a tabdock state file (worker/snapshot/state-file.ts) and a few facts about it. */
+/** A save of the session (worker/snapshot/session-file.ts): the session file written beside the block store. */
 export interface SavedState {
-  bytes: ArrayBuffer;
-  /** Size of the RAM + written-disk state before compression. */
+  /** Bytes of the session file written (machine state and block index; the blocks stay in the store). */
+  fileBytes: number;
+  /** Bytes of disk blocks the session holds (written since the image). */
+  diskBytes: number;
+  /** Size of the machine state before compression. */
   rawBytes: number;
   buildId: string;
+  createdAt: string;
+}
+
+/** A standalone session file (state and blocks), made for Download; `file` is disk-backed where possible. */
+export interface SessionExport {
+  file: Blob;
+  fileName: string;
+  bytes: number;
   createdAt: string;
 }
 
@@ -249,8 +279,12 @@ export interface VmApi {
   resize(cols: number, rows: number): void;
   /** Run a command in the guest through the control channel, not the user's shell. */
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
-  /** The whole machine (RAM, devices, disk blocks written since the image) as a session file; VM keeps running. */
+  /** Saves the whole machine (RAM, devices, disk blocks written) as the saved session; the VM keeps running. */
   saveState(): Promise<SavedState>;
+  /** The whole machine as one standalone session file (Download); the VM keeps running. */
+  exportSession(): Promise<SessionExport>;
+  /** A saved session that was moved aside (VmNotice.damagedSessionId) as a standalone file, as far as readable. */
+  exportDamagedSession(id: string): Promise<SessionExport>;
   /** Sends one HTTP request into a guest TCP port and streams the answer to `reply` as GuestHttpMessages. */
   forwardGuestHttp(request: GuestHttpRequest, reply: MessagePort): void;
   /** A read-only Engine API query (the same API the docker CLI uses), answered from the guest's dockerd. */

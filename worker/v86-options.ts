@@ -1,12 +1,14 @@
 // The v86 constructor options for the tabdock guest, built from the manifest and the loaded files. Kept apart
 // from VmHost so the choices (and why) sit in one small place.
 import type { V86Options } from 'v86';
-import type { BootFileName, DiskImageRef, Manifest } from './assets.ts';
+import type { BootFileName, Manifest } from './assets.ts';
+import type { V86DiskBuffer } from './disk/v86-disk.ts';
 
 export interface V86OptionInputs {
   manifest: Manifest;
   files: Record<BootFileName, ArrayBuffer>;
-  disk: DiskImageRef;
+  /** The root disk: the block store over the lazily read image (worker/disk/), in place of v86's own buffers. */
+  disk: V86DiskBuffer;
   memoryBytes: number;
   wasmPath: string;
   overrides?: Partial<V86Options> | undefined;
@@ -20,7 +22,8 @@ export function buildV86Options({ manifest, files, disk, memoryBytes, wasmPath, 
     bzimage: { buffer: files.kernel },
     initrd: { buffer: files.initrd },
     cmdline: manifest.cmdline,
-    hda: { url: disk.url, async: true, size: disk.sizeBytes, ...(disk.chunkBytes ? { fixed_chunk_size: disk.chunkBytes } : {}) },
+    // v86's starter takes any `hda` object with get, set and load as the disk buffer itself (src/browser/starter.js).
+    hda: disk as unknown as V86Options['hda'],
     memory_size: memoryBytes,
     // No screen is shown; the VGA only has to exist for the BIOS.
     vga_memory_size: 2 * 1024 * 1024,

@@ -4,6 +4,9 @@
 import * as Comlink from 'comlink';
 import wasmUrl from 'v86/build/v86.wasm?url';
 import { FetchAssetSource } from './assets.ts';
+import { MemoryFolder, type DiskFolder } from './disk/disk-folder.ts';
+import { DEFAULT_IMAGE_CACHE, httpImageSource } from './disk/image-cache.ts';
+import { openOpfsRoot } from './disk/opfs-folder.ts';
 import { attachNetwork, type V86NetworkLike } from './net/index.ts';
 import { RelayNotices } from './net/relay-notices.ts';
 import { WispDialer } from './net/wisp-dialer.ts';
@@ -60,8 +63,28 @@ function relayUrlFrom(text: string): string {
 /** The page's network settings arrive with boot(); the shim is attached while boot() runs. */
 let network: NetworkOptions = {};
 
+/**
+ * The guest disk's written blocks live in the origin-private file system, through synchronous access handles
+ * that only a dedicated worker gets. A browser without it (some private modes) keeps them in memory: the VM
+ * works, nothing is saved, and saving says so.
+ */
+async function diskRoot(): Promise<DiskFolder> {
+  try {
+    return await openOpfsRoot();
+  } catch (error) {
+    console.warn('tabdock: no origin-private file system; the disk stays in memory', error);
+    return new MemoryFolder('memory');
+  }
+}
+
 const host = new VmHost({
   assets: (assetBase) => new FetchAssetSource(assetBase),
+  disk: {
+    root: diskRoot,
+    imageSource: (ref) => httpImageSource(ref.url, ref.sizeBytes),
+    imageCache: DEFAULT_IMAGE_CACHE,
+    locks: self.navigator.locks,
+  },
   // Vite emits v86.wasm as a hashed asset and gives its URL relative to this worker's own URL.
   wasmPath: new URL(wasmUrl, import.meta.url).href,
   wasmBytes: () => fetch(new URL(wasmUrl, import.meta.url)).then((response) => response.arrayBuffer()),
@@ -92,8 +115,8 @@ const host = new VmHost({
 });
 
 /**
- * Exactly the VmApi, spelled out so the compiler checks what the page can call, and so a saved session's
- * bytes are moved to the page rather than copied (they can be hundreds of MB).
+ * Exactly the VmApi, spelled out so the compiler checks what the page can call. Session files cross as Blobs
+ * (disk-backed files of the origin-private file system), never as buffers of their bytes.
  */
 const api: VmApi = {
   subscribe: (listener) => host.subscribe(listener),
@@ -105,10 +128,9 @@ const api: VmApi = {
   sendInput: (data) => host.sendInput(data),
   resize: (cols, rows) => host.resize(cols, rows),
   exec: (command, options) => host.exec(command, options),
-  saveState: async () => {
-    const saved = await host.saveState();
-    return Comlink.transfer(saved, [saved.bytes]);
-  },
+  saveState: () => host.saveState(),
+  exportSession: () => host.exportSession(),
+  exportDamagedSession: (id) => host.exportDamagedSession(id),
   forwardGuestHttp: (request, reply) => host.forwardGuestHttp(request, reply),
   engineQuery: (query) => host.engineQuery(query),
   engineAction: (action) => host.engineAction(action),

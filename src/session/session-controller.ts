@@ -1,10 +1,12 @@
-// Keeps the user's VM across reloads: loads the saved session before boot, saves on demand (button, Ctrl+S),
-// when the tab is hidden and every few minutes after activity, and handles Reset, Download, Open and a
-// damaged save (moved aside, offered as a download, a clean VM started). Storage: session-store.ts.
-import type { SavedState, StartedFrom, VmNotice } from '../../worker/contract.ts';
+// Keeps the user's VM across reloads: decides whether this tab owns the saved session, saves on demand
+// (button, Ctrl+S), when the tab is hidden and every few minutes after activity, and handles Reset, Download,
+// Open and a damaged save (moved aside, offered as a download, a clean VM started). The VM worker keeps the
+// session itself, beside the disk's block store (worker/disk/); session-store.ts keeps only a format-1 save
+// from before the block store, resumed once and removed at the next save.
+import type { BootOptions, SavedState, SessionExport, StartedFrom, VmNotice } from '../../worker/contract.ts';
 import { openOpfsDirectory } from './opfs-directory.ts';
 import { downloadBytes, SessionBar } from './session-bar.ts';
-import { looksLikeStateFile, SessionStore, SessionStoreError } from './session-store.ts';
+import { looksLikeSessionFile, SessionStore, SessionStoreError } from './session-store.ts';
 import { claimSessionOwnership } from './tab-owner.ts';
 
 /** Periodic save interval, only when the user did something since the last save. */
@@ -17,9 +19,16 @@ const OTHER_TAB_MESSAGE =
 export interface SessionHooks {
   /** The running VM's saveState, or undefined when no VM runs. */
   saveState(): Promise<SavedState> | undefined;
-  /** Start a new VM from these session bytes, or from the boot snapshot when undefined. */
-  restart(sessionState: ArrayBuffer | undefined): void;
+  /** The running VM as a standalone session file, or undefined when no VM runs. */
+  exportSession(): Promise<SessionExport> | undefined;
+  /** A saved session that was moved aside, as a file (needs a VM worker). */
+  exportDamaged(id: string): Promise<SessionExport> | undefined;
+  /** Start a new VM as `start` says (the saved session, a file, or clean after Reset). */
+  restart(start: SessionStart): void;
 }
+
+/** How the next VM starts, as far as sessions go: the part of BootOptions this controller decides. */
+export type SessionStart = Pick<BootOptions, 'disk' | 'sessionFile'>;
 
 type SessionSource = 'store' | 'file' | 'none';
 
@@ -85,26 +94,37 @@ export class SessionController {
     await this.saving;
   }
 
-  /** Opens the browser store and returns the saved session to boot from, if any. */
-  async loadSaved(): Promise<ArrayBuffer | undefined> {
+  /**
+   * Decides whether this tab owns the saved session (tab-owner.ts) and how the first VM starts: an owner
+   * resumes the saved session (the worker finds it), any other tab gets a scratch disk of its own.
+   */
+  async loadSaved(): Promise<SessionStart> {
     try {
       if (!(await claimSessionOwnership(navigator.locks))) {
         this.otherTabOwns = true;
         this.bar.show(OTHER_TAB_MESSAGE, 'error');
-        return undefined;
+        return this.startOptions();
       }
       this.store = new SessionStore(await openOpfsDirectory(), navigator.locks);
       // Ask the browser not to evict saved sessions under storage pressure; it may say no, which is fine.
       void navigator.storage.persist?.().catch((error: unknown) => console.warn('tabdock: storage.persist() failed', error));
-      const bytes = await this.store.load();
-      this.source = bytes ? 'store' : 'none';
-      if (bytes) this.bar.show(`Resuming your saved session (${megabytes(bytes.byteLength)})…`, 'info');
-      return bytes?.slice().buffer;
+      const legacy = await this.store.load();
+      this.source = 'store';
+      return this.startOptions({ legacy: legacy ? new Blob([legacy as Uint8Array<ArrayBuffer>]) : undefined });
     } catch (error) {
       this.storeProblem = errorText(error);
       this.bar.show(this.storeProblem, 'error');
-      return undefined;
+      return this.startOptions();
     }
+  }
+
+  /** The session part of the boot options for this tab: its own store unless another tab owns the session. */
+  startOptions(extra: { legacy?: Blob | undefined; file?: Blob; discardSaved?: boolean } = {}): SessionStart {
+    if (this.otherTabOwns) return { disk: { store: 'scratch' }, ...(extra.file ? { sessionFile: extra.file } : {}) };
+    return {
+      disk: { store: 'session', ...(extra.discardSaved ? { discardSaved: true } : {}), ...(extra.legacy ? { legacySession: extra.legacy } : {}) },
+      ...(extra.file ? { sessionFile: extra.file } : {}),
+    };
   }
 
   /** The user typed into the VM: there is something new to save. */
@@ -135,13 +155,22 @@ export class SessionController {
   /** A notice from the VM; a refused session is moved aside (never deleted) and offered as a download. */
   notice(notice: VmNotice): void {
     switch (notice.code) {
-      case 'session-unusable':
-        if (this.source === 'store') void this.quarantine(notice.message);
+      case 'session-unusable': {
+        const damagedId = notice.damagedSessionId;
+        if (damagedId) {
+          // The worker moved the saved session aside; it makes a file of it on request.
+          this.bar.show(notice.message, 'error', { label: 'Download the damaged file', onClick: () => void this.downloadExport(this.hooks.exportDamaged(damagedId)) });
+        } else if (this.source === 'store') void this.quarantine(notice.message);
         else this.bar.show(notice.message.replace(/ the saved file was kept.*$/, ' the file was not loaded.'), 'error');
         return;
+      }
       case 'snapshot-unusable':
+      case 'disk-read-failed':
         this.bar.show(notice.message, 'info');
         return;
+      case 'storage-full':
+        this.bar.show(notice.message, 'error');
+          return;
       case 'relay-unreachable':
       case 'relay-refused':
         // The network's business: the terminal shows them; the saved session is not concerned.
@@ -186,10 +215,14 @@ export class SessionController {
     this.saving = (async () => {
       try {
         const saved = await pending;
-        await store.save(new Uint8Array(saved.bytes));
+        // The worker wrote the save beside the disk's store; a format-1 save from before is superseded.
+        await store.clear();
         this.lastSavedAtMs = Date.now();
         this.source = 'store';
-        this.bar.show(`Saved ${megabytes(saved.bytes.byteLength)} at ${new Date().toLocaleTimeString()}.`, 'info');
+        this.bar.show(
+          `Saved ${megabytes(saved.fileBytes + saved.diskBytes)} at ${new Date().toLocaleTimeString()} (${megabytes(saved.diskBytes)} of it disk blocks, kept in place).`,
+          'info',
+        );
       } catch (error) {
         this.activeSinceSave = true;
         this.bar.show(errorText(error), 'error');
@@ -217,32 +250,40 @@ export class SessionController {
     this.activeSinceSave = false;
     this.stopped();
     this.bar.show('Starting a clean VM…', 'info');
-    this.hooks.restart(undefined);
+    // The new VM's worker deletes the saved session before it starts (the old worker has let go of it).
+    this.hooks.restart(this.startOptions({ discardSaved: true }));
   }
 
-  private async download(): Promise<void> {
-    const pending = this.hooks.saveState();
-    if (!pending) return;
+  private download(): Promise<void> {
+    return this.downloadExport(this.hooks.exportSession());
+  }
+
+  /** Writes the session file (in the worker, streamed from the disk's store), then hands it to the browser. */
+  private async downloadExport(pending: Promise<SessionExport> | undefined): Promise<void> {
+    if (!pending) {
+      this.bar.show('No VM is running to make the file; try again once it has started.', 'info');
+      return;
+    }
     this.bar.show('Preparing the download…', 'info');
     try {
-      const saved = await pending;
-      const stamp = saved.createdAt.replace(/[:.]/g, '-').slice(0, 19);
-      downloadBytes(saved.bytes, `tabdock-session-${stamp}.tdstate`);
-      this.bar.show(`Downloaded ${megabytes(saved.bytes.byteLength)}.`, 'info');
+      const exported = await pending;
+      // The file lives in the origin-private file system: the browser reads it from disk, not from memory.
+      downloadBytes(exported.file, exported.fileName);
+      this.bar.show(`Downloaded ${megabytes(exported.bytes)}.`, 'info');
     } catch (error) {
       this.bar.show(`Download failed: ${error instanceof Error ? error.message : String(error)}`, 'error');
     }
   }
 
   private async open(file: File): Promise<void> {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    if (!looksLikeStateFile(bytes)) {
+    const head = new Uint8Array(await file.slice(0, 16).arrayBuffer());
+    if (!looksLikeSessionFile(head)) {
       this.bar.show(`${file.name} is not a tabdock session file; nothing was changed.`, 'error');
       return;
     }
     this.source = 'file';
     this.stopped();
     this.bar.show(`Opening ${file.name}…`, 'info');
-    this.hooks.restart(bytes.buffer);
+    this.hooks.restart(this.startOptions({ file }));
   }
 }

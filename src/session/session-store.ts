@@ -40,6 +40,14 @@ export function looksLikeStateFile(bytes: Uint8Array): boolean {
   return bytes.byteLength > STATE_FILE_MAGIC.length && STATE_FILE_MAGIC.every((byte, i) => bytes[i] === byte);
 }
 
+/** The first bytes of a format-2 session file, which carries the disk's blocks (worker/snapshot/session-file.ts). */
+export const SESSION_FILE_MAGIC = new Uint8Array([0x54, 0x44, 0x53, 0x54, 0x41, 0x54, 0x45, 0x02]);
+
+/** A session file of either format (Open… accepts both). */
+export function looksLikeSessionFile(head: Uint8Array): boolean {
+  return looksLikeStateFile(head) || (head.byteLength > SESSION_FILE_MAGIC.length && SESSION_FILE_MAGIC.every((byte, i) => head[i] === byte));
+}
+
 function megabytes(bytes: number): string {
   return `${Math.ceil(bytes / (1024 * 1024))} MB`;
 }

@@ -1,6 +1,6 @@
 // `npm run bench`: boots the guest once in Node, records the boot timeline, runs every section in
 // bench/sections.ts, and writes the figures with machine info to stdout and bench-results/bench.json.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { VmFailure } from '../contract.ts';
@@ -57,15 +57,22 @@ async function main(): Promise<void> {
     get host(): never {
       throw new Error('this section declared ownVm and must boot its own VM');
     },
+    get diskDirectory(): never {
+      throw new Error('this section declared ownVm and has no shared VM disk');
+    },
     processUptimeMs: () => performance.now(),
     log,
   };
   for (const section of selected.filter((s) => s.ownVm)) await runSection(section, noSharedVm);
+  let diskDirectory: string | undefined;
   const shared = selected.filter((s) => !s.ownVm);
   if (shared.length > 0) {
     const mtu = process.env.TABDOCK_BENCH_MTU === undefined ? undefined : Number(process.env.TABDOCK_BENCH_MTU);
     const egressDialer = prepared.find((section) => section.egressDialer)?.egressDialer;
+    // The VM owns a saved session there (disk: 'session'), so the disk section can save and resume it.
+    diskDirectory = await mkdtemp(path.join(os.tmpdir(), 'tabdock-bench-store-'));
     const host = createNodeVmHost({
+      diskDirectory,
       network: mergeNetwork(prepared.map((section) => section.network ?? {})),
       ...(egressDialer ? { egress: { dialer: egressDialer } } : {}),
       // The boot snapshot's guest NIC has the MTU it was made with, so another MTU needs a cold boot.
@@ -76,7 +83,7 @@ async function main(): Promise<void> {
     });
     const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
     const bootStartedAtProcessMs = performance.now();
-    const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, tuning: tuningFromEnv(), ...(mtu === undefined ? {} : { snapshot: 'off' as const }) });
+    const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, tuning: tuningFromEnv(), disk: { store: 'session' }, ...(mtu === undefined ? {} : { snapshot: 'off' as const }) });
     results['boot'] = {
       bootCalledAtProcessMs: Math.round(bootStartedAtProcessMs),
       stages: host.timeline.map((timing) => ({ ...timing, atProcessMs: Math.round(timing.atMs + bootStartedAtProcessMs) })),
@@ -85,12 +92,13 @@ async function main(): Promise<void> {
       guestNotes: host.notes,
       ...(mtu === undefined ? {} : { netDeviceMtu: mtu }),
     };
-    const context: BenchContext = { host, processUptimeMs: () => performance.now(), log };
+    const context: BenchContext = { host, diskDirectory, processUptimeMs: () => performance.now(), log };
     for (const section of shared) await runSection(section, context);
     results['jit'] = host.jitStats();
     await host.shutdown();
   }
   for (const section of prepared) await section.dispose();
+  if (diskDirectory) await rm(diskDirectory, { recursive: true, force: true });
   const json = JSON.stringify(results, null, 2);
   await mkdir(path.dirname(OUTPUT_FILE), { recursive: true });
   await writeFile(OUTPUT_FILE, `${json}\n`);

@@ -21,7 +21,7 @@ import {
 export interface FileAssetSourceOptions {
   /** Hash the whole root disk too (about a second for 400 MB); size is always checked. */
   verifyDiskHash?: boolean;
-  /** v86 fixed_chunk_size for the disk (see DiskImageRef.chunkBytes); unset reads exactly what the guest asks. */
+  /** The image cache's read unit for the disk (see DiskImageRef.chunkBytes); unset: the cache's default. */
   diskChunkBytes?: number;
 }
 

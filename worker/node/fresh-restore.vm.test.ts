@@ -9,8 +9,13 @@ import { restoreV86Options } from '../snapshot/restore.ts';
 import { planStart } from '../snapshot/start-plan.ts';
 import { buildV86Options } from '../v86-options.ts';
 import { FRESH_RAM_WRITTEN_BYTES, restoreIntoFreshEmulator, type V86CpuRam } from '../v86-internals.ts';
+import type { DiskImageRef } from '../assets.ts';
+import { MemoryBlockFile } from '../disk/block-file.ts';
+import { BlockStore } from '../disk/block-store.ts';
+import { ImageCache } from '../disk/image-cache.ts';
+import { StoreDisk } from '../disk/v86-disk.ts';
 import { FileAssetSource } from './file-assets.ts';
-import { DEFAULT_ASSET_DIR, v86WasmPath } from './node-platform.ts';
+import { DEFAULT_ASSET_DIR, fileImageSource, v86WasmPath } from './node-platform.ts';
 
 const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
 const emulators: V86[] = [];
@@ -19,19 +24,25 @@ afterAll(async () => {
   for (const emulator of emulators) await emulator.destroy();
 });
 
-async function bootSnapshot(): Promise<{ options: V86Options; state: ArrayBuffer }> {
+/** Each emulator gets its own disk: a block store in memory over the image file. */
+function memoryDisk(ref: DiskImageRef): StoreDisk {
+  return new StoreDisk(new BlockStore({ diskBytes: ref.sizeBytes, file: new MemoryBlockFile() }), new ImageCache(fileImageSource(ref.url, ref.sizeBytes)));
+}
+
+async function bootSnapshot(): Promise<{ options: () => V86Options; state: ArrayBuffer }> {
   const source = new FileAssetSource(assetBase);
   const manifest = await source.loadManifest();
   const plan = await planStart({ source, manifest, options: {}, notify: (notice) => expect.fail(`unexpected notice: ${notice.message}`) });
   if (plan.kind !== 'restore') throw new Error(`${assetBase} has no usable boot snapshot: run \`npm run images\``);
   const [files, disk] = await Promise.all([loadFirmware(source, manifest), source.diskImage(manifest.files.rootDisk)]);
-  const coldBoot = buildV86Options({ manifest, files, disk, memoryBytes: plan.header.memoryBytes, wasmPath: v86WasmPath() });
-  return { options: restoreV86Options(coldBoot, plan.header), state: plan.state };
+  const header = plan.header;
+  const options = () => restoreV86Options(buildV86Options({ manifest, files, disk: memoryDisk(disk), memoryBytes: header.memoryBytes, wasmPath: v86WasmPath() }), header);
+  return { options, state: plan.state };
 }
 
 /** A new emulator, created as VmHost creates one for a restore (autostart off), once v86 has initialised it. */
-async function newEmulator(options: V86Options): Promise<{ emulator: V86; ram: () => Uint8Array }> {
-  const emulator = new V86(options);
+async function newEmulator(options: () => V86Options): Promise<{ emulator: V86; ram: () => Uint8Array }> {
+  const emulator = new V86(options());
   emulators.push(emulator);
   await new Promise<void>((resolve) => emulator.add_listener('emulator-loaded', () => resolve()));
   const cpu = (emulator as unknown as { v86: { cpu: V86CpuRam } }).v86.cpu;

@@ -1,7 +1,8 @@
 // Boot snapshot and session restore with the real guest: the image's snapshot is restored instead of a cold
 // boot, docker and the network work after it, and a session saved with a running container and a file comes
 // back in a new emulator (save_state -> new V86 from that state). Needs the snapshot `npm run images` makes.
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -18,9 +19,11 @@ let web: Server;
 let webPort: number;
 const hosts: VmHost[] = [];
 let snapshotFile = '';
+/** Where the hosts of this file keep their block stores and the saved session (disk: {store: 'session'}). */
+let diskDirectory = '';
 
 function newHost(): { host: VmHost; events: VmEvent[] } {
-  const host = createNodeVmHost({ network: { hostRewrites: { 'web.test': `http://127.0.0.1:${webPort}` } } });
+  const host = createNodeVmHost({ network: { hostRewrites: { 'web.test': `http://127.0.0.1:${webPort}` } }, diskDirectory });
   const events: VmEvent[] = [];
   host.subscribe((event) => {
     if (event.type !== 'console') events.push(event);
@@ -33,6 +36,7 @@ beforeAll(async () => {
   const manifest = parseManifest(JSON.parse(await readFile(path.join(assetBase, 'manifest.json'), 'utf8')), assetBase);
   if (!manifest.snapshot) throw new Error(`${assetBase}/manifest.json has no boot snapshot: run \`npx tsx worker/node/make-snapshot.ts\``);
   snapshotFile = manifest.snapshot.file;
+  diskDirectory = await mkdtemp(path.join(tmpdir(), 'tabdock-snapshot-test-'));
   web = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('answer-from-host\n'));
   await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
   webPort = (web.address() as AddressInfo).port;
@@ -41,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const host of hosts) await host.shutdown();
   await new Promise((resolve) => web?.close(resolve));
+  if (diskDirectory) await rm(diskDirectory, { recursive: true, force: true });
 });
 
 describe('boot snapshot', () => {
@@ -54,7 +59,7 @@ describe('boot snapshot', () => {
     host.subscribe((event) => {
       if (event.type === 'console') consoleText += decoder.decode(event.data, { stream: true });
     });
-    const result = await host.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS });
+    const result = await host.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, disk: { store: 'session' } });
     expect(result).toMatchObject({ restoredFromSnapshot: true, startedFrom: 'boot-snapshot' });
   }, BOOT_HOOK_TIMEOUT_MS);
 
@@ -82,6 +87,12 @@ describe('boot snapshot', () => {
     expect(Math.abs(guestEpochS - Date.now() / 1000)).toBeLessThan(120);
   });
 
+  it('has an 8 GiB root disk (sparse: only what was written is stored)', async () => {
+    const [sizeBytes, usedBytes] = (await run(host, "df -B1 --output=size,used / | tail -1")).trim().split(/\s+/).map(Number);
+    expect(sizeBytes).toBeGreaterThan(7.5 * 1024 ** 3);
+    expect(usedBytes).toBeLessThan(2 * 1024 ** 3);
+  });
+
   it('runs a container', async () => {
     expect(await run(host, 'docker run --rm busybox echo after-restore-ok')).toContain('after-restore-ok');
   });
@@ -93,85 +104,134 @@ describe('boot snapshot', () => {
 
   describe('session save and resume', () => {
     let saved: SavedState;
+    let bigSha256 = '';
+    let lastMiBSha256 = '';
+    const timings: Record<string, number> = {};
+    const timed = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+      const startedMs = performance.now();
+      try {
+        return await work();
+      } finally {
+        timings[what] = Math.round(performance.now() - startedMs);
+      }
+    };
+    const session = () => ({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, disk: { store: 'session' as const } });
+    const notices = (events: VmEvent[]) => events.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
 
     beforeAll(async () => {
       await run(host, 'docker run -d --name keeper busybox sleep 100000 && echo kept-file-9 > /root/kept.txt');
+      // 1 GiB through the block store (issue #16): written, hashed in the guest, saved, resumed, hashed again.
+      await timed('write1GiB', () => run(host, 'dd if=/dev/urandom of=/root/big bs=1M count=1024 status=none && sync'));
+      bigSha256 = (await timed('sha256Before', () => run(host, 'sha256sum /root/big'))).split(' ')[0] ?? '';
+      expect(bigSha256).toMatch(/^[0-9a-f]{64}$/);
+      lastMiBSha256 = await run(host, 'tail -c 1048576 /root/big | sha256sum');
       // A session saved long ago: the guest clock says 2001 when it is saved.
       await run(host, 'date -u -s @1000000000 >/dev/null');
-      saved = await host.saveState();
+      saved = await timed('save', () => host.saveState());
       await host.shutdown();
-    }, BOOT_HOOK_TIMEOUT_MS);
+    }, 2 * BOOT_HOOK_TIMEOUT_MS);
 
-    it('resumes in a new emulator with the container and the file, its clock right before the first prompt', async () => {
+    afterAll(() => {
+      console.log(`session with 1 GiB written (ms): ${JSON.stringify(timings)}`);
+    });
+
+    it('saves the 1 GiB in the block store, not in the session file', () => {
+      expect(saved.diskBytes).toBeGreaterThan(1024 ** 3);
+      // The file holds the machine state (gzip) and the block index, not the GiB of blocks; the guest's page
+      // cache was dropped before the save (SAVE_QUIESCE_COMMAND), so the state is not a copy of the file either.
+      expect(saved.fileBytes).toBeLessThan(saved.rawBytes + 16 * 1024 ** 2);
+      expect(saved.rawBytes).toBeLessThan(512 * 1024 ** 2);
+    });
+
+    it('resumes in a new emulator with the container, the file and the 1 GiB intact, its clock right before the first prompt', async () => {
       const { host: resumed, events: resumedEvents } = newHost();
       let shell = '';
       const decoder = new TextDecoder();
       resumed.subscribe((event) => {
         if (event.type === 'console') shell += decoder.decode(event.data, { stream: true });
       });
-      const result = await resumed.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: saved.bytes });
+      const result = await timed('resume', () => resumed.boot(session()));
       expect(result).toMatchObject({ restoredFromSnapshot: true, startedFrom: 'session' });
       // Typed the moment the terminal is live, before any prompt: the command must see the host's time, not 2001.
       resumed.sendInput('echo "epoch=$(date +%s)"\n');
       await expect.poll(() => /\nepoch=(\d+)\r?\n/.exec(shell)?.[1], { timeout: 60_000 }).toBeDefined();
       const guestEpochS = Number(/\nepoch=(\d+)\r?\n/.exec(shell)![1]);
       expect(Math.abs(guestEpochS - Date.now() / 1000)).toBeLessThan(30);
-      expect(resumedEvents.filter((event) => event.type === 'notice')).toEqual([]);
+      expect(notices(resumedEvents)).toEqual([]);
       expect(await run(resumed, 'cat /root/kept.txt')).toContain('kept-file-9');
       expect(await run(resumed, "docker inspect -f '{{.State.Running}}' keeper")).toContain('true');
       expect(await run(resumed, 'docker exec keeper echo exec-after-resume')).toContain('exec-after-resume');
+      expect((await timed('sha256After', () => run(resumed, 'sha256sum /root/big'))).split(' ')[0]).toBe(bigSha256);
+      // Download: one standalone file, opened by a tab that does not own the saved session.
+      const exported = await timed('export', () => resumed.exportSession());
+      expect(exported.bytes).toBeGreaterThan(1024 ** 3);
       await resumed.shutdown();
-    }, BOOT_HOOK_TIMEOUT_MS);
+      const { host: opened, events: openedEvents } = newHost();
+      expect(await timed('openExport', () => opened.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionFile: exported.file }))).toMatchObject({ startedFrom: 'session' });
+      expect(notices(openedEvents)).toEqual([]);
+      expect(await run(opened, 'cat /root/kept.txt')).toContain('kept-file-9');
+      expect(await run(opened, 'stat -c %s /root/big')).toContain('1073741824');
+      expect(await run(opened, 'tail -c 1048576 /root/big | sha256sum')).toBe(lastMiBSha256);
+      await opened.shutdown();
+    }, 3 * BOOT_HOOK_TIMEOUT_MS);
 
-    it('refuses a damaged session with a notice and starts clean from the boot snapshot', async () => {
-      const damaged = new Uint8Array(saved.bytes.slice(0));
-      damaged[damaged.length - 1000]! ^= 0xff;
+    it('moves a damaged saved session aside with a notice, starts clean, and can still export it', async () => {
+      const sessions = path.join(diskDirectory, 'sessions');
+      const [id] = await readdir(sessions);
+      const file = path.join(sessions, id!, 'session.tdstate');
+      const bytes = await readFile(file);
+      const intact = Buffer.from(bytes);
+      bytes[bytes.length - 1000]! ^= 0xff;
+      await writeFile(file, bytes);
       const { host: clean, events: cleanEvents } = newHost();
-      const result = await clean.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: damaged.buffer });
+      const result = await clean.boot(session());
       expect(result.startedFrom).toBe('boot-snapshot');
-      const notices = cleanEvents.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
-      expect(notices).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/checksum/) }]);
+      expect(notices(cleanEvents)).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/checksum/), damagedSessionId: id }]);
       expect((await clean.exec('cat /root/kept.txt')).exitCode).not.toBe(0);
+      const exported = await clean.exportDamagedSession(id!);
+      expect(exported.bytes).toBeGreaterThan(1000);
       await clean.shutdown();
+      // Put the good save back for the next cases (the damaged mark goes too).
+      await writeFile(file, intact);
+      await rm(path.join(sessions, id!, 'damaged'));
     }, BOOT_HOOK_TIMEOUT_MS);
 
     it('is live at once, and a guest that then never answers is replaced from the boot snapshot with a notice', async () => {
       // A session whose agent is stopped (SIGSTOP) just after this request's reply: it loads fine and its
       // terminal is live, but the after-restore check gets no answer.
       const { host: freezer } = newHost();
-      await freezer.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: saved.bytes });
+      expect(await freezer.boot(session())).toMatchObject({ startedFrom: 'session' });
       await run(freezer, '(sleep 2; pkill -STOP -f tabdock-agent) >/dev/null 2>&1 </dev/null &');
       await new Promise((resolve) => setTimeout(resolve, 8_000));
-      const frozen = await freezer.saveState();
+      await freezer.saveState();
       await freezer.shutdown();
 
       const { host: resumed, events: resumedEvents } = newHost();
-      const result = await resumed.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: frozen.bytes });
+      const result = await resumed.boot(session());
       expect(result.startedFrom).toBe('session');
       expect(result.steps['guest-answered']).toBeUndefined();
       // exec waits for the check; it gives up after RESTORE_CHECK_TIMEOUT_MS and the VM starts from the boot snapshot.
       expect(await run(resumed, 'echo alive-after-late-fallback')).toContain('alive-after-late-fallback');
-      const notices = resumedEvents.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
-      expect(notices).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/did not answer within 45 s/) }]);
+      expect(notices(resumedEvents)).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/did not answer within 45 s/), damagedSessionId: expect.any(String) }]);
       const states = resumedEvents.flatMap((event) => (event.type === 'status' ? [event.state] : []));
       expect(states.slice(states.indexOf('running'))).toEqual(['running', 'booting', 'running']);
       expect((await resumed.exec('cat /root/kept.txt')).exitCode).not.toBe(0);
       await resumed.shutdown();
     }, BOOT_HOOK_TIMEOUT_MS);
 
-    it('falls back to the boot snapshot when v86 refuses a state that passed the file checks', async () => {
+    it('falls back to the boot snapshot when v86 refuses a format-1 state that passed the file checks', async () => {
       // A well-formed state file (right build, right checksum) whose payload is not a v86 state: only the
       // restore itself can find out. It must end in a clean VM with a notice, not in a wait for the boot timeout.
-      const header = readStateHeader(new Uint8Array(saved.bytes));
-      if (!header.ok) throw new Error(`the saved session has no readable header: ${header.problem.message}`);
-      const { formatVersion: _v, payloadBytes: _b, payloadSha256: _s, ...meta } = header.header;
+      const manifest = parseManifest(JSON.parse(await readFile(path.join(assetBase, 'manifest.json'), 'utf8')), assetBase);
       const garbage = new Uint8Array(64 * 1024).map((_, i) => (i * 131 + 17) & 0xff);
-      const refused = await encodeStateFile({ ...meta, compression: 'none', rawBytes: garbage.length }, garbage);
+      const refused = await encodeStateFile(
+        { kind: 'session', buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, memoryBytes: manifest.recommendedMemoryBytes, createdAt: new Date().toISOString(), compression: 'none', rawBytes: garbage.length },
+        garbage,
+      );
       const { host: fallback, events: fallbackEvents } = newHost();
       const result = await fallback.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: refused.buffer });
       expect(result.startedFrom).toBe('boot-snapshot');
-      const notices = fallbackEvents.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
-      expect(notices).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/could not be resumed/), detail: expect.stringMatching(/Invalid header/) }]);
+      expect(notices(fallbackEvents)).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/could not be resumed/), detail: expect.stringMatching(/Invalid header/) }]);
       expect(await run(fallback, 'echo alive-after-fallback')).toContain('alive-after-fallback');
       await fallback.shutdown();
     }, BOOT_HOOK_TIMEOUT_MS);

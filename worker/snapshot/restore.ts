@@ -1,10 +1,7 @@
-// Resuming a v86 state and saving one: the v86 options a restore needs, the guest fix-ups after it (clock,
-// DHCP), and the session file VmApi.saveState returns. VmHost calls these; v86 specifics stay here.
-import type { V86, V86Options } from 'v86';
-import type { Manifest } from '../assets.ts';
-import type { SavedState } from '../contract.ts';
-import { gzip } from './compression.ts';
-import { encodeStateFile, type StateHeader } from './state-file.ts';
+// Resuming a v86 state: the v86 options a restore needs and the guest fix-ups after it (clock, DHCP). VmHost
+// calls these; v86 specifics stay here. Saving sessions is worker/disk/vm-disk.ts's.
+import type { V86Options } from 'v86';
+import type { StateHeader } from './state-file.ts';
 
 /**
  * v86 options for resuming a state from the options of a cold boot: no kernel, initrd or cmdline (the RAM in
@@ -64,22 +61,3 @@ export const WARM_AFTER_QUIESCE_COMMAND = [
   `if [ -e /sys/class/net/eth0 ]; then ${RENEW_LEASE}; fi`,
   'true',
 ].join('; ');
-
-/** The running machine as a gzip-compressed session file (see state-file.ts). */
-export async function saveSession(emulator: V86, manifest: Manifest, memoryBytes: number, now = new Date()): Promise<SavedState> {
-  const raw = new Uint8Array(await emulator.save_state());
-  const createdAt = now.toISOString();
-  const file = await encodeStateFile(
-    {
-      kind: 'session',
-      buildId: manifest.buildId,
-      rootDiskSha256: manifest.files.rootDisk.sha256,
-      memoryBytes,
-      createdAt,
-      compression: 'gzip',
-      rawBytes: raw.byteLength,
-    },
-    await gzip(raw),
-  );
-  return { bytes: file.buffer, rawBytes: raw.byteLength, buildId: manifest.buildId, createdAt };
-}

@@ -7,6 +7,8 @@ import type { VmHost } from '../../vm-host.ts';
 export interface BenchContext {
   /** A booted VM; sections share it, so leave it usable (remove containers you start). */
   host: VmHost;
+  /** Where the host keeps its block store and saves its session (the disk section resumes from it). */
+  diskDirectory: string;
   /** Milliseconds since the bench process started, for absolute timelines. */
   processUptimeMs(): number;
   log(message: string): void;

@@ -1,8 +1,9 @@
 // The benchmark sections bench.ts runs, in order. Add a section module here to extend bench.json.
-import { browserSection } from './browser.ts';
+import { browserDiskSection, browserSection } from './browser.ts';
 import { buildSection } from './build.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
 import { containerStartSection } from './container-start.ts';
+import { diskSection } from './disk.ts';
 import { dockerRunSection } from './docker-run.ts';
 import { dockerViewSection } from './docker-view.ts';
 import { egressSection } from './egress.ts';
@@ -22,4 +23,7 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   egressSection,
   browserSection,
   dockerViewSection,
+  browserDiskSection,
+  // Last: it ends the shared VM (it saves the session and resumes it in a new host).
+  diskSection,
 ];

@@ -1,0 +1,131 @@
+// Browser disk bench (issue #16): tab memory in Debian's Chromium at the first prompt, after writing 1 GiB in
+// the guest and after 20 `docker run`s, and the session save (Ctrl+S) and resume (reload) times with that
+// 1 GiB written. Tab memory = the summed RSS (/proc/PID/status VmRSS) of every process of this Chromium (found
+// by its --user-data-dir), minus nothing: browser, GPU, network and renderer processes together, as a user's
+// task manager would add them up. performance.measureUserAgentSpecificMemory() needs a cross-origin isolated
+// page, which tabdock is not, so it is not used. The Node bench calls runBrowserDiskBench() (section
+// "browserDisk"); `npx tsx e2e/bench-browser-disk.ts` runs it alone.
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Page } from '@playwright/test';
+import { build, preview } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config.ts';
+import { BENCH_PORT, countBytes, measureVisit, type ByteCounter } from './bench-browser.ts';
+import { failureOnPage, visibleLines, waitFor } from './bench/page-driver.ts';
+
+const COMMAND_TIMEOUT_MS = 30 * 60_000;
+
+/** Summed RSS of the processes whose command line names this profile directory. */
+async function chromiumRssBytes(profileDir: string): Promise<{ bytes: number; processes: number }> {
+  let bytes = 0;
+  let processes = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmdline.includes(`--user-data-dir=${profileDir}`)) continue;
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+      bytes += kib * 1024;
+      processes++;
+    } catch {
+      // The process ended between listing and reading: it holds no memory any more.
+    }
+  }
+  return { bytes, processes };
+}
+
+/** Types a command and waits for its marker line (`$((...))` keeps the echoed command line from matching). */
+async function runInTerminal(page: Page, command: string, label: string): Promise<number> {
+  const marker = `${label}-2-done`;
+  await page.locator('#terminal').click();
+  await page.keyboard.type(`${command} && echo ${label}-$((1+1))-done`);
+  const started = performance.now();
+  await page.keyboard.press('Enter');
+  await waitFor(label, COMMAND_TIMEOUT_MS, async () => {
+    const failure = await failureOnPage(page);
+    if (failure) throw new Error(`browser disk bench: the page reported an error during ${label}:\n${failure}`);
+    return (await visibleLines(page)).includes(marker);
+  });
+  return Math.round(performance.now() - started);
+}
+
+export interface BrowserDiskBenchResult {
+  method: string;
+  beforePageBytes: number;
+  atPromptBytes: number;
+  afterWrite1GiBBytes: number;
+  write1GiBMs: number;
+  saveMs: number;
+  saveMessage: string;
+  resumePromptMs: number;
+  afterResumeBytes: number;
+  after20DockerRunsBytes: number;
+  dockerRuns20Ms: number;
+  chromiumProcesses: number;
+}
+
+export async function runBrowserDiskBench(log: (message: string) => void = () => {}): Promise<BrowserDiskBenchResult> {
+  log('building the site');
+  await build({ logLevel: 'warn' });
+  const counter: ByteCounter = { bytes: 0, requests: 0, byPath: new Map() };
+  const server = await preview({ logLevel: 'warn', preview: { port: BENCH_PORT, strictPort: true }, plugins: [countBytes(counter)] });
+  const profileDir = await mkdtemp(path.join(tmpdir(), 'tabdock-bench-disk-profile-'));
+  const profile = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
+  try {
+    const url = server.resolvedUrls?.local[0] ?? `http://localhost:${BENCH_PORT}/`;
+    const page = await profile.newPage();
+    const beforePage = await chromiumRssBytes(profileDir);
+    await measureVisit(page, url, counter, log, 'disk bench visit');
+    const atPrompt = await chromiumRssBytes(profileDir);
+    log(`tab memory at the prompt: ${atPrompt.bytes} bytes in ${atPrompt.processes} processes (${beforePage.bytes} before the page)`);
+
+    const write1GiBMs = await runInTerminal(page, 'dd if=/dev/urandom of=/root/big bs=1M count=1024 status=none && sync', 'write');
+    const afterWrite = await chromiumRssBytes(profileDir);
+    log(`1 GiB written in ${write1GiBMs} ms; tab memory ${afterWrite.bytes} bytes`);
+
+    const saveStarted = performance.now();
+    await page.keyboard.press('Control+s');
+    await waitFor('the session to be saved', COMMAND_TIMEOUT_MS, async () => /Saved \d+ MB/.test(await page.locator('.session-message').innerText()));
+    const saveMs = Math.round(performance.now() - saveStarted);
+    const saveMessage = await page.locator('.session-message').innerText();
+    log(`saved in ${saveMs} ms: ${saveMessage}`);
+
+    const resumed = await measureVisit(page, url, counter, log, 'resume after reload');
+    const afterResume = await chromiumRssBytes(profileDir);
+
+    const dockerRuns20Ms = await runInTerminal(page, 'for i in $(seq 1 20); do docker run --rm busybox true || exit 1; done', 'runs');
+    const afterRuns = await chromiumRssBytes(profileDir);
+    log(`20 docker runs in ${dockerRuns20Ms} ms; tab memory ${afterRuns.bytes} bytes`);
+    return {
+      method: 'sum of VmRSS over the Chromium processes of this profile (/proc); measureUserAgentSpecificMemory needs cross-origin isolation',
+      beforePageBytes: beforePage.bytes,
+      atPromptBytes: atPrompt.bytes,
+      afterWrite1GiBBytes: afterWrite.bytes,
+      write1GiBMs,
+      saveMs,
+      saveMessage,
+      resumePromptMs: resumed.firstPromptMs,
+      afterResumeBytes: afterResume.bytes,
+      after20DockerRunsBytes: afterRuns.bytes,
+      dockerRuns20Ms,
+      chromiumProcesses: afterRuns.processes,
+    };
+  } finally {
+    await profile.close();
+    await rm(profileDir, { recursive: true, force: true });
+    await server.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runBrowserDiskBench((message) => process.stderr.write(`bench-browser-disk: ${message}\n`)).then(
+    (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
+    (error: unknown) => {
+      process.stderr.write(`bench-browser-disk: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
