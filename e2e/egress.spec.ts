@@ -49,7 +49,7 @@ test.describe.serial('TCP from containers through the Wisp relay', () => {
       `curl -ksS https://host.tabdock.internal:22/ 2>/dev/null; echo " exit=$?"\\n`;
     // --progress=plain keeps the RUN step's output on screen (BuildKit's terminal view folds it away); its lines
     // then start with the step and the time, e.g. `#6 0.91 exit=7`.
-    await typeCommand(page, `printf '${dockerfile}' | docker build --progress=plain -t egress-e2e -`);
+    await typeCommand(page, `tabdock-load-image curl && printf '${dockerfile}' | docker build --progress=plain -t egress-e2e -`);
     // The page's notice about the refusal may land between the two (it writes its own line).
     await waitForLine(page, /(^|\s)exit=7$/, COMMAND_TIMEOUT_MS);
     await waitForLine(page, new RegExp(GREETING), 1000);

@@ -18,6 +18,7 @@ build_rootfs() {
   install -m 0755 "$c/tabdock-init" "$out/sbin/tabdock-init"
   install -m 0755 "$c/tabdock-agent" "$out/usr/sbin/tabdock-agent"
   install -m 0755 "$c/tabdock-proctrace" "$out/usr/local/sbin/tabdock-proctrace"
+  install -m 0755 "$c/tabdock-load-image" "$out/usr/local/sbin/tabdock-load-image"
   # The OCI runtime fronts (one program; its name picks crun or runc) and the setkey hook (lib/helpers.sh).
   install -m 0755 "$CACHE_DIR/helpers/tabdock-runtime" "$out/usr/local/sbin/tabdock-crun"
   ln -f "$out/usr/local/sbin/tabdock-crun" "$out/usr/local/sbin/tabdock-runc"
@@ -39,6 +40,7 @@ build_rootfs() {
   : >"$out/etc/motd"
   rm -f "$out/etc/resolv.conf"
   cp "$CACHE_DIR/test-images/preload.tar" "$out/var/lib/tabdock/images/"
+  install -D -m 0644 "$CACHE_DIR/test-images/curl.tar" "$out/var/lib/tabdock/extra-images/curl.tar"
 
   link_busybox_applets "$out"
   rm -rf "$out/lib/modules/$KERNEL_ABI"

@@ -53,6 +53,7 @@ beforeAll(async () => {
     if (event.type === 'notice') pageNotices.push(event.notice);
   });
   await host.boot({ assetBase: process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS });
+  await run(host, 'tabdock-load-image curl');
 }, BOOT_HOOK_TIMEOUT_MS);
 
 afterAll(async () => {

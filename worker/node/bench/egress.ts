@@ -76,6 +76,8 @@ export const egressSection: BenchSection = {
   },
   async run({ host, log }) {
     if (!https || !certs || !dialer || !nodeDialer || !relayServer || !plainServer) throw new Error('egress section was not prepared');
+    const loaded = await host.exec('tabdock-load-image curl', { timeoutMs: COMMAND_TIMEOUT_MS });
+    if (loaded.exitCode !== 0) throw new Error(`tabdock-load-image curl failed: ${loaded.output}`);
     const expectedSha = sha256OfPattern(DOWNLOAD_BYTES);
     const url = `https://host.tabdock.internal:${https.port}/bytes/${DOWNLOAD_BYTES}`;
     const plainUrl = `http://host.tabdock.internal:${(plainServer.address() as AddressInfo).port}/bytes/${DOWNLOAD_BYTES}`;
