@@ -30,27 +30,30 @@ describe('PortWatch', () => {
   it('reports a newly published port, asking docker ps only when the sockets change', async () => {
     const { state, changes, watch } = guest();
     watch.start();
+    // Nothing listens: nothing can be published, so no docker ps.
     watch.socketsChanged('');
     await vi.advanceTimersByTimeAsync(0);
     expect(changes).toEqual([]);
-    expect(state.commands).toEqual([DOCKER_PS_COMMAND]);
+    expect(state.commands).toEqual([]);
 
     state.ps = 'web\t0.0.0.0:8080->80/tcp\n';
     watch.socketsChanged('00000000:1F90\n');
     await vi.advanceTimersByTimeAsync(0);
     expect(changes).toEqual([[WEB]]);
-    expect(state.commands).toHaveLength(2);
+    expect(state.commands).toEqual([DOCKER_PS_COMMAND]);
 
     // The same set again, in another order and with an IPv6 twin: no docker ps.
     watch.socketsChanged('00000000:1F90\n');
     watch.socketsChanged('00000000:1F90\n00000000:1F90\n');
     await vi.advanceTimersByTimeAsync(TIMING.psRetryMs * 5);
-    expect(state.commands).toHaveLength(2);
+    expect(state.commands).toHaveLength(1);
 
-    state.ps = '';
+    // The port closed: gone from the bar without asking docker ps.
+    state.ps = 'web\t0.0.0.0:8080->80/tcp\n';
     watch.socketsChanged('');
     await vi.advanceTimersByTimeAsync(0);
     expect(changes).toEqual([[WEB], []]);
+    expect(state.commands).toHaveLength(1);
 
     watch.socketsChanged('00000000:1F90\n');
     state.ps = 'web\t0.0.0.0:8080->80/tcp\n';
@@ -73,6 +76,20 @@ describe('PortWatch', () => {
     // Explained now: no more asks.
     await vi.advanceTimersByTimeAsync(TIMING.psRetryMs * 5);
     expect(state.commands).toHaveLength(3);
+    watch.stop();
+  });
+
+  it("never asks docker ps about the guest's own Engine API port (2375), alone or beside a container's", async () => {
+    const { state, changes, watch } = guest();
+    watch.start();
+    watch.socketsChanged('00000000:0947\n');
+    await vi.advanceTimersByTimeAsync(TIMING.psRetryMs * 30);
+    expect(state.commands).toEqual([]);
+    state.ps = 'web\t0.0.0.0:8080->80/tcp\n';
+    watch.socketsChanged('00000000:0947\n00000000:1F90\n');
+    await vi.advanceTimersByTimeAsync(TIMING.psRetryMs * 30);
+    expect(changes).toEqual([[WEB]]);
+    expect(state.commands).toEqual([DOCKER_PS_COMMAND]);
     watch.stop();
   });
 

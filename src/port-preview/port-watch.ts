@@ -113,6 +113,12 @@ export class PortWatch {
   private async askDockerPs(): Promise<void> {
     const sockets = this.latest;
     if (sockets === undefined || sockets === this.settled || !this.running) return;
+    if (sockets === '') {
+      // Nothing listens, so nothing is published (docker-proxy listens on every published port): no docker ps.
+      this.settle(sockets, new Set());
+      this.show([]);
+      return;
+    }
     const ps = await this.deps.exec(DOCKER_PS_COMMAND, this.timing.execTimeoutMs).catch(() => undefined);
     if (!this.running || sockets !== this.latest) return;
     if (!ps || ps.exitCode !== 0) {
@@ -125,12 +131,20 @@ export class PortWatch {
     const unexplained = [...listening].some((port) => !this.listening.has(port) && !ports.some((p) => p.hostPort === port));
     if (!unexplained || this.psRetriesLeft-- <= 0) {
       // A host process listening (not a container) stays unexplained; after the retries it is taken as it is.
-      this.settled = sockets;
-      this.listening = listening;
-      this.psRetriesLeft = PS_RETRIES;
+      this.settle(sockets, listening);
     } else {
       this.retryLater();
     }
+    this.show(ports);
+  }
+
+  private settle(sockets: string, listening: Set<number>): void {
+    this.settled = sockets;
+    this.listening = listening;
+    this.psRetriesLeft = PS_RETRIES;
+  }
+
+  private show(ports: PublishedPort[]): void {
     if (samePorts(ports, this.ports)) return;
     this.ports = ports;
     this.deps.onChange(ports);

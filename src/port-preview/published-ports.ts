@@ -1,6 +1,14 @@
 // Which ports containers publish: the guest agent reports the kernel's listening TCP sockets whenever they
 // change (dockerd's docker-proxy listens on each published port), and `docker ps`, run when that set changes,
 // says which container a port belongs to.
+import { ENGINE_API_PORT } from '../../worker/engine-contract.ts';
+
+/**
+ * Ports the guest itself listens on, never a container's: dockerd's Engine API for the worker. Left out of the
+ * sockets, so a restored guest with no container ports costs no `docker ps` (each one is seconds of a cold
+ * docker CLI on the CPU the user's first command needs).
+ */
+const GUEST_OWN_PORTS: ReadonlySet<number> = new Set([ENGINE_API_PORT]);
 
 export interface PublishedPort {
   /** The port on the VM, the one the preview connects to. */
@@ -9,12 +17,15 @@ export interface PublishedPort {
   container: string;
 }
 
-/** The agent's listening sockets as sorted unique `ADDRESS:PORT` lines, so two reports of one set compare equal. */
+/**
+ * The agent's listening sockets as sorted unique `ADDRESS:PORT` lines, so two reports of one set compare equal;
+ * the guest's own ports are left out.
+ */
 export function listeningSockets(output: string): string {
   const lines = output
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => /^[0-9A-Fa-f]+:[0-9A-Fa-f]{4}$/.test(line));
+    .filter((line) => /^[0-9A-Fa-f]+:[0-9A-Fa-f]{4}$/.test(line) && !GUEST_OWN_PORTS.has(parseInt(line.slice(-4), 16)));
   return [...new Set(lines)].sort().join('\n');
 }
 
