@@ -38,6 +38,9 @@ const terminal = new GuestTerminal(element('terminal'), {
 });
 
 let client: VmClient | undefined;
+// Read-only counters of the running VM's emulator (JIT, disk image cache) for the browser bench
+// (e2e/bench/page-driver.ts vmDiagnostics); nothing in the page depends on it.
+Object.defineProperty(globalThis, 'tabdockDiagnostics', { value: () => client?.diagnostics() });
 // The lab panel or lab editor (src/labs), when the address asks for one; it re-checks steps as commands finish.
 const sidePanel = mountSidePanel(element('side-panel'), {
   sendInput: (data) => client?.sendInput(data),

@@ -13,6 +13,7 @@ import type {
   SavedState,
   SessionExport,
   VmApi,
+  VmDiagnostics,
   VmError,
   VmEvent,
 } from '../worker/contract.ts';
@@ -111,6 +112,11 @@ export class VmClient {
 
   engineAction(action: EngineAction): Promise<void> {
     return this.call(() => this.remote.engineAction(action), toEngineError);
+  }
+
+  /** The emulator's JIT and disk image counters (VmApi.diagnostics), for the bench. */
+  diagnostics(): Promise<VmDiagnostics> {
+    return this.call(() => this.remote.diagnostics());
   }
 
   /** Starts or stops the daemon's event stream (updates arrive as VmEvent 'engine'). */

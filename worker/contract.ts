@@ -162,8 +162,28 @@ export interface JitStats {
   wasmBytesCompiled: number;
   /** Time spent compiling on the emulator's thread (synchronous compiles only). */
   compileMs: number;
+  /**
+   * Asynchronous compiles: the time from v86 handing a module to WebAssembly.instantiate until it was in use,
+   * summed and at most. v86 compiles one module at a time and leaves every other hot page interpreted meanwhile.
+   */
+  compileWaitMs: number;
+  compileWaitMaxMs: number;
   /** How often the JIT dropped every module because its table of 900 was full. */
   cacheFlushes: number;
+}
+
+/** The root disk image's read cache (worker/disk/image-cache.ts): what the guest read and what it cost. */
+export interface DiskImageStats {
+  hits: number;
+  misses: number;
+  fetchedBytes: number;
+  cachedBytes: number;
+}
+
+/** Counters that say where a running VM's time went, for the bench (VmApi.diagnostics). */
+export interface VmDiagnostics {
+  jit?: JitStats;
+  diskImage?: DiskImageStats;
 }
 
 /** The user-settable part of the network shim's configuration (see worker/net/index.ts NetworkConfig). */
@@ -291,6 +311,8 @@ export interface VmApi {
   engineQuery<K extends EngineQuery['kind']>(query: Extract<EngineQuery, { kind: K }>): Promise<EngineQueryResults[K]>;
   /** One of the Docker view's actions (stop, start, remove a container; remove an image). */
   engineAction(action: EngineAction): Promise<void>;
+  /** What the emulator's JIT and the disk image cache did so far (the bench reads it in the page). */
+  diagnostics(): Promise<VmDiagnostics>;
   /** Starts or stops the daemon's event stream; updates arrive as VmEvent 'engine'. Idle, it costs the guest nothing. */
   watchEngine(on: boolean): void;
   /** Streams a container's logs (EngineLogMessage) onto `reply` until the reader sends 'cancel'. */

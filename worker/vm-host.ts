@@ -16,6 +16,7 @@ import {
   type ExecResult,
   type GuestHttpRequest,
   type JitStats,
+  type VmDiagnostics,
   type SavedState,
   type SessionExport,
   type StartedFrom,
@@ -33,7 +34,7 @@ import { InputPump, OutputBatcher } from './console-pump.ts';
 import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
 import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
-import { applyJitConfig, instrumentJit, useSameThreadYield, V86_DEFAULT_JIT_THRESHOLD, wasmFnFor, withJitThreshold } from './v86-tuning.ts';
+import { applyJitConfig, instrumentJit, JIT_THRESHOLD_EXPORT, TABDOCK_JIT_THRESHOLD, useSameThreadYield, wasmFnFor, withJitThresholdGlobal } from './v86-tuning.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
 import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
 import { ENGINE_API_PORT } from './engine-contract.ts';
@@ -64,7 +65,7 @@ export interface VmHostPlatform {
 
 /** The emulator settings used unless BootOptions.tuning says otherwise; vm-images/README.md has the figures. */
 export const DEFAULT_TUNING: Readonly<Required<EmulatorTuning>> = {
-  jitThreshold: V86_DEFAULT_JIT_THRESHOLD,
+  jitThreshold: TABDOCK_JIT_THRESHOLD,
   jitSyncCompile: false,
   jitMaxPages: 3,
   jitMaxExtraBasicBlocks: 250,
@@ -108,6 +109,8 @@ export class VmHost implements VmApi {
   private startedFrom: StartedFrom = 'cold-boot';
   private tuning: Required<EmulatorTuning> = { ...DEFAULT_TUNING };
   private jitStatsOf: () => JitStats | undefined = () => undefined;
+  /** v86's JIT threshold while the emulator runs (v86-tuning.ts withJitThresholdGlobal); undefined without wasmBytes. */
+  private jitThresholdGlobal: WebAssembly.Global | undefined;
   /** Set while a resumed guest is being checked: a serial failure then means "fall back", not "failed". */
   private restoreWatch: ((failure: RestoreFailed) => void) | undefined;
   /** The after-restore check still running behind an early 'ready' (resume); never rejects. */
@@ -188,6 +191,19 @@ export class VmHost implements VmApi {
   /** What v86's JIT did in the current emulator (bench); undefined before it loaded. */
   jitStats(): JitStats | undefined {
     return this.jitStatsOf();
+  }
+
+  async diagnostics(): Promise<VmDiagnostics> {
+    const jit = this.jitStats();
+    const diskImage = this.disk?.image.counters;
+    return { ...(jit ? { jit } : {}), ...(diskImage ? { diskImage } : {}) };
+  }
+
+  /** Changes v86's JIT threshold of the running emulator (bench experiments); false when it cannot. */
+  setJitThreshold(threshold: number): boolean {
+    if (!this.jitThresholdGlobal || !Number.isInteger(threshold) || threshold < 1) return false;
+    this.jitThresholdGlobal.value = threshold;
+    return true;
   }
 
   /** The emulator settings in effect. */
@@ -552,8 +568,16 @@ export class VmHost implements VmApi {
     const options = plan.kind === 'restore' ? restoreV86Options(coldBootOptions, plan.header) : coldBootOptions;
     const { jitThreshold } = this.tuning;
     const wasmBytes = this.platform.wasmBytes;
-    if (jitThreshold !== V86_DEFAULT_JIT_THRESHOLD && wasmBytes) {
-      options.wasm_fn = wasmFnFor(async () => withJitThreshold(await wasmBytes(), jitThreshold));
+    this.jitThresholdGlobal = undefined;
+    if (wasmBytes) {
+      // The threshold as a global: set from the tuning now, and changeable while the guest runs.
+      options.wasm_fn = wasmFnFor(
+        async () => withJitThresholdGlobal(await wasmBytes(), jitThreshold),
+        (exports) => {
+          const global = exports[JIT_THRESHOLD_EXPORT];
+          if (global instanceof WebAssembly.Global) this.jitThresholdGlobal = global;
+        },
+      );
     }
     const emulator = new V86(options);
     this.emulator = emulator;

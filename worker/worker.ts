@@ -134,6 +134,7 @@ const api: VmApi = {
   forwardGuestHttp: (request, reply) => host.forwardGuestHttp(request, reply),
   engineQuery: (query) => host.engineQuery(query),
   engineAction: (action) => host.engineAction(action),
+  diagnostics: () => host.diagnostics(),
   watchEngine: (on) => host.watchEngine(on),
   followEngineLogs: (containerId, reply) => host.followEngineLogs(containerId, reply),
   shutdown: () => host.shutdown(),

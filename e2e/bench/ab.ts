@@ -3,6 +3,7 @@
 // and the bash loop. Usage: npx tsx e2e/bench/ab.ts [--warm N] [--rounds R] [--loop] [--cmd "docker run ..."]...
 // "" "yield=channel" ...
 // A setting may carry extra Chromium switches after a `|`: "yield=channel|--enable-crash-reporter-for-testing".
+// --trace runs the first `docker run --rm busybox true` under tabdock-proctrace instead (by process, guest idle).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,9 +12,11 @@ import { chromium } from '@playwright/test';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../playwright.config.ts';
 import { guestCpuLine, guestCpuTasks, parseGuestCpuOutput } from '../../worker/node/bench/guest-cpu.ts';
-import { PROMPT, runTimed, typeAndWait, visibleLines, waitFor } from './page-driver.ts';
+import { tracedRun } from './container-start.ts';
+import { profileThreadCpu, threadCpuDelta } from './renderer-threads.ts';
+import { PROMPT, runTimed, typeAndWait, visibleLines, vmDiagnostics, waitFor } from './page-driver.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { warm: { type: 'string' }, rounds: { type: 'string' }, 'no-build': { type: 'boolean' }, loop: { type: 'boolean' }, cmd: { type: 'string', multiple: true } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { warm: { type: 'string' }, rounds: { type: 'string' }, 'no-build': { type: 'boolean' }, loop: { type: 'boolean' }, trace: { type: 'boolean' }, cmd: { type: 'string', multiple: true } } });
 const commands = values.cmd ?? ['docker run --rm busybox true'];
 const warm = Number(values.warm ?? 3);
 const rounds = Number(values.rounds ?? 1);
@@ -38,10 +41,23 @@ try {
         await waitFor('prompt', 600_000, async () => (await visibleLines(page)).some((line) => PROMPT.test(line)));
         const promptMs = Math.round(performance.now() - started);
         const row: Record<string, unknown> = { setting, round, promptMs };
+        if (values.trace) {
+          const before = await vmDiagnostics(page);
+          const { ms, windowMs, cpuMs, byProgram, alreadyRunning } = await tracedRun(page, 'first');
+          const after = await vmDiagnostics(page);
+          const imageBytesRead = (after?.diskImage?.fetchedBytes ?? 0) - (before?.diskImage?.fetchedBytes ?? 0);
+          row['tracedFirst'] = { ms, windowMs, cpuMs, guestIdleMs: Math.round(windowMs - cpuMs), imageBytesRead, byProgram, alreadyRunning: alreadyRunning.slice(0, 6) };
+        }
         for (const command of commands) {
           const runs: number[] = [];
-          for (let i = 0; i <= warm; i++) runs.push(await runTimed(page, command, 600_000));
+          const threads: unknown[] = [];
+          for (let i = 0; i <= warm; i++) {
+            const before = await profileThreadCpu(profileDir);
+            runs.push(await runTimed(page, command, 600_000));
+            threads.push(threadCpuDelta(before, await profileThreadCpu(profileDir)));
+          }
           row[command] = runs;
+          row[`${command} (tab CPU s)`] = threads;
         }
         if (values.loop) {
           const task = guestCpuTasks()[0]!;
@@ -49,6 +65,7 @@ try {
           const { line } = await typeAndWait(page, guestCpuLine(task, 'cpu-loop'), /^cpu-loop=\d+$/, 600_000);
           row['bashLoopMs'] = Math.round(parseGuestCpuOutput(line, 'cpu-loop') / 1000);
         }
+        row['diagnostics'] = await vmDiagnostics(page);
         results.push(row);
         process.stderr.write(`${JSON.stringify(row)}\n`);
       } finally {

@@ -2,6 +2,7 @@
 // lines, waits for their output, and fetches a guest file through "Get file…". Timing is done by the caller.
 import { readFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
+import type { VmDiagnostics } from '../../worker/contract.ts';
 
 /** Polling the terminal's DOM rows; the figures are as precise as this. */
 export const POLL_MS = 100;
@@ -56,6 +57,11 @@ export async function runTimed(page: Page, command: string, timeoutMs: number): 
   await typeAndWait(page, 'clear', PROMPT, timeoutMs);
   const { ms } = await typeAndWait(page, `${command}; echo bench-$((${markerCount}))-done`, new RegExp(`^bench-${markerCount}-done$`), timeoutMs);
   return ms;
+}
+
+/** The running VM's JIT and disk image counters (src/main.ts tabdockDiagnostics). */
+export async function vmDiagnostics(page: Page): Promise<VmDiagnostics | undefined> {
+  return page.evaluate(() => (globalThis as unknown as { tabdockDiagnostics(): Promise<VmDiagnostics | undefined> }).tabdockDiagnostics());
 }
 
 /** Downloads a guest file through the header's "Get file…" dialog, as a user would, and returns its text. */
