@@ -1,8 +1,9 @@
 // Port preview on the page: learns of published ports from the guest's listening sockets, lists them over the
 // terminal, and opens one in a panel; the Service Worker (worker/port-preview/) and the VM worker carry the requests.
 import './port-preview.css';
-import type { ExecResult } from '../../worker/contract.ts';
+import type { EngineQueryResults } from '../../worker/contract.ts';
 import { PortWatch } from './port-watch.ts';
+import { publishedPorts } from './published-ports.ts';
 import { previewUrl, registerPreviewWorker, routePortRequests, type PortRouterVm } from './port-router.ts';
 import { PortsView } from './ports-view.ts';
 
@@ -10,7 +11,7 @@ export interface PortPreviewOptions {
   terminalPane: HTMLElement;
   main: HTMLElement;
   /** This tab's VM, while it runs. */
-  vm(): (PortRouterVm & { exec(command: string, options: { timeoutMs: number }): Promise<ExecResult> }) | undefined;
+  vm(): (PortRouterVm & { engineQuery(query: { kind: 'containers' }): Promise<EngineQueryResults['containers']> }) | undefined;
 }
 
 export interface PortPreview {
@@ -29,9 +30,10 @@ export function mountPortPreview(options: PortPreviewOptions): PortPreview {
   const view = new PortsView({ terminalPane: options.terminalPane, main: options.main, urlFor: previewUrl, ready });
   routePortRequests(options.vm);
   const watch = new PortWatch({
-    exec: (command, timeoutMs) => {
+    publishedPorts: async () => {
       const vm = options.vm();
-      return vm ? vm.exec(command, { timeoutMs }) : Promise.reject(new Error('the VM is not running'));
+      if (!vm) throw new Error('the VM is not running');
+      return publishedPorts(await vm.engineQuery({ kind: 'containers' }));
     },
     onChange: (ports) => view.show(ports),
   });

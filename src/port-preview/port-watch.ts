@@ -1,26 +1,25 @@
 // Turns the guest's listening sockets into published ports. The guest agent pushes the sockets whenever they
 // change (docker-proxy listens on each published port; vm-images/config/tabdock-agent watch_sockets), so the
-// page never polls: `docker ps` runs only when the set changed, to learn which container a port belongs to.
-import type { ExecResult } from '../../worker/contract.ts';
-import { DOCKER_PS_COMMAND, listeningSockets, parseDockerPs, samePorts, type PublishedPort } from './published-ports.ts';
+// page never polls: the containers' published ports are read (the Engine API's container list, as `docker ps`
+// shows them) only when the set changed, to learn which container a port belongs to.
+import { type PublishedPort, listeningSockets, samePorts } from './published-ports.ts';
 
 export interface PortWatchDeps {
-  exec(command: string, timeoutMs: number): Promise<ExecResult>;
+  /** The published ports of running containers; rejects when the daemon does not answer. */
+  publishedPorts(): Promise<PublishedPort[]>;
   onChange(ports: readonly PublishedPort[]): void;
 }
 
 export interface PortWatchTiming {
-  /** How long to wait before asking `docker ps` again about a port it did not list yet. */
+  /** How long to wait before asking again about a port the container list did not show yet. */
   psRetryMs: number;
-  execTimeoutMs: number;
 }
 
 export const DEFAULT_PORT_WATCH_TIMING: PortWatchTiming = {
   psRetryMs: 2_000,
-  execTimeoutMs: 30_000,
 };
 
-/** docker-proxy listens before `docker ps` lists the container as running; this many asks, then accept. */
+/** docker-proxy listens before the daemon lists the container as running; this many asks, then accept. */
 const PS_RETRIES = 8;
 
 /** Port numbers from `ADDRESS:PORT` lines (hex, /proc/net/tcp format). */
@@ -38,12 +37,12 @@ export class PortWatch {
   /** The newest sockets the guest sent (sorted), and the ones the current ports were taken from. */
   private latest: string | undefined;
   private settled: string | undefined;
-  /** Ports listening when `settled` was taken in, and `docker ps` asks left for ports it does not explain yet. */
+  /** Ports listening when `settled` was taken in, and asks left for ports the container list does not explain yet. */
   private listening = new Set<number>();
   private psRetriesLeft = PS_RETRIES;
   private ports: PublishedPort[] = [];
   private inFlight = false;
-  /** New sockets arrived while `docker ps` ran: look again right after it. */
+  /** New sockets arrived while the container list was read: look again right after it. */
   private lookAgain = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -103,30 +102,29 @@ export class PortWatch {
     try {
       do {
         this.lookAgain = false;
-        await this.askDockerPs();
+        await this.askContainers();
       } while (this.lookAgain && this.running);
     } finally {
       this.inFlight = false;
     }
   }
 
-  private async askDockerPs(): Promise<void> {
+  private async askContainers(): Promise<void> {
     const sockets = this.latest;
     if (sockets === undefined || sockets === this.settled || !this.running) return;
     if (sockets === '') {
-      // Nothing listens, so nothing is published (docker-proxy listens on every published port): no docker ps.
+      // Nothing listens, so nothing is published (docker-proxy listens on every published port): nothing to ask.
       this.settle(sockets, new Set());
       this.show([]);
       return;
     }
-    const ps = await this.deps.exec(DOCKER_PS_COMMAND, this.timing.execTimeoutMs).catch(() => undefined);
+    const ports = await this.deps.publishedPorts().catch(() => undefined);
     if (!this.running || sockets !== this.latest) return;
-    if (!ps || ps.exitCode !== 0) {
-      // The VM is busy or going away: ask again later, a bounded number of times.
+    if (!ports) {
+      // The daemon is busy or the VM is going away: ask again later, a bounded number of times.
       if (this.psRetriesLeft-- > 0) this.retryLater();
       return;
     }
-    const ports = parseDockerPs(ps.output);
     const listening = listeningPorts(sockets);
     const unexplained = [...listening].some((port) => !this.listening.has(port) && !ports.some((p) => p.hostPort === port));
     if (!unexplained || this.psRetriesLeft-- <= 0) {

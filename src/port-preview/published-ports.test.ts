@@ -1,32 +1,41 @@
 import { describe, expect, it } from 'vitest';
-import { listeningSockets, parseDockerPs, samePorts } from './published-ports.ts';
+import type { EngineContainer } from '../../worker/engine-contract.ts';
+import { listeningSockets, publishedPorts, samePorts } from './published-ports.ts';
 
-describe('parseDockerPs', () => {
-  it('reads published TCP ports with their container, merging IPv4 and IPv6', () => {
-    const output = 'web\t0.0.0.0:8080->80/tcp, :::8080->80/tcp\ndb\t5432/tcp\napi\t127.0.0.1:3000->3000/tcp, 0.0.0.0:5353->53/udp\n';
-    expect(parseDockerPs(output)).toEqual([
+function container(name: string, state: string, ports: EngineContainer['ports']): EngineContainer {
+  return { id: `${name}-id`, name, image: 'img', command: '', createdS: 0, state, status: '', ports, networks: [], mounts: [] };
+}
+
+describe('publishedPorts', () => {
+  it('takes published TCP ports of running containers, merging IPv4 and IPv6, sorted by host port', () => {
+    const containers = [
+      container('web', 'running', [
+        { privatePort: 80, publicPort: 8080, protocol: 'tcp', ip: '0.0.0.0' },
+        { privatePort: 80, publicPort: 8080, protocol: 'tcp', ip: '::' },
+      ]),
+      container('db', 'running', [{ privatePort: 5432, protocol: 'tcp' }]),
+      container('api', 'running', [
+        { privatePort: 3000, publicPort: 3000, protocol: 'tcp', ip: '127.0.0.1' },
+        { privatePort: 53, publicPort: 5353, protocol: 'udp', ip: '0.0.0.0' },
+      ]),
+      container('old', 'exited', [{ privatePort: 80, publicPort: 9090, protocol: 'tcp' }]),
+    ];
+    expect(publishedPorts(containers)).toEqual([
       { hostPort: 3000, containerPort: 3000, container: 'api' },
       { hostPort: 8080, containerPort: 80, container: 'web' },
     ]);
   });
 
-  it('expands ranges, but not without limit', () => {
-    expect(parseDockerPs('r\t0.0.0.0:8000-8001->80-81/tcp').map((p) => [p.hostPort, p.containerPort])).toEqual([
-      [8000, 80],
-      [8001, 81],
-    ]);
-    expect(parseDockerPs('big\t0.0.0.0:1000-2000->1000-2000/tcp')).toHaveLength(16);
-  });
-
-  it('gives nothing for no containers, headers or junk', () => {
-    expect(parseDockerPs('')).toEqual([]);
-    expect(parseDockerPs('Cannot connect to the Docker daemon\n')).toEqual([]);
+  it('takes at most 16 ports from one container, and nothing from none', () => {
+    const many = Array.from({ length: 100 }, (_, i) => ({ privatePort: 1000 + i, publicPort: 1000 + i, protocol: 'tcp' }));
+    expect(publishedPorts([container('big', 'running', many)])).toHaveLength(16);
+    expect(publishedPorts([])).toEqual([]);
   });
 
   it('compares port lists by content', () => {
-    const a = parseDockerPs('web\t0.0.0.0:8080->80/tcp');
-    expect(samePorts(a, parseDockerPs('web\t:::8080->80/tcp'))).toBe(true);
-    expect(samePorts(a, parseDockerPs('web2\t0.0.0.0:8080->80/tcp'))).toBe(false);
+    const a = [{ hostPort: 8080, containerPort: 80, container: 'web' }];
+    expect(samePorts(a, [{ hostPort: 8080, containerPort: 80, container: 'web' }])).toBe(true);
+    expect(samePorts(a, [{ hostPort: 8080, containerPort: 80, container: 'web2' }])).toBe(false);
     expect(samePorts(a, [])).toBe(false);
   });
 });

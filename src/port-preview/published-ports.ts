@@ -1,12 +1,12 @@
 // Which ports containers publish: the guest agent reports the kernel's listening TCP sockets whenever they
-// change (dockerd's docker-proxy listens on each published port), and `docker ps`, run when that set changes,
-// says which container a port belongs to.
-import { ENGINE_API_PORT } from '../../worker/engine-contract.ts';
+// change (dockerd's docker-proxy listens on each published port), and the Engine API's container list, read
+// when that set changes, says which container a port belongs to.
+import { ENGINE_API_PORT, type EngineContainer } from '../../worker/engine-contract.ts';
 
 /**
  * Ports the guest itself listens on, never a container's: dockerd's Engine API for the worker. Left out of the
- * sockets, so a restored guest with no container ports costs no `docker ps` (each one is seconds of a cold
- * docker CLI on the CPU the user's first command needs).
+ * sockets, so a restored guest with no container ports costs no container lookup on the CPU the user's first
+ * command needs.
  */
 const GUEST_OWN_PORTS: ReadonlySet<number> = new Set([ENGINE_API_PORT]);
 
@@ -29,32 +29,23 @@ export function listeningSockets(output: string): string {
   return [...new Set(lines)].sort().join('\n');
 }
 
-export const DOCKER_PS_COMMAND = "docker ps --format '{{.Names}}\t{{.Ports}}'";
-
-/** Largest port range expanded from one mapping (`-p 8000-8099:8000-8099` would otherwise flood the bar). */
-const MAX_RANGE = 16;
+/** Largest number of ports taken from one container (`-p 8000-8099:8000-8099` would otherwise flood the bar). */
+const MAX_PORTS_PER_CONTAINER = 16;
 
 /**
- * Parses `docker ps --format '{{.Names}}\t{{.Ports}}'`. Ports look like
- * `0.0.0.0:8080->80/tcp, :::8080->80/tcp, 443/tcp` or `0.0.0.0:8000-8001->80-81/tcp`; unpublished and UDP
- * ports are skipped, IPv4 and IPv6 duplicates merged. Sorted by host port.
+ * The published TCP ports of running containers, from the Engine API's container list (what `docker ps`
+ * shows, without starting a docker CLI in the guest). IPv4 and IPv6 twins are merged; sorted by host port.
  */
-export function parseDockerPs(output: string): PublishedPort[] {
+export function publishedPorts(containers: readonly EngineContainer[]): PublishedPort[] {
   const byHostPort = new Map<number, PublishedPort>();
-  for (const line of output.split('\n')) {
-    const tab = line.indexOf('\t');
-    if (tab <= 0) continue;
-    const container = line.slice(0, tab).trim();
-    for (const mapping of line.slice(tab + 1).split(',')) {
-      const match = /:(\d+)(?:-(\d+))?->(\d+)(?:-\d+)?\/tcp$/.exec(mapping.trim());
-      if (!match) continue;
-      const first = Number(match[1]);
-      const last = match[2] === undefined ? first : Math.min(Number(match[2]), first + MAX_RANGE - 1);
-      const containerFirst = Number(match[3]);
-      for (let hostPort = first; hostPort <= last; hostPort++) {
-        if (hostPort < 1 || hostPort > 65535 || byHostPort.has(hostPort)) continue;
-        byHostPort.set(hostPort, { hostPort, containerPort: containerFirst + (hostPort - first), container });
-      }
+  for (const container of containers) {
+    if (container.state !== 'running') continue;
+    let taken = 0;
+    for (const port of container.ports) {
+      const hostPort = port.publicPort;
+      if (hostPort === undefined || port.protocol !== 'tcp' || hostPort < 1 || hostPort > 65535 || byHostPort.has(hostPort)) continue;
+      if (taken++ >= MAX_PORTS_PER_CONTAINER) break;
+      byHostPort.set(hostPort, { hostPort, containerPort: port.privatePort, container: container.name });
     }
   }
   return [...byHostPort.values()].sort((a, b) => a.hostPort - b.hostPort);
