@@ -1,7 +1,7 @@
 // The guest's C helpers, built for this host with its gcc and run against stand-ins: a bundle whose config.json
 // has dockerd's libnetwork-setkey hook, a fake runtime that records what it was run with, and a unix socket
 // that answers like dockerd's external-key listener (moby libnetwork/sandbox_externalkey_unix.go).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ beforeAll(() => {
   const defines = [`-DSETKEY_PATH="${dir}/setkey"`, `-DCRUN_PATH="${dir}/fake-crun"`, `-DRUNC_PATH="${dir}/fake-runc"`];
   execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', ...defines, '-o', `${dir}/tabdock-crun`, `${here}/tabdock-runtime.c`]);
   execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', `${dir}/setkey`, `${here}/tabdock-setkey.c`]);
+  execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', `${dir}/sealed-copy`, `${here}/tabdock-sealed-copy.c`]);
   execFileSync('ln', [`${dir}/tabdock-crun`, `${dir}/tabdock-runc`]);
   for (const name of ['fake-crun', 'fake-runc']) {
     writeFileSync(`${dir}/${name}`, `#!/bin/sh\nprintf '%s\\n' "$0" "$@" > ${dir}/${name}.args\n`);
@@ -104,5 +105,43 @@ describe('tabdock-setkey', () => {
     expect(await runHook('{"id":"x"}')).toMatchObject({ status: 1, stderr: expect.stringContaining('no pid') });
     expect(await runHook('{"pid":1}', [`-exec-root=${dir}/exec-root`, 'c0"ffee', 'abc123'])).toMatchObject({ status: 1, stderr: expect.stringContaining('unexpected characters') });
     expect(await runHook('{"pid":1}', ['-exec-root', `${dir}/nowhere`, 'c0ffee', 'abc123'])).toMatchObject({ status: 1, stderr: expect.stringContaining('nowhere/libnetwork/abc123.sock') });
+  });
+});
+
+describe('tabdock-sealed-copy', () => {
+  // Mounting needs root and a mount namespace of its own (so nothing outside this test sees the mount); the
+  // project's setup and CI run as root, as the image build does.
+  it('puts a sealed copy over the file: same bytes, runs, cannot be written, and is what /proc/self/exe sees', () => {
+    const program = `${dir}/self-seals`;
+    writeFileSync(
+      `${dir}/self-seals.c`,
+      '#define _GNU_SOURCE\n#include <fcntl.h>\n#include <stdio.h>\nint main(void){int fd=open("/proc/self/exe",O_RDONLY);printf("seals=%d\\n",fcntl(fd,F_GET_SEALS));return 0;}\n',
+    );
+    execFileSync('gcc', ['-o', program, `${dir}/self-seals.c`]);
+    const original = readFileSync(program);
+    const script = [
+      `${dir}/sealed-copy ${program} || exit 10`,
+      `${program}`,
+      `cmp -s ${program} ${dir}/self-seals.orig && echo same-bytes`,
+      `(printf x >> ${program}) 2>/dev/null && echo writable || echo not-writable`,
+      // TERM is ignored: the copy must outlive anything but KILL, or the path would answer EINVAL.
+      `pkill -TERM -x sealed-copy; sleep 0.2; ${program} >/dev/null && echo survives-term`,
+      'pkill -KILL -x sealed-copy',
+    ].join('\n');
+    writeFileSync(`${dir}/self-seals.orig`, original);
+    const output = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8' });
+    // F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE = 15: what crun and runc check before skipping their copy.
+    expect(output.split('\n')).toEqual(['seals=15', 'same-bytes', 'not-writable', 'survives-term', '']);
+    // Outside that namespace the file was never touched.
+    expect(readFileSync(program).equals(original)).toBe(true);
+    const plain = execFileSync(program, { encoding: 'utf8' });
+    expect(plain).toBe('seals=-1\n');
+  });
+
+  it('says what went wrong and exits 1 for a path it cannot copy, 2 without one', () => {
+    const missing = spawnSync(`${dir}/sealed-copy`, [`${dir}/no-such-file`], { encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('no-such-file: No such file or directory');
+    expect(spawnSync(`${dir}/sealed-copy`, [], { encoding: 'utf8' }).status).toBe(2);
   });
 });

@@ -23,6 +23,7 @@ build_rootfs() {
   install -m 0755 "$CACHE_DIR/helpers/tabdock-runtime" "$out/usr/local/sbin/tabdock-crun"
   ln -f "$out/usr/local/sbin/tabdock-crun" "$out/usr/local/sbin/tabdock-runc"
   install -D -m 0755 "$CACHE_DIR/helpers/tabdock-setkey" "$out/usr/local/libexec/tabdock-setkey"
+  install -D -m 0755 "$CACHE_DIR/helpers/tabdock-sealed-copy" "$out/usr/local/libexec/tabdock-sealed-copy"
   install -m 0755 "$c/poweroff" "$out/sbin/poweroff"
   ln -sf poweroff "$out/sbin/halt"
   ln -sf poweroff "$out/sbin/reboot"
