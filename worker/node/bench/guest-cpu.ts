@@ -1,11 +1,11 @@
 // The guest CPU benchmark, one shell line per task so the Node bench (through the agent) and the Chromium
 // bench (typed into the terminal) run exactly the same thing: a bash loop (interpreter-bound code), sha256sum
-// of 16 MiB in tmpfs (a tight hashing loop) and gzip -d of the busybox image layer (what a pull's unpacking
-// does). Each line prints `<marker>=<microseconds>` measured in the guest with bash's EPOCHREALTIME, so no
+// of 16 MiB in tmpfs (a tight hashing loop), gzip -d of the busybox image layer (what a pull's unpacking
+// does) and 200 starts of /bin/true (what each of the dozen programs of a docker run pays before its work). Each line prints `<marker>=<microseconds>` measured in the guest with bash's EPOCHREALTIME, so no
 // agent or terminal overhead is counted.
 
 export interface GuestCpuTask {
-  name: 'bashLoop' | 'sha256' | 'gunzipLayer';
+  name: 'bashLoop' | 'sha256' | 'gunzipLayer' | 'exec';
   /** Untimed preparation (a test file in tmpfs); empty when none. */
   prepare: string;
   /** The timed work. */
@@ -49,6 +49,13 @@ export function guestCpuTasks(preloadTar = GUEST_PRELOAD_TAR): GuestCpuTask[] {
       work: `for n in 1 2 3 4; do gzip -dc ${LAYER_GZ} >/dev/null; done`,
       cleanup: `rm -f ${LAYER_GZ}`,
       description: 'gzip -d of the busybox image layer (2.2 MB), 4 times',
+    },
+    {
+      name: 'exec',
+      prepare: '',
+      work: 'for n in $(seq 200); do /bin/true; done',
+      cleanup: '',
+      description: '200 starts of /bin/true (fork, exec, dynamic linking, exit)',
     },
   ];
 }
