@@ -10,7 +10,7 @@ import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
 import { NetSettingsDialog } from './net-settings-dialog.ts';
 import { defaultProxyUrl, defaultRelayUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
-import { mountSidePanel } from './side-panel.ts';
+import { labRequestedIn, mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController, type SessionStart } from './session/session-controller.ts';
 import { StatusLine } from './status-line.ts';
@@ -178,6 +178,7 @@ function start(sessionStart: SessionStart): void {
     cols: terminal.cols,
     rows: terminal.rows,
     network: networkOptions(net.settings),
+    warmUp: !labRequestedIn(window.location),
   };
   vm.boot({ ...bootOptions, ...sessionStart })
     .then((result) => {

@@ -20,6 +20,16 @@ export interface SidePanel {
   ready: Promise<LabPanelHandle | null>;
 }
 
+/**
+ * Whether the address opens a lab or the lab editor (`?lab=`, `#lab=`, `?author`). Such a page boots without
+ * the background warm-up (BootOptions.warmUp): a lab's setup and checks run in the guest from the start, and a
+ * check must never see the warm-up's container.
+ */
+export function labRequestedIn(location: Location): boolean {
+  const params = new URLSearchParams(location.search);
+  return params.has('lab') || params.has('author') || /(^#|&)lab=/.test(location.hash);
+}
+
 export function mountSidePanel(container: HTMLElement, vm: SidePanelVm): SidePanel {
   let panel: LabPanelHandle | null = null;
   const watch = watchCommands({ onCommandFinished: () => void panel?.recheck() });

@@ -138,6 +138,12 @@ export interface BootOptions {
   network?: NetworkOptions;
   /** Emulator settings other than the measured defaults (experiments and benchmarks). */
   tuning?: EmulatorTuning;
+  /**
+   * After a restore, once the guest answered and if nothing was typed yet, run one throwaway container in the
+   * background (the guest's tabdock-warm-up) so the user's first `docker run` finds the emulator's JIT warm.
+   * The page asks for it unless a lab is open; default off (tests and the Node harness run commands at once).
+   */
+  warmUp?: boolean;
 }
 
 /**
@@ -154,6 +160,11 @@ export interface EmulatorTuning {
   jitMaxExtraBasicBlocks?: number;
   /** Browser worker: yield between slices with a MessageChannel ('channel') or v86's helper worker ('helper'). */
   yield?: 'channel' | 'helper';
+  /**
+   * After a restore, load the root disk chunks the boot snapshot lists (what a first docker run reads) in the
+   * background once the prompt is live. Default on.
+   */
+  diskPrefetch?: boolean;
 }
 
 /** What v86's JIT did since the emulator started (worker/v86-tuning.ts instrumentJit). */
@@ -178,12 +189,17 @@ export interface DiskImageStats {
   misses: number;
   fetchedBytes: number;
   cachedBytes: number;
+  prefetchedBytes: number;
 }
 
 /** Counters that say where a running VM's time went, for the bench (VmApi.diagnostics). */
 export interface VmDiagnostics {
   jit?: JitStats;
   diskImage?: DiskImageStats;
+  /** The background load of the boot snapshot's prefetch list after the last restore, once it finished. */
+  diskPrefetch?: { loadedBytes: number; failed: number; ms: number };
+  /** The warm-up after the last restore (BootOptions.warmUp): skipped because the user typed, or how it went. */
+  warmUp?: { skipped: true } | { startedAfterReadyMs: number; ms: number; exitCode: number };
 }
 
 /** The user-settable part of the network shim's configuration (see worker/net/index.ts NetworkConfig). */

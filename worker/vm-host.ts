@@ -70,6 +70,7 @@ export const DEFAULT_TUNING: Readonly<Required<EmulatorTuning>> = {
   jitMaxPages: 3,
   jitMaxExtraBasicBlocks: 250,
   yield: 'helper',
+  diskPrefetch: true,
 };
 
 /** An informational guest timing point (`tabdock-note:`), e.g. modules-loaded or docker-api. */
@@ -93,6 +94,13 @@ export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
  */
 export const CLOCK_SET_TIMEOUT_MS = 10_000;
 export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
+/** How long after the guest answered a restore the warm-up waits for the user to start typing (or not). */
+const WARM_UP_DELAY_MS = 2_000;
+const WARM_UP_TIMEOUT_MS = 300_000;
+/** vm-images/config/tabdock-warm-up. */
+const WARM_UP_COMMAND = '/usr/local/libexec/tabdock-warm-up';
+/** Prefetch requests in flight at once: enough to keep a link busy, few enough to leave room for the guest's. */
+const DISK_PREFETCH_CONCURRENCY = 2;
 const AGENT_PORT = 1;
 const SHELL_PORT = 0;
 
@@ -109,6 +117,12 @@ export class VmHost implements VmApi {
   private startedFrom: StartedFrom = 'cold-boot';
   private tuning: Required<EmulatorTuning> = { ...DEFAULT_TUNING };
   private jitStatsOf: () => JitStats | undefined = () => undefined;
+  /** The last disk prefetch after a restore, once it finished (diagnostics). */
+  private diskPrefetchFigures: VmDiagnostics['diskPrefetch'];
+  /** BootOptions.warmUp of the current boot, and whether the user typed since the last restore. */
+  private warmUpWanted = false;
+  private typedSinceRestore = false;
+  private warmUpFigures: VmDiagnostics['warmUp'];
   /** v86's JIT threshold while the emulator runs (v86-tuning.ts withJitThresholdGlobal); undefined without wasmBytes. */
   private jitThresholdGlobal: WebAssembly.Global | undefined;
   /** Set while a resumed guest is being checked: a serial failure then means "fall back", not "failed". */
@@ -196,7 +210,9 @@ export class VmHost implements VmApi {
   async diagnostics(): Promise<VmDiagnostics> {
     const jit = this.jitStats();
     const diskImage = this.disk?.image.counters;
-    return { ...(jit ? { jit } : {}), ...(diskImage ? { diskImage } : {}) };
+    const diskPrefetch = this.diskPrefetchFigures;
+    const warmUp = this.warmUpFigures;
+    return { ...(jit ? { jit } : {}), ...(diskImage ? { diskImage } : {}), ...(diskPrefetch ? { diskPrefetch } : {}), ...(warmUp ? { warmUp } : {}) };
   }
 
   /** Changes v86's JIT threshold of the running emulator (bench experiments); false when it cannot. */
@@ -230,6 +246,7 @@ export class VmHost implements VmApi {
     }
     this.bootStartedAtMs = performance.now();
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.warmUpWanted = options.warmUp === true;
     this.setState('booting');
     this.reachStage('downloading');
     try {
@@ -312,6 +329,12 @@ export class VmHost implements VmApi {
   }
 
   sendInput(data: Uint8Array | string): void {
+    this.typedSinceRestore = true;
+    this.sendShellInput(data);
+  }
+
+  /** Shell input from the host itself (the fresh prompt after a restore), which is not the user typing. */
+  private sendShellInput(data: Uint8Array | string): void {
     const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
     if (this.heldShellInput) this.heldShellInput.push(bytes);
     else this.shellInput.write(bytes);
@@ -475,13 +498,40 @@ export class VmHost implements VmApi {
     const check = checkResumedGuest({ plan, exec: (command, timeoutMs) => this.agent.exec(command, timeoutMs), guestFailure }).finally(() => {
       this.restoreWatch = undefined;
     });
+    this.typedSinceRestore = false;
+    this.warmUpFigures = undefined;
     this.resumed(plan);
+    const readyAtMs = performance.now();
     this.restoreCheck = check.then(
       () => {
-        if (this.emulator === emulator) this.markStep('guest-answered');
+        if (this.emulator !== emulator) return;
+        this.markStep('guest-answered');
+        if (this.warmUpWanted) void this.warmUp(emulator, readyAtMs);
       },
       (error: unknown) => this.restoreFailedLate(emulator, plan, error),
     );
+  }
+
+  /**
+   * One throwaway container while the user reads the prompt (BootOptions.warmUp): after a restore the JIT is
+   * empty and a first docker run pays for compiling the docker CLI, dockerd, containerd, the shim and crun.
+   * Only when nothing was typed since the restore; it is niced in the guest and never cancelled (killing the
+   * CLI halfway would leave a created container behind).
+   */
+  private async warmUp(emulator: V86, readyAtMs: number): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS));
+    if (this.emulator !== emulator || this.state !== 'running') return;
+    if (this.typedSinceRestore) {
+      this.warmUpFigures = { skipped: true };
+      return;
+    }
+    const startedMs = performance.now();
+    const result = await this.exec(WARM_UP_COMMAND, { timeoutMs: WARM_UP_TIMEOUT_MS }).catch((error: unknown) => {
+      this.monitorNote(`the warm-up after the restore failed: ${String(error)}`);
+      return undefined;
+    });
+    if (this.emulator !== emulator) return;
+    this.warmUpFigures = { startedAfterReadyMs: Math.round(startedMs - readyAtMs), ms: Math.round(performance.now() - startedMs), exitCode: result?.exitCode ?? -1 };
   }
 
   /** The check after an early 'ready' failed: start again from the next source, as a failed restore does. */
@@ -619,7 +669,24 @@ export class VmHost implements VmApi {
     // The user's terminal is empty after a reload: the boot snapshot's welcome text, then a fresh prompt.
     const welcome = welcomeOutput(plan.header);
     if (welcome) this.shellOutput.push(welcome);
-    this.sendInput('\n');
+    this.sendShellInput('\n');
+    this.prefetchDisk();
+  }
+
+  /**
+   * After a restore the guest's page cache is empty, so a first docker run reads its programs from the lazily
+   * loaded disk (tens of MB, one request per chunk, while the guest waits). The boot snapshot lists the chunks
+   * such a run read at build time; they load in the background while the user reads the prompt.
+   */
+  private prefetchDisk(): void {
+    const list = this.manifest?.snapshot?.prefetch;
+    const image = this.disk?.image;
+    const emulator = this.emulator;
+    if (!this.tuning.diskPrefetch || !list || !image || image.options.chunkBytes !== list.chunkBytes) return;
+    const startedMs = performance.now();
+    void image.prefetchChunks(list.chunks, DISK_PREFETCH_CONCURRENCY, () => this.emulator === emulator && this.state === 'running').then(({ loadedBytes, failed }) => {
+      this.diskPrefetchFigures = { loadedBytes, failed, ms: Math.round(performance.now() - startedMs) };
+    });
   }
 
   private onSerialSignal(signal: Exclude<SerialSignal, { kind: 'none' }>): void {

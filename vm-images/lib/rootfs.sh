@@ -19,6 +19,7 @@ build_rootfs() {
   install -m 0755 "$c/tabdock-agent" "$out/usr/sbin/tabdock-agent"
   install -m 0755 "$c/tabdock-proctrace" "$out/usr/local/sbin/tabdock-proctrace"
   install -m 0755 "$c/tabdock-load-image" "$out/usr/local/sbin/tabdock-load-image"
+  install -D -m 0755 "$c/tabdock-warm-up" "$out/usr/local/libexec/tabdock-warm-up"
   # The OCI runtime fronts (one program; its name picks crun or runc) and the setkey hook (lib/helpers.sh).
   install -m 0755 "$CACHE_DIR/helpers/tabdock-runtime" "$out/usr/local/sbin/tabdock-crun"
   ln -f "$out/usr/local/sbin/tabdock-crun" "$out/usr/local/sbin/tabdock-runc"
