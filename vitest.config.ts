@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'vm-images/**/*.test.ts'],
-          exclude: ['**/*.vm.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.vm.test.ts', '**/node_modules/**', 'vm-images/.cache/**'],
           environment: 'node',
           testTimeout: 30_000,
         },
