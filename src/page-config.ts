@@ -12,7 +12,7 @@ export interface PageConfig {
   tuning: EmulatorTuning;
 }
 
-/** `?jitThreshold=400000&jitSync=0&jitMaxPages=3&jitMaxExtraBlocks=250&yield=helper`; unset or invalid: the default. */
+/** `?jitThreshold=800000&jitSync=0&jitMaxPages=3&jitMaxExtraBlocks=250&yield=helper&prefetch=1`; unset or invalid: the default. */
 export function readTuning(params: URLSearchParams): EmulatorTuning {
   const tuning: EmulatorTuning = {};
   const whole = (name: string): number | undefined => {
@@ -29,6 +29,8 @@ export function readTuning(params: URLSearchParams): EmulatorTuning {
   if (sync === '0' || sync === '1') tuning.jitSyncCompile = sync === '1';
   const yieldMode = params.get('yield');
   if (yieldMode === 'channel' || yieldMode === 'helper') tuning.yield = yieldMode;
+  const prefetch = params.get('prefetch');
+  if (prefetch === '0' || prefetch === '1') tuning.diskPrefetch = prefetch === '1';
   return tuning;
 }
 

@@ -20,6 +20,18 @@ export const snapshotAssetSchema = assetFileSchema.extend({
   buildId: z.string().min(1),
   memoryBytes: z.number().int().positive(),
   rawBytes: z.number().int().positive(),
+  /**
+   * The root disk chunks (of chunkBytes) a first docker run after restoring this snapshot read, in the order it
+   * read them (make-snapshot.ts records them); the VM loads them in the background once the prompt is live.
+   */
+  prefetch: z
+    .object({
+      chunkBytes: z.number().int().positive(),
+      chunks: z.array(z.number().int().nonnegative()),
+      /** The commands whose reads were recorded. */
+      recordedCommand: z.string(),
+    })
+    .optional(),
 });
 
 export const manifestSchema = z.object({

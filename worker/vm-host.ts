@@ -215,6 +215,11 @@ export class VmHost implements VmApi {
     return { ...(jit ? { jit } : {}), ...(diskImage ? { diskImage } : {}), ...(diskPrefetch ? { diskPrefetch } : {}), ...(warmUp ? { warmUp } : {}) };
   }
 
+  /** v86's JIT threshold in the running emulator; undefined before it loaded or without wasmBytes. */
+  jitThreshold(): number | undefined {
+    return this.jitThresholdGlobal?.value as number | undefined;
+  }
+
   /** Changes v86's JIT threshold of the running emulator (bench experiments); false when it cannot. */
   setJitThreshold(threshold: number): boolean {
     if (!this.jitThresholdGlobal || !Number.isInteger(threshold) || threshold < 1) return false;

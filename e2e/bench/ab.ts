@@ -4,6 +4,8 @@
 // "" "yield=channel" ...
 // A setting may carry extra Chromium switches after a `|`: "yield=channel|--enable-crash-reporter-for-testing".
 // --trace runs the first `docker run --rm busybox true` under tabdock-proctrace instead (by process, guest idle).
+// --think MS waits that long after the prompt before the first command, as a person reading it would;
+// --prelude "CMD" types CMD at the prompt before that wait; --throttle LATENCY_MS,BYTES_PER_S emulates a network link.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +18,7 @@ import { tracedRun } from './container-start.ts';
 import { profileThreadCpu, threadCpuDelta } from './renderer-threads.ts';
 import { PROMPT, runTimed, typeAndWait, visibleLines, vmDiagnostics, waitFor } from './page-driver.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { warm: { type: 'string' }, rounds: { type: 'string' }, 'no-build': { type: 'boolean' }, loop: { type: 'boolean' }, trace: { type: 'boolean' }, cmd: { type: 'string', multiple: true } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { warm: { type: 'string' }, rounds: { type: 'string' }, 'no-build': { type: 'boolean' }, loop: { type: 'boolean' }, trace: { type: 'boolean' }, think: { type: 'string' }, prelude: { type: 'string' }, throttle: { type: 'string' }, cmd: { type: 'string', multiple: true } } });
 const commands = values.cmd ?? ['docker run --rm busybox true'];
 const warm = Number(values.warm ?? 3);
 const rounds = Number(values.rounds ?? 1);
@@ -36,11 +38,23 @@ try {
       });
       try {
         const page = await context.newPage();
+        if (values.throttle) {
+          // --throttle LATENCY_MS,BYTES_PER_S: DevTools' network emulation for the page and its workers, to see
+          // what the disk's HTTP reads cost on a real link rather than on localhost.
+          const [latency, throughput] = values.throttle.split(',').map(Number);
+          const cdp = await context.newCDPSession(page);
+          await cdp.send('Network.enable');
+          await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: latency!, downloadThroughput: throughput!, uploadThroughput: throughput! });
+        }
         const started = performance.now();
         await page.goto(`http://localhost:${port}/${query ? `?${query}` : ''}`);
         await waitFor('prompt', 600_000, async () => (await visibleLines(page)).some((line) => PROMPT.test(line)));
         const promptMs = Math.round(performance.now() - started);
         const row: Record<string, unknown> = { setting, round, promptMs };
+        // --prelude: a command line typed at once (e.g. a background warm-up), before --think's wait.
+        if (values.prelude) await typeAndWait(page, values.prelude, PROMPT, 60_000);
+        // A person reads the prompt before typing: --think waits this long first (background work may finish).
+        if (values.think) await new Promise((resolve) => setTimeout(resolve, Number(values.think)));
         if (values.trace) {
           const before = await vmDiagnostics(page);
           const { ms, windowMs, cpuMs, byProgram, alreadyRunning } = await tracedRun(page, 'first');

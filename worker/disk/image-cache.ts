@@ -1,13 +1,15 @@
 // The root disk image is read lazily (HTTP Range requests in the browser, file reads in Node) in aligned
 // chunks kept in a bounded LRU cache: the JS heap holds at most `capacityBytes` of the image, however much
-// the guest reads. prefetch() fills the cache in the background, e.g. with ranges a boot is known to read.
+// the guest reads. prefetchChunks() fills it in the background with chunks a first docker run is known to read
+// (recorded at build time by recordLoads(): worker/node/make-snapshot.ts).
 
 /** Where image bytes come from; one read per cache miss, of whole chunks. */
 export interface ImageSource {
   readonly sizeBytes: number;
   /** Human-readable location for messages. */
   readonly location: string;
-  read(start: number, length: number): Promise<Uint8Array>;
+  /** `background`: a prefetch, which should yield to the guest's own reads where the source can tell them apart. */
+  read(start: number, length: number, options?: { background?: boolean }): Promise<Uint8Array>;
 }
 
 export interface ImageCacheOptions {
@@ -25,18 +27,24 @@ export interface ImageCacheStats {
   misses: number;
   fetchedBytes: number;
   cachedBytes: number;
+  /** Bytes of fetchedBytes that prefetchChunks() loaded. */
+  prefetchedBytes: number;
 }
 
 export class ImageCache {
   private readonly chunks = new Map<number, Uint8Array>();
   private readonly inFlight = new Map<number, Promise<Uint8Array>>();
-  private readonly stats: ImageCacheStats = { hits: 0, misses: 0, fetchedBytes: 0, cachedBytes: 0 };
+  private readonly stats: ImageCacheStats = { hits: 0, misses: 0, fetchedBytes: 0, cachedBytes: 0, prefetchedBytes: 0 };
+  private capacityBytes: number;
+  /** Chunk indices in the order their loads started, while recordLoads() records. */
+  private recording: number[] | undefined;
 
   constructor(
     readonly source: ImageSource,
     readonly options: ImageCacheOptions = DEFAULT_IMAGE_CACHE,
   ) {
     if (options.chunkBytes <= 0 || options.capacityBytes < options.chunkBytes) throw new Error('image cache: the capacity must hold at least one chunk');
+    this.capacityBytes = options.capacityBytes;
   }
 
   get counters(): Readonly<ImageCacheStats> {
@@ -73,28 +81,55 @@ export class ImageCache {
     return this.assemble(start, length, (chunk) => loaded.get(chunk));
   }
 
-  /** Loads the chunks of a range into the cache in the background; failures are only logged. */
-  prefetch(start: number, length: number): Promise<void> {
-    const first = this.chunkOf(Math.max(0, start));
-    const last = this.chunkOf(Math.min(this.source.sizeBytes, start + length) - 1);
-    const loads: Promise<unknown>[] = [];
-    for (let chunk = first; chunk <= last; chunk++) if (!this.chunks.has(chunk)) loads.push(this.load(chunk));
-    return Promise.all(loads).then(
-      () => undefined,
-      (error: unknown) => console.warn('tabdock: prefetching the disk image failed', error),
-    );
+  /**
+   * Loads these chunks (indices in units of chunkBytes) in the background, in order, at most `concurrency` at
+   * a time, as low-priority reads; the capacity grows by what they add, so they stay until the guest reads
+   * them (then they age like any chunk). A failed load is only counted: the guest's own read retries it.
+   */
+  async prefetchChunks(chunks: readonly number[], concurrency: number, stillWanted: () => boolean = () => true): Promise<{ loadedBytes: number; failed: number }> {
+    const wanted = [...new Set(chunks)].filter((chunk) => chunk >= 0 && chunk * this.options.chunkBytes < this.source.sizeBytes && !this.chunks.has(chunk));
+    this.capacityBytes += wanted.length * this.options.chunkBytes;
+    let next = 0;
+    let loadedBytes = 0;
+    let failed = 0;
+    const worker = async () => {
+      while (next < wanted.length && stillWanted()) {
+        const chunk = wanted[next++]!;
+        if (this.chunks.has(chunk)) continue;
+        try {
+          const bytes = await this.load(chunk, true);
+          loadedBytes += bytes.byteLength;
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+    return { loadedBytes, failed };
   }
 
-  private load(chunk: number): Promise<Uint8Array> {
+  /** Records the chunks loaded from the source, in order, until the returned function is called. */
+  recordLoads(): () => number[] {
+    const recorded: number[] = [];
+    this.recording = recorded;
+    return () => {
+      if (this.recording === recorded) this.recording = undefined;
+      return recorded;
+    };
+  }
+
+  private load(chunk: number, background = false): Promise<Uint8Array> {
     const running = this.inFlight.get(chunk);
     if (running) return running;
+    this.recording?.push(chunk);
     const start = chunk * this.options.chunkBytes;
     const length = Math.min(this.options.chunkBytes, this.source.sizeBytes - start);
     const loading = this.source
-      .read(start, length)
+      .read(start, length, background ? { background } : undefined)
       .then((bytes) => {
         if (bytes.byteLength !== length) throw new Error(`${this.source.location}: got ${bytes.byteLength} bytes for the ${length}-byte range at ${start}`);
         this.stats.fetchedBytes += bytes.byteLength;
+        if (background) this.stats.prefetchedBytes += bytes.byteLength;
         this.insert(chunk, bytes);
         return bytes;
       })
@@ -106,7 +141,7 @@ export class ImageCache {
   private insert(chunk: number, bytes: Uint8Array): void {
     this.chunks.delete(chunk);
     this.chunks.set(chunk, bytes);
-    const capacity = Math.floor(this.options.capacityBytes / this.options.chunkBytes);
+    const capacity = Math.floor(this.capacityBytes / this.options.chunkBytes);
     while (this.chunks.size > capacity) {
       const oldest = this.chunks.keys().next().value;
       if (oldest === undefined) break;
@@ -149,8 +184,9 @@ export function httpImageSource(url: string, sizeBytes: number, fetchFn: typeof 
   return {
     sizeBytes,
     location: url,
-    async read(start, length) {
-      const response = await fetchFn(url, { headers: { Range: `bytes=${start}-${start + length - 1}` } });
+    async read(start, length, options) {
+      // A prefetch asks for low priority (Fetch's priority hint), so the guest's own reads go first.
+      const response = await fetchFn(url, { headers: { Range: `bytes=${start}-${start + length - 1}` }, ...(options?.background ? { priority: 'low' } : {}) });
       if (response.status !== 206) {
         await response.body?.cancel();
         throw new Error(`${url}: HTTP ${response.status} for a byte range (expected 206)`);

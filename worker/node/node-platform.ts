@@ -123,7 +123,8 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
 /**
  * Emulator settings from the environment, for measurements in Node (npm run bench, npm run vm): the page's
  * `?jit...` parameters as TABDOCK_JIT_THRESHOLD, TABDOCK_JIT_SYNC (0 or 1), TABDOCK_JIT_MAX_PAGES and
- * TABDOCK_JIT_MAX_EXTRA_BLOCKS. A value that is not a positive whole number is an error, not ignored.
+ * TABDOCK_JIT_MAX_EXTRA_BLOCKS, and `?prefetch=` as TABDOCK_DISK_PREFETCH (0 or 1). A value that is not a
+ * positive whole number (or 0/1) is an error, not ignored.
  */
 export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): EmulatorTuning {
   const whole = (name: string): number | undefined => {
@@ -140,8 +141,15 @@ export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): EmulatorTun
   if (maxPages !== undefined) tuning.jitMaxPages = maxPages;
   const maxExtraBlocks = whole('TABDOCK_JIT_MAX_EXTRA_BLOCKS');
   if (maxExtraBlocks !== undefined) tuning.jitMaxExtraBasicBlocks = maxExtraBlocks;
-  const sync = env['TABDOCK_JIT_SYNC'];
-  if (sync === '0' || sync === '1') tuning.jitSyncCompile = sync === '1';
-  else if (sync !== undefined && sync !== '') throw new Error(`TABDOCK_JIT_SYNC=${sync}: expected 0 or 1`);
+  const flag = (name: string): boolean | undefined => {
+    const text = env[name];
+    if (text === '0' || text === '1') return text === '1';
+    if (text !== undefined && text !== '') throw new Error(`${name}=${text}: expected 0 or 1`);
+    return undefined;
+  };
+  const sync = flag('TABDOCK_JIT_SYNC');
+  if (sync !== undefined) tuning.jitSyncCompile = sync;
+  const prefetch = flag('TABDOCK_DISK_PREFETCH');
+  if (prefetch !== undefined) tuning.diskPrefetch = prefetch;
   return tuning;
 }
