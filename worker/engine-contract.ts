@@ -3,6 +3,12 @@
 // progress). Only types live here; the worker normalises dockerd's JSON into them (worker/engine/engine-model.ts).
 
 /** A container as /containers/json lists it, normalised. */
+/**
+ * The label of containers tabdock starts for itself, never the user's: the background warm-up after a restore
+ * (vm-images/config/tabdock-warm-up). They are left out of the container lists and the events the page shows.
+ */
+export const TABDOCK_INTERNAL_LABEL = 'tabdock.warm-up';
+
 export interface EngineContainer {
   id: string;
   /** Without the leading '/'. */

@@ -52,6 +52,28 @@ describe('containers', () => {
     expect(state.activity.at(-1)?.text).toBe('Removed container web');
   });
 
+  it("shows nothing of tabdock's warm-up container: no row, no activity, not its network events", () => {
+    const WARM = 'feed'.padEnd(64, '2');
+    const label = { 'tabdock.warm-up': '1', image: 'sha256:2', name: 'tabdock-warm-up' };
+    const before = apply(initialViewState(), ...RUN_EVENTS);
+    const after = apply(
+      before,
+      ev('container', 'create', WARM, label),
+      ev('network', 'connect', NET, { container: WARM, name: 'bridge', type: 'bridge' }),
+      ev('container', 'start', WARM, label),
+      ev('container', 'die', WARM, { ...label, exitCode: '0' }),
+      ev('network', 'disconnect', NET, { container: WARM, name: 'bridge', type: 'bridge' }),
+    );
+    expect(after.containers.has(WARM)).toBe(false);
+    expect(after.activity).toEqual(before.activity);
+    expect(after.hidden.has(WARM)).toBe(true);
+    const destroyed = apply(after, ev('container', 'destroy', WARM, label));
+    expect(destroyed.hidden.size).toBe(0);
+    expect(destroyed.activity).toEqual(before.activity);
+    // The user's container goes on as before.
+    expect(apply(destroyed, ev('container', 'die', ID, { name: 'web', exitCode: '3' })).containers.get(ID)).toMatchObject({ state: 'exited', exitCode: 3 });
+  });
+
   it('handles pause, unpause, restart, rename, health, oom and exec events', () => {
     let state = apply(initialViewState(), ...RUN_EVENTS);
     state = apply(state, ev('container', 'pause', ID, { name: 'web' }));

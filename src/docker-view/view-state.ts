@@ -4,6 +4,7 @@
 // (`stale`), and a snapshot never undoes an event that arrived after it was asked for.
 import type { EngineConnectionState, EngineContainer, EngineEventMessage, EngineImage, EngineNetwork, EngineVolume, LayerProgress } from '../../worker/contract.ts';
 import { describeEvent, rawEventText, splitAction, type ArchPart } from './describe-event.ts';
+import { TABDOCK_INTERNAL_LABEL } from '../../worker/engine-contract.ts';
 import { applyContainerEvent, applyNetworkEvent, applyVolumeEvent, without } from './event-effects.ts';
 
 export type ListKind = 'containers' | 'images' | 'networks' | 'volumes';
@@ -46,6 +47,8 @@ export interface DockerViewState {
   stale: ReadonlySet<ListKind>;
   /** Containers removed by events, so a snapshot asked for before the removal does not bring them back. */
   removed: ReadonlyMap<string, number>;
+  /** tabdock's own containers (TABDOCK_INTERNAL_LABEL) seen in events: neither they nor their network events show. */
+  hidden: ReadonlySet<string>;
   seq: number;
   lastEventAtMs: number;
 }
@@ -80,6 +83,7 @@ export function initialViewState(): DockerViewState {
     lit: [],
     stale: new Set(),
     removed: new Map(),
+    hidden: new Set(),
     seq: 0,
     lastEventAtMs: -Infinity,
   };
@@ -151,7 +155,22 @@ function pick(known: ContainerView): Partial<ContainerView> {
   return out;
 }
 
+/** An event about one of tabdock's own containers: the state that remembers it, or undefined for the user's. */
+function hiddenEvent(state: DockerViewState, event: EngineEventMessage): DockerViewState | undefined {
+  if (event.type === 'container' && (event.attributes[TABDOCK_INTERNAL_LABEL] !== undefined || state.hidden.has(event.actorId))) {
+    const hidden = new Set(state.hidden);
+    if (splitAction(event.action)[0] === 'destroy') hidden.delete(event.actorId);
+    else hidden.add(event.actorId);
+    return { ...state, hidden };
+  }
+  const container = event.attributes['container'];
+  if (event.type === 'network' && container !== undefined && state.hidden.has(container)) return state;
+  return undefined;
+}
+
 function applyEvent(state: DockerViewState, event: EngineEventMessage, atMs: number): DockerViewState {
+  const hidden = hiddenEvent(state, event);
+  if (hidden) return hidden;
   const seq = state.seq + 1;
   let next: DockerViewState = { ...state, seq };
   const meaning = describeEvent(event, (id) => state.containers.get(id)?.name);

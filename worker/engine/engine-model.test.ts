@@ -47,6 +47,14 @@ describe('engine model', () => {
     expect(exitCodeFromStatus('Up 2 hours')).toBeUndefined();
   });
 
+  it("leaves out tabdock's own warm-up container, whatever the user's containers are labelled", () => {
+    const listed = parseContainers([
+      { Id: 'w1', Names: ['/tabdock-warm-up'], Image: 'sha256:2', State: 'running', Status: 'Up 1 second', Labels: { 'tabdock.warm-up': '1' } },
+      { Id: 'u1', Names: ['/mine'], Image: 'busybox', State: 'running', Status: 'Up 1 second', Labels: { 'tabdock.other': '1' } },
+    ]);
+    expect(listed.map((c) => c.name)).toEqual(['mine']);
+  });
+
   it('refuses a list that is not a container list', () => {
     expect(() => parseContainers({ message: 'page not found' })).toThrow();
   });

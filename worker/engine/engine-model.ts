@@ -11,6 +11,7 @@ import type {
   EngineVersion,
   EngineVolume,
 } from '../engine-contract.ts';
+import { TABDOCK_INTERNAL_LABEL } from '../engine-contract.ts';
 
 const text = z.string().nullish().transform((value) => value ?? '');
 const count = z.number().nullish().transform((value) => value ?? 0);
@@ -32,6 +33,7 @@ const containerSchema = z.object({
   Mounts: z
     .array(z.object({ Type: text, Name: z.string().nullish(), Source: text, Destination: text, RW: z.boolean().nullish() }))
     .nullish(),
+  Labels: z.record(z.string(), z.string()).nullish(),
 });
 
 const imageSchema = z.object({ Id: z.string(), RepoTags: z.array(z.string()).nullish(), Size: count, Created: count });
@@ -66,7 +68,8 @@ function realTags(tags: readonly string[] | null | undefined): string[] {
 }
 
 export function parseContainers(json: unknown): EngineContainer[] {
-  return z.array(containerSchema).parse(json).map((c) => {
+  const all = z.array(containerSchema).parse(json);
+  return all.filter((c) => c.Labels?.[TABDOCK_INTERNAL_LABEL] === undefined).map((c) => {
     const container: EngineContainer = {
       id: c.Id,
       name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
