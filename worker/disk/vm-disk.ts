@@ -302,32 +302,33 @@ export class VmDisks {
   private async writeExport(parts: AsyncIterable<Uint8Array>, createdAt: string, expectedBytes: number, name?: string): Promise<SessionExport> {
     const exports = await this.sessionsOrThrow().exportsFolder();
     const fileName = name ?? `tabdock-session-${createdAt.replace(/[:.]/g, '-').slice(0, 19)}.tdstate`;
-    await this.checkSpace(exports, expectedBytes);
+    // A download is staged in this site's storage first, so it needs that much free space itself.
+    await this.checkSpace(exports, expectedBytes, 'download');
     try {
       await exports.writeAtomic(fileName, parts);
     } catch (error) {
-      throw this.saveError(error, expectedBytes);
+      throw this.saveError(error, expectedBytes, 'download');
     }
     const file = await exports.readBlob(fileName);
     if (!file) throw new Error(`the export ${fileName} vanished after it was written`);
     return { file, fileName, bytes: file.size, createdAt };
   }
 
-  private async checkSpace(folder: DiskFolder, neededBytes: number): Promise<void> {
+  private async checkSpace(folder: DiskFolder, neededBytes: number, what: 'save' | 'download' = 'save'): Promise<void> {
     const free = await folder.freeBytes();
     if (free !== undefined && free < neededBytes) {
       throw new StorageFullError(
-        `Not enough storage: this needs ${megabytes(neededBytes)}, ${megabytes(free)} are free. Your previous save is unchanged. Free space for this site (downloaded sessions, other sites' data in the browser settings), or Download the session.`,
+        `Not enough storage: this needs ${megabytes(neededBytes)}, ${megabytes(free)} are free. Your previous save is unchanged. ${freeSpaceAdvice(what)}`,
         `needs ${neededBytes} bytes, ${free} free`,
       );
     }
   }
 
-  private saveError(error: unknown, neededBytes: number): Error {
+  private saveError(error: unknown, neededBytes: number, what: 'save' | 'download' = 'save'): Error {
     if (error instanceof StorageFullError && /needs|This tab/.test(error.message)) return error;
     if (isStorageFull(error)) {
       return new StorageFullError(
-        `Not enough browser storage to save (about ${megabytes(neededBytes)} needed). Your previous save is unchanged. Free space for this site (downloaded sessions, other sites' data in the browser settings), or Download the session.`,
+        `Not enough browser storage to ${what} (about ${megabytes(neededBytes)} needed). Your previous save is unchanged. ${freeSpaceAdvice(what)}`,
         error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       );
     }
@@ -337,7 +338,7 @@ export class VmDisks {
   private storageFull(full: StoreFull): void {
     this.notify({
       code: 'storage-full',
-      message: `Browser storage is full: the VM's disk needs at least ${megabytes(full.pendingBytes)} more (its store holds ${megabytes(full.fileBytes)}). Nothing is lost: the new blocks wait in memory, but saving needs the space. Free space for this site: delete old downloads of sessions or other sites' data in the browser settings, or Download this session and Reset.`,
+      message: `Browser storage is full: the VM's disk needs at least ${megabytes(full.pendingBytes)} more (its store holds ${megabytes(full.fileBytes)}). Nothing is lost: the new blocks wait in memory, but saving needs the space. ${freeSpaceAdvice('save')}`,
       detail: full.detail,
     });
   }
@@ -368,4 +369,15 @@ async function* counted(parts: AsyncIterable<Uint8Array>, add: (bytes: number) =
     add(part.byteLength);
     yield part;
   }
+}
+
+/**
+ * What a person can do when this site's storage is full. Download stages the file in the same storage, so it
+ * is offered only where there is room for it: the last save is kept, and Download of it works once space is free.
+ */
+function freeSpaceAdvice(what: 'save' | 'download'): string {
+  const free = "Free space: delete other sites' data in the browser settings (Settings, Privacy, Site data)";
+  return what === 'download'
+    ? `${free}. Download stages the whole session in this site's storage before the browser saves it, so it needs that much free space.`
+    : `${free}, then Save again; Download also needs free space as large as the session.`;
 }
