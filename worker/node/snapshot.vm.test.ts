@@ -154,8 +154,10 @@ describe('boot snapshot', () => {
       expect(result).toMatchObject({ restoredFromSnapshot: true, startedFrom: 'session' });
       // Typed the moment the terminal is live, before any prompt: the command must see the host's time, not 2001.
       resumed.sendInput('echo "epoch=$(date +%s)"\n');
-      await expect.poll(() => /\nepoch=(\d+)\r?\n/.exec(shell)?.[1], { timeout: 60_000 }).toBeDefined();
-      const guestEpochS = Number(/\nepoch=(\d+)\r?\n/.exec(shell)![1]);
+      // bash 5.2 ends bracketed-paste mode (ESC [?2004l CR) before a command's output, so the line starts after a CR.
+      const epochLine = /[\r\n]epoch=(\d+)\r?\n/;
+      await expect.poll(() => epochLine.exec(shell)?.[1], { timeout: 60_000 }).toBeDefined();
+      const guestEpochS = Number(epochLine.exec(shell)![1]);
       expect(Math.abs(guestEpochS - Date.now() / 1000)).toBeLessThan(30);
       expect(notices(resumedEvents)).toEqual([]);
       expect(await run(resumed, 'cat /root/kept.txt')).toContain('kept-file-9');
