@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { GuestHttpMessage, GuestHttpRequest } from '../contract.ts';
-import { GuestHttpError, guestFetch, type GuestDialer } from './guest-http-client.ts';
+import { DEFAULT_GUEST_FETCH, GuestHttpError, guestFetch, type GuestDialer } from './guest-http-client.ts';
 import { answerOnPort } from './guest-http-port.ts';
 import type { V86TcpConnection } from './guest-socket.ts';
 
@@ -119,6 +119,26 @@ describe('guestFetch', () => {
     const failure = await guestFetch(d, GET, { connectTimeoutMs: 20 }).catch((e: unknown) => e);
     expect(failure).toMatchObject({ code: 'timeout' });
     expect(d.last?.closedByClient).toBe(true);
+  });
+
+  it('sends another SYN after a silent one by default (v86 never retransmits one), within the default limits', async () => {
+    vi.useFakeTimers();
+    try {
+      let dials = 0;
+      const answersSecond = dialer((conn) => {
+        dials++;
+        if (dials === 1) return;
+        conn.respond = () => conn.send('HTTP/1.1 204 No Content\r\n\r\n');
+        conn.synAck();
+      });
+      const pending = guestFetch(answersSecond, GET);
+      await vi.advanceTimersByTimeAsync(DEFAULT_GUEST_FETCH.connectTimeoutMs + 100);
+      expect((await pending).head.status).toBe(204);
+      expect(dials).toBe(2);
+      expect(DEFAULT_GUEST_FETCH.connectAttempts * DEFAULT_GUEST_FETCH.connectTimeoutMs).toBeLessThanOrEqual(20_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('sends another SYN after a silent one when asked to, but never after a refusal', async () => {

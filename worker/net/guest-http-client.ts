@@ -43,7 +43,12 @@ export interface GuestFetchOptions {
   idleTimeoutMs?: number;
 }
 
-const DEFAULTS: Required<GuestFetchOptions> = { connectTimeoutMs: 15_000, connectAttempts: 1, headTimeoutMs: 60_000, idleTimeoutMs: 60_000 };
+/**
+ * The port preview's defaults: a silent first SYN is sent again after 5 s, four times in all (20 s), rather than
+ * one 15 s wait that ended in an error page while a second SYN would have been answered at once.
+ */
+export const DEFAULT_GUEST_FETCH: Required<GuestFetchOptions> = { connectTimeoutMs: 5_000, connectAttempts: 4, headTimeoutMs: 60_000, idleTimeoutMs: 60_000 };
+const DEFAULTS = DEFAULT_GUEST_FETCH;
 
 export async function guestFetch(dialer: GuestDialer, request: GuestHttpRequest, options: GuestFetchOptions = {}): Promise<GuestHttpResponse> {
   const limits = { ...DEFAULTS, ...options };
