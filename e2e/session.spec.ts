@@ -41,10 +41,13 @@ test.describe.serial('sessions', () => {
     };
     await typeCommand(page, 'echo kept-by-e2e > /root/e2e.txt; docker run -d --name e2ebox busybox sleep 100000 >/dev/null');
     expect(await runAndRead(page, 'running', "docker inspect -f '{{.State.Running}}' e2ebox", COMMAND_TIMEOUT_MS)).toBe('true');
-    // 500 MiB through the guest disk into the block store, hashed in the guest before the save and after.
-    await timed('write500MiB', () => runAndRead(page, 'written', 'dd if=/dev/urandom of=/root/big bs=1M count=500 status=none && sync && echo ok', BIG_FILE_TIMEOUT_MS));
-    const bigSum = await timed('sha256Before', () => runAndRead(page, 'bigsum', 'sha256sum /root/big | cut -c1-64', BIG_FILE_TIMEOUT_MS));
-    expect(bigSum).toMatch(/^[0-9a-f]{64}$/);
+    // 500 MiB through the guest disk into the block store, checksummed in the guest as it is written and again
+    // after the save and the reload. CRC-32 and the size (cksum) catch a lost, stale or shifted block as a digest
+    // would, at a fraction of sha256's cost on the emulated CPU (the Node VM test checks its 1 GiB with sha256).
+    const bigSum = await timed('write500MiB', () =>
+      runAndRead(page, 'bigsum', 'dd if=/dev/urandom bs=1M count=500 status=none | tee /root/big | cksum; sync', BIG_FILE_TIMEOUT_MS),
+    );
+    expect(bigSum).toMatch(/^\d+ 524288000$/);
     await page.keyboard.press('Control+s');
     await timed('save', () => expect(page.locator('.session-message')).toContainText(/Saved \d+ MB/, { timeout: COMMAND_TIMEOUT_MS }));
 
@@ -54,7 +57,7 @@ test.describe.serial('sessions', () => {
     await waitForPrompt(page, COMMAND_TIMEOUT_MS);
     expect(await runAndRead(page, 'file', 'cat /root/e2e.txt', COMMAND_TIMEOUT_MS)).toBe('kept-by-e2e');
     expect(await runAndRead(page, 'running', "docker inspect -f '{{.State.Running}}' e2ebox", COMMAND_TIMEOUT_MS)).toBe('true');
-    expect(await timed('sha256After', () => runAndRead(page, 'bigsum', 'sha256sum /root/big | cut -c1-64', BIG_FILE_TIMEOUT_MS))).toBe(bigSum);
+    expect(await timed('cksumAfter', () => runAndRead(page, 'bigsum', 'cksum < /root/big', BIG_FILE_TIMEOUT_MS))).toBe(bigSum);
     console.log(`e2e session with 500 MiB written (ms): ${JSON.stringify(timings)}`);
   });
 
