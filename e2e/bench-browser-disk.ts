@@ -1,10 +1,12 @@
 // Browser disk bench (issue #16): tab memory in Debian's Chromium at the first prompt, after writing 1 GiB in
-// the guest and after 20 `docker run`s, and the session save (Ctrl+S) and resume (reload) times with that
-// 1 GiB written. Tab memory = the summed RSS (/proc/PID/status VmRSS) of every process of this Chromium (found
+// the guest, after 20 `docker run`s and after pulling a 300 MB image (from the offline test registry, set as the
+// page's Docker Hub upstream mirror, through the preview's CORS proxy), and the session save (Ctrl+S) and resume
+// (reload) times with that 1 GiB written. Tab memory = the summed RSS (/proc/PID/status VmRSS) of every process of this Chromium (found
 // by its --user-data-dir), minus nothing: browser, GPU, network and renderer processes together, as a user's
 // task manager would add them up. performance.measureUserAgentSpecificMemory() needs a cross-origin isolated
 // page, which tabdock is not, so it is not used. The Node bench calls runBrowserDiskBench() (section
 // "browserDisk"); `npx tsx e2e/bench-browser-disk.ts` runs it alone.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +16,13 @@ import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../playwright.config.ts';
 import { BENCH_PORT, countBytes, measureVisit, type ByteCounter } from './bench-browser.ts';
 import { failureOnPage, visibleLines, waitFor } from './bench/page-driver.ts';
+import { NET_SETTINGS_KEY, saveNetSettings } from '../src/net-settings.ts';
+import { extendOciLayout } from '../worker/net/testing/oci-layout.mts';
+import { pushLayout, startRegistry } from '../worker/net/testing/registry.mts';
+
+/** The image pulled at the end: busybox's layer plus one of this many random bytes (as the Node disk bench). */
+const PULL_BYTES = 300 * 1024 * 1024;
+const PULL_REPOSITORY = 'library/disk-bench';
 
 const COMMAND_TIMEOUT_MS = 30 * 60_000;
 
@@ -64,18 +73,34 @@ export interface BrowserDiskBenchResult {
   afterResumeBytes: number;
   after20DockerRunsBytes: number;
   dockerRuns20Ms: number;
+  afterPull300MBBytes: number;
+  pull300MBMs: number;
+  pullLayerBytes: number;
   chromiumProcesses: number;
 }
 
 export async function runBrowserDiskBench(log: (message: string) => void = () => {}): Promise<BrowserDiskBenchResult> {
   log('building the site');
   await build({ logLevel: 'warn' });
+  // The 300 MB image, in a registry on 127.0.0.1 that the page uses as its Docker Hub upstream mirror.
+  const workDir = await mkdtemp(path.join(tmpdir(), 'tabdock-bench-disk-'));
+  const registry = await startRegistry();
+  const image = await extendOciLayout(path.join('public', 'vm', 'test-images', 'busybox'), path.join(workDir, 'layout'), 'v1', { 'random.bin': randomBytes(PULL_BYTES) });
+  await pushLayout(image.layoutDir, 'v1', registry.host, PULL_REPOSITORY);
+  const mirror = `http://${registry.host}`;
+  const allowBefore = process.env['TABDOCK_PROXY_ALLOW'];
+  // The preview's CORS proxy reads its allow-list when it starts.
+  process.env['TABDOCK_PROXY_ALLOW'] = [allowBefore, mirror].filter(Boolean).join(',');
   const counter: ByteCounter = { bytes: 0, requests: 0, byPath: new Map() };
   const server = await preview({ logLevel: 'warn', preview: { port: BENCH_PORT, strictPort: true }, plugins: [countBytes(counter)] });
   const profileDir = await mkdtemp(path.join(tmpdir(), 'tabdock-bench-disk-profile-'));
   const profile = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM_EXECUTABLE, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
   try {
     const url = server.resolvedUrls?.local[0] ?? `http://localhost:${BENCH_PORT}/`;
+    // The settings the Network dialog would save, in its own format, before the page first reads them.
+    const stored = new Map<string, string>();
+    saveNetSettings({ getItem: (key) => stored.get(key) ?? null, setItem: (key, value) => void stored.set(key, value), removeItem: (key) => void stored.delete(key) }, { upstreamMirror: mirror });
+    await profile.addInitScript(([key, value]) => window.localStorage.setItem(key, value), [NET_SETTINGS_KEY, stored.get(NET_SETTINGS_KEY)!] as const);
     const page = await profile.newPage();
     const beforePage = await chromiumRssBytes(profileDir);
     await measureVisit(page, url, counter, log, 'disk bench visit');
@@ -99,6 +124,10 @@ export async function runBrowserDiskBench(log: (message: string) => void = () =>
     const dockerRuns20Ms = await runInTerminal(page, 'for i in $(seq 1 20); do docker run --rm busybox true || exit 1; done', 'runs');
     const afterRuns = await chromiumRssBytes(profileDir);
     log(`20 docker runs in ${dockerRuns20Ms} ms; tab memory ${afterRuns.bytes} bytes`);
+
+    const pull300MBMs = await runInTerminal(page, `docker pull -q ${PULL_REPOSITORY.replace(/^library\//, '')}:v1 && sync`, 'pull');
+    const afterPull = await chromiumRssBytes(profileDir);
+    log(`300 MB image pulled in ${pull300MBMs} ms; tab memory ${afterPull.bytes} bytes`);
     return {
       method: 'sum of VmRSS over the Chromium processes of this profile (/proc); measureUserAgentSpecificMemory needs cross-origin isolation',
       beforePageBytes: beforePage.bytes,
@@ -111,12 +140,19 @@ export async function runBrowserDiskBench(log: (message: string) => void = () =>
       afterResumeBytes: afterResume.bytes,
       after20DockerRunsBytes: afterRuns.bytes,
       dockerRuns20Ms,
-      chromiumProcesses: afterRuns.processes,
+      afterPull300MBBytes: afterPull.bytes,
+      pull300MBMs,
+      pullLayerBytes: image.layerBytes,
+      chromiumProcesses: afterPull.processes,
     };
   } finally {
     await profile.close();
     await rm(profileDir, { recursive: true, force: true });
     await server.close();
+    await registry.stop();
+    await rm(workDir, { recursive: true, force: true });
+    if (allowBefore === undefined) delete process.env['TABDOCK_PROXY_ALLOW'];
+    else process.env['TABDOCK_PROXY_ALLOW'] = allowBefore;
   }
 }
 
