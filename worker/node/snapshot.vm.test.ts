@@ -121,8 +121,9 @@ describe('boot snapshot', () => {
     beforeAll(async () => {
       await run(host, 'docker run -d --name keeper busybox sleep 100000 && echo kept-file-9 > /root/kept.txt');
       // 1 GiB through the block store (issue #16): written, hashed in the guest, saved, resumed, hashed again.
-      await timed('write1GiB', () => run(host, 'dd if=/dev/urandom of=/root/big bs=1M count=1024 status=none && sync'));
-      bigSha256 = (await timed('sha256Before', () => run(host, 'sha256sum /root/big'))).split(' ')[0] ?? '';
+      // Hashed as it is written (tee), which spares a second 1 GiB read through the store before the save.
+      const written = await timed('write1GiB', () => run(host, 'set -o pipefail; dd if=/dev/urandom bs=1M count=1024 status=none | tee /root/big | sha256sum && sync', 900_000));
+      bigSha256 = written.split(' ')[0] ?? '';
       expect(bigSha256).toMatch(/^[0-9a-f]{64}$/);
       lastMiBSha256 = await run(host, 'tail -c 1048576 /root/big | sha256sum');
       // A session saved long ago: the guest clock says 2001 when it is saved.
