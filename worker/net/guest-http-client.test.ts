@@ -66,6 +66,18 @@ function dialer(onConnect: (conn: FakeConnection) => void): GuestDialer & { last
 
 const GET: GuestHttpRequest = { port: 8080, method: 'GET', target: '/index.html', headers: [['accept', 'text/html']] };
 
+/** A guest whose first SYN goes unanswered (as v86's can) and which answers 204 on the next one. */
+function silentThenAnswers(): ReturnType<typeof dialer> & { dials(): number } {
+  let dials = 0;
+  const d = dialer((conn) => {
+    dials++;
+    if (dials === 1) return;
+    conn.respond = () => conn.send('HTTP/1.1 204 No Content\r\n\r\n');
+    conn.synAck();
+  });
+  return Object.assign(d, { dials: () => dials });
+}
+
 describe('guestFetch', () => {
   it('sends the request into the guest port and streams a chunked response back', async () => {
     const d = dialer((conn) => {
@@ -124,17 +136,11 @@ describe('guestFetch', () => {
   it('sends another SYN after a silent one by default (v86 never retransmits one), within the default limits', async () => {
     vi.useFakeTimers();
     try {
-      let dials = 0;
-      const answersSecond = dialer((conn) => {
-        dials++;
-        if (dials === 1) return;
-        conn.respond = () => conn.send('HTTP/1.1 204 No Content\r\n\r\n');
-        conn.synAck();
-      });
+      const answersSecond = silentThenAnswers();
       const pending = guestFetch(answersSecond, GET);
       await vi.advanceTimersByTimeAsync(DEFAULT_GUEST_FETCH.connectTimeoutMs + 100);
       expect((await pending).head.status).toBe(204);
-      expect(dials).toBe(2);
+      expect(answersSecond.dials()).toBe(2);
       expect(DEFAULT_GUEST_FETCH.connectAttempts * DEFAULT_GUEST_FETCH.connectTimeoutMs).toBeLessThanOrEqual(20_000);
     } finally {
       vi.useRealTimers();
@@ -142,16 +148,10 @@ describe('guestFetch', () => {
   });
 
   it('sends another SYN after a silent one when asked to, but never after a refusal', async () => {
-    let dials = 0;
-    const answersSecond = dialer((conn) => {
-      dials++;
-      if (dials === 1) return;
-      conn.respond = () => conn.send('HTTP/1.1 204 No Content\r\n\r\n');
-      conn.synAck();
-    });
+    const answersSecond = silentThenAnswers();
     const response = await guestFetch(answersSecond, GET, { connectTimeoutMs: 20, connectAttempts: 3 });
     expect(response.head.status).toBe(204);
-    expect(dials).toBe(2);
+    expect(answersSecond.dials()).toBe(2);
     let refusals = 0;
     const refuses = dialer((conn) => {
       refusals++;
