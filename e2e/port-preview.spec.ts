@@ -5,7 +5,7 @@
 // the whole boot (manifest, wasm, disk Range requests from the VM worker) also passes through it.
 import { expect, test, type Page } from '@playwright/test';
 import { SUBPATH, SUBPATH_PORT } from '../playwright.config.ts';
-import { typeCommand, waitForPrompt, waitForReady } from './terminal-view.ts';
+import { typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
@@ -58,9 +58,10 @@ test.describe.serial('port preview', () => {
 
   test('a published port is offered and its page renders in the panel', async () => {
     await typeCommand(page, 'docker run -d --name web -p 8080:80 tabdock/httpd', COMMAND_TIMEOUT_MS);
-    await waitForPrompt(page, COMMAND_TIMEOUT_MS);
+    await waitForLine(page, /^[0-9a-f]{64}$/, COMMAND_TIMEOUT_MS);
     await typeCommand(page, writeSiteCommand(), COMMAND_TIMEOUT_MS);
-    await waitForPrompt(page, COMMAND_TIMEOUT_MS);
+    // The site is in the container only once `docker cp` said so: opening the preview earlier shows the old page.
+    await waitForLine(page, /^site-copied$/, COMMAND_TIMEOUT_MS);
 
     const bar = page.getByRole('region', { name: 'Published ports' });
     const open = bar.getByRole('button', { name: /^Open port 8080 \(web\)/ });

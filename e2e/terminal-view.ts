@@ -36,13 +36,30 @@ export async function waitForPrompt(page: Page, timeoutMs: number): Promise<void
     .toMatch(SHELL_PROMPT);
 }
 
-/** Types a command line into the guest shell as a user would: wait for the prompt, focus, type, Enter. */
+/**
+ * Types a command line into the guest shell as a user would: wait for the prompt, focus, type, wait until the
+ * shell has echoed the line, Enter. Without the echo wait, a waitForPrompt() right after this could see the
+ * prompt the line was typed at (the guest echoes slowly under load) and return before the command ran; the
+ * next command was then typed ahead, and a check after it saw the state before it (CI, port-preview.spec).
+ */
 export async function typeCommand(page: Page, command: string, promptTimeoutMs = 5 * 60_000): Promise<void> {
   await waitForPrompt(page, promptTimeoutMs);
   await page.locator('#terminal').click();
   await page.keyboard.type(command);
+  // Rows are trimmed and a long line wraps, so compare without blanks: the visible text must end with the line.
+  const typed = command.replace(/\s+/g, '');
+  await expect
+    .poll(async () => (await terminalLines(page)).join('').replace(/\s+/g, '').endsWith(typed), {
+      message: `the shell did not echo the typed line: ${command}`,
+      timeout: ECHO_TIMEOUT_MS,
+      intervals: [100, 250, 500],
+    })
+    .toBe(true);
   await page.keyboard.press('Enter');
 }
+
+/** How long the guest may take to echo a typed line (it echoes as it reads; a busy guest reads late). */
+const ECHO_TIMEOUT_MS = 60_000;
 
 /**
  * Runs a shell command and waits for its output line. The output is wrapped in a marker the typed command
