@@ -1,0 +1,50 @@
+// Test data for the disk tests that write hundreds of MiB in the guest: `seq 100000001 999999999 | head -c BYTES`,
+// the numbers 100000001, 100000002, ... one per 10-byte line (nine digits without -w, which keeps seq on its
+// integer fast path: -w took 13 times as long). Every 4 KiB block of it differs from every other (a
+// lost, stale, shifted or swapped block changes the digest), coreutils' seq writes it many times faster than
+// /dev/urandom on the emulated CPU, and the host computes the same bytes' digest itself, so the guest hashes
+// the file only once, where the test checks it.
+import { createHash } from 'node:crypto';
+
+/** The guest command that writes the first `bytes` bytes of the sequence to `path` (no pipefail: head ends seq). */
+export function writeNumberedLinesCommand(path: string, bytes: number): string {
+  return `seq ${FIRST_NUMBER} 999999999 | head -c ${bytes} > ${path}`;
+}
+
+const FIRST_NUMBER = 100_000_001;
+const LINE_BYTES = 10;
+const LINES_PER_CHUNK = 100_000;
+
+/** The same bytes, generated on the host in 1 MB chunks. */
+export function* numberedLines(bytes: number): Generator<Uint8Array> {
+  // The number before the first, counted up before each line is written.
+  const line = new TextEncoder().encode(`${FIRST_NUMBER - 1}\n`);
+  const chunk = new Uint8Array(LINE_BYTES * LINES_PER_CHUNK);
+  let left = bytes;
+  while (left > 0) {
+    for (let i = 0; i < LINES_PER_CHUNK; i++) {
+      // Count up in decimal, in place: the last digit first, carrying leftwards.
+      let digit = LINE_BYTES - 2;
+      while (line[digit] === 0x39) line[digit--] = 0x30;
+      line[digit]! += 1;
+      chunk.set(line, i * LINE_BYTES);
+    }
+    const take = Math.min(left, chunk.length);
+    yield chunk.subarray(0, take);
+    left -= take;
+  }
+}
+
+/**
+ * Hex digest ('md5', 'sha256', ... as node:crypto names them) of the sequence's bytes from `fromByte` up to
+ * `bytes`: the whole file, or its tail as `tail -c` reads it.
+ */
+export function numberedLinesDigest(bytes: number, algorithm: string, fromByte = 0): string {
+  const hash = createHash(algorithm);
+  let offset = 0;
+  for (const chunk of numberedLines(bytes)) {
+    if (offset + chunk.length > fromByte) hash.update(chunk.subarray(Math.max(0, fromByte - offset)));
+    offset += chunk.length;
+  }
+  return hash.digest('hex');
+}
