@@ -1,5 +1,6 @@
 // Docker in the real guest, driven through the agent: engine facts, run/exit codes, published ports, user
-// networks, volumes, build, and the container lifecycle. Boots once; images come from the disk (no registry).
+// networks, volumes, build, the container lifecycle and a full disk. Boots once; images come from the disk (no
+// registry).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
 import { BOOT_HOOK_TIMEOUT_MS, COMMAND_TIMEOUT_MS, TEST_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
@@ -129,5 +130,26 @@ describe('docker in the guest', { timeout: TEST_TIMEOUT_MS }, () => {
     expect(await run(host, "docker inspect -f '{{.State.Running}}' life")).toContain('false');
     await run(host, 'docker rm life');
     expect(await run(host, "docker ps -a --format '{{.Names}}'")).not.toMatch(/\blife\b/);
+  });
+
+  // Last in the file: it fills the root disk.
+  it('says "no space left on device" when the root disk is full, keeps what was written, and works once space is freed', async () => {
+    await run(host, 'echo kept-before-full > /root/kept-before-full.txt && sync');
+    // fallocate takes free blocks without writing them, so the 8 GiB disk fills in seconds: half of what is free,
+    // again and again (one call for all of it fails, the extent tree needs blocks too), then dd the last MiBs.
+    await run(
+      host,
+      "i=0; while free=$(( $(stat -f -c '%f * %S' /) )); [ $free -gt 67108864 ] && fallocate -l $(( free / 2 )) /root/fill-$i; do i=$((i+1)); done; " +
+        'dd if=/dev/zero of=/root/fill-rest bs=1M status=none 2>/dev/null; sync; true',
+    );
+    // statfs still counts the up to 4096 blocks ext4 keeps back for its own metadata (s_resv_clusters).
+    expect(Number(await run(host, "stat -f -c '%f' /"))).toBeLessThanOrEqual(4096);
+    const full = await host.exec('docker run --rm busybox echo ran-on-a-full-disk', { timeoutMs: COMMAND_TIMEOUT_MS });
+    expect(full.exitCode).not.toBe(0);
+    expect(full.output).toMatch(/no space left on device/i);
+    expect(full.output).not.toContain('ran-on-a-full-disk');
+    await run(host, 'rm /root/fill-* && sync');
+    expect(await run(host, 'cat /root/kept-before-full.txt')).toBe('kept-before-full\n');
+    expect(await run(host, 'docker run --rm busybox echo runs-again-after-full')).toContain('runs-again-after-full');
   });
 });
