@@ -45,8 +45,8 @@ test.describe.serial('sessions', () => {
     expect(await runAndRead(page, 'running', "docker inspect -f '{{.State.Running}}' e2ebox", COMMAND_TIMEOUT_MS)).toBe('true');
     // 500 MiB through the guest disk into the block store, then after the save and the reload hashed in the guest
     // against the md5 this process computes of the same bytes (numbered lines: every 4 KiB block differs, so a
-    // lost, stale or shifted block shows; seq writes them far faster than /dev/urandom on the emulated CPU, and
-    // md5 costs a fraction of sha256 there; the Node VM test checks its 1 GiB with sha256).
+    // lost, stale or shifted block shows, and the guest hashes only once; md5 costs a fifth of sha256 on the
+    // emulated CPU; the Node VM test checks its 1 GiB with sha256).
     const bigSize = await timed('write500MiB', () =>
       runAndRead(page, 'bigsize', `${writeNumberedLinesCommand('/root/big', BIG_FILE_BYTES)}; sync; stat -c %s /root/big`, BIG_FILE_TIMEOUT_MS),
     );
