@@ -15,12 +15,17 @@ const FIRST_NUMBER = 100_000_001;
 const LINE_BYTES = 10;
 const LINES_PER_CHUNK = 100_000;
 
-/** The same bytes, generated on the host in 1 MB chunks. */
-export function* numberedLines(bytes: number): Generator<Uint8Array> {
-  // The number before the first, counted up before each line is written.
-  const line = new TextEncoder().encode(`${FIRST_NUMBER - 1}\n`);
+/**
+ * The same bytes from `fromByte` up to `bytes`, generated on the host in chunks of up to 1 MB. A tail starts at
+ * its own line, so it costs what it yields, not the bytes before it. Each chunk is overwritten by the next.
+ */
+export function* numberedLines(bytes: number, fromByte = 0): Generator<Uint8Array> {
+  const firstLine = Math.floor(fromByte / LINE_BYTES);
+  // The number before the first line yielded, counted up before each line is written.
+  const line = new TextEncoder().encode(`${FIRST_NUMBER - 1 + firstLine}\n`);
   const chunk = new Uint8Array(LINE_BYTES * LINES_PER_CHUNK);
-  let left = bytes;
+  let skip = fromByte - firstLine * LINE_BYTES;
+  let left = bytes - fromByte;
   while (left > 0) {
     for (let i = 0; i < LINES_PER_CHUNK; i++) {
       // Count up in decimal, in place: the last digit first, carrying leftwards.
@@ -29,8 +34,9 @@ export function* numberedLines(bytes: number): Generator<Uint8Array> {
       line[digit]! += 1;
       chunk.set(line, i * LINE_BYTES);
     }
-    const take = Math.min(left, chunk.length);
-    yield chunk.subarray(0, take);
+    const take = Math.min(left, chunk.length - skip);
+    yield chunk.subarray(skip, skip + take);
+    skip = 0;
     left -= take;
   }
 }
@@ -41,10 +47,6 @@ export function* numberedLines(bytes: number): Generator<Uint8Array> {
  */
 export function numberedLinesDigest(bytes: number, algorithm: string, fromByte = 0): string {
   const hash = createHash(algorithm);
-  let offset = 0;
-  for (const chunk of numberedLines(bytes)) {
-    if (offset + chunk.length > fromByte) hash.update(chunk.subarray(Math.max(0, fromByte - offset)));
-    offset += chunk.length;
-  }
+  for (const chunk of numberedLines(bytes, fromByte)) hash.update(chunk);
   return hash.digest('hex');
 }
