@@ -217,6 +217,22 @@ describe('pull progress and the picture', () => {
     expect([...state.layers.keys()]).toEqual(['sha256:l3']);
   });
 
+  it('keeps a finished layer when another layer of the same pull starts just after it', () => {
+    // Seen in the guest: the new 0.5 MB layer was done before the 1.1 MB base layer's first report.
+    const small = { registry: '127.0.0.1:5000', repository: 'library/pulled', digest: 'sha256:small', loadedBytes: 0, totalBytes: 524_622, state: 'downloading' as const };
+    let state = reduce(initialViewState(), { kind: 'layers', layers: [small], atMs: T });
+    state = reduce(state, { kind: 'layers', layers: [{ ...small, loadedBytes: 524_622, state: 'done' }], atMs: T + 400 });
+    state = reduce(state, { kind: 'layers', layers: [{ ...small, digest: 'sha256:base', totalBytes: 1_100_092 }], atMs: T + 700 });
+    expect([...state.layers.keys()]).toEqual(['sha256:small', 'sha256:base']);
+    // Another repository once all finished is another pull, however soon it comes.
+    state = reduce(state, { kind: 'layers', layers: [{ ...small, digest: 'sha256:base', loadedBytes: 1_100_092, totalBytes: 1_100_092, state: 'done' }], atMs: T + 1_500 });
+    state = reduce(state, { kind: 'layers', layers: [{ ...small, repository: 'library/nginx', digest: 'sha256:other' }], atMs: T + 2_000 });
+    expect([...state.layers.keys()]).toEqual(['sha256:other']);
+    // While a layer downloads, nothing is forgotten, even for another repository.
+    state = reduce(state, { kind: 'layers', layers: [{ ...small, digest: 'sha256:third' }], atMs: T + 60_000 });
+    expect([...state.layers.keys()]).toEqual(['sha256:other', 'sha256:third']);
+  });
+
   it('lights client, API and daemon first for a new command, then the parts in event order', () => {
     const layer = { registry: 'r', repository: 'library/nginx', digest: 'sha256:l1', loadedBytes: 0, totalBytes: 1, state: 'downloading' as const };
     let state = reduce(initialViewState(), { kind: 'layers', layers: [layer], atMs: T });

@@ -39,6 +39,8 @@ export interface DockerViewState {
   volumes: ReadonlyMap<string, EngineVolume>;
   /** Layers of the pulls in progress (or just finished), by digest. */
   layers: ReadonlyMap<string, LayerProgress>;
+  /** When the shim last reported a layer: a pull's next layer can start just after its others finished. */
+  lastLayerAtMs: number;
   /** Newest last, at most MAX_ACTIVITY. */
   activity: readonly ActivityEntry[];
   /** The architecture parts to light, in order; newest last, at most MAX_LIT. */
@@ -70,6 +72,13 @@ const MAX_ACTIVITY = 50;
 const MAX_LIT = 24;
 /** After this long without events, the next one starts a new "command": the client and API light first. */
 const NEW_COMMAND_GAP_MS = 3_000;
+/**
+ * A layer of another repository, or of the same one after this long with no layer reports, starts a new pull
+ * when the listed layers have all finished. Without the pause a pull's own layers could wipe each other: dockerd
+ * may start a layer's request only after a smaller one has already finished (seen with a 1.1 MB base layer
+ * whose first bytes came after a 0.5 MB layer was done).
+ */
+const NEW_PULL_GAP_MS = 10_000;
 
 export function initialViewState(): DockerViewState {
   return {
@@ -79,6 +88,7 @@ export function initialViewState(): DockerViewState {
     networks: new Map(),
     volumes: new Map(),
     layers: new Map(),
+    lastLayerAtMs: -Infinity,
     activity: [],
     lit: [],
     stale: new Set(),
@@ -210,7 +220,7 @@ function applyLayers(state: DockerViewState, layers: readonly LayerProgress[], a
   for (const layer of layers) {
     const first = !map.has(layer.digest);
     // A new pull starts: forget the layers of the previous one once all of them finished.
-    if (first && [...map.values()].every((l) => l.state !== 'downloading')) map.clear();
+    if (first && startsNewPull(map, layer, atMs - state.lastLayerAtMs)) map.clear();
     map.set(layer.digest, layer);
     if (first) {
       next = { ...next, seq: next.seq + 1 };
@@ -219,7 +229,13 @@ function applyLayers(state: DockerViewState, layers: readonly LayerProgress[], a
       next = { ...next, lastEventAtMs: atMs };
     }
   }
-  return { ...next, layers: map };
+  return { ...next, layers: map, lastLayerAtMs: atMs };
+}
+
+function startsNewPull(listed: ReadonlyMap<string, LayerProgress>, layer: LayerProgress, quietMs: number): boolean {
+  const known = [...listed.values()];
+  if (known.some((l) => l.state === 'downloading')) return false;
+  return quietMs > NEW_PULL_GAP_MS || known.some((l) => l.repository !== layer.repository || l.registry !== layer.registry);
 }
 
 function addActivity(state: DockerViewState, entry: Omit<ActivityEntry, 'seq'>): DockerViewState {
