@@ -17,8 +17,12 @@ beforeAll(() => {
   execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', ...defines, '-o', `${dir}/tabdock-crun`, `${here}/tabdock-runtime.c`]);
   execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', `${dir}/setkey`, `${here}/tabdock-setkey.c`]);
   execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', '-o', `${dir}/sealed-copy`, `${here}/tabdock-sealed-copy.c`]);
+  execFileSync('gcc', ['-Wall', '-Wextra', '-Werror', '-O2', `-DMODPROBE_PATH="${dir}/fake-modprobe"`, '-o', `${dir}/tabdock-modprobe`, `${here}/tabdock-modprobe.c`]);
   execFileSync('ln', [`${dir}/tabdock-crun`, `${dir}/tabdock-runc`]);
-  for (const name of ['fake-crun', 'fake-runc']) {
+  // As in the guest's tabdock-buildkit folder: a symlink named runc that points at tabdock-crun.
+  mkdirSync(`${dir}/buildkit`);
+  execFileSync('ln', ['-s', `${dir}/tabdock-crun`, `${dir}/buildkit/runc`]);
+  for (const name of ['fake-crun', 'fake-runc', 'fake-modprobe']) {
     writeFileSync(`${dir}/${name}`, `#!/bin/sh\nprintf '%s\\n' "$0" "$@" > ${dir}/${name}.args\n`);
     chmodSync(`${dir}/${name}`, 0o755);
   }
@@ -56,6 +60,30 @@ describe('tabdock-runtime', () => {
     writeFileSync(`${bundle}/config.json`, HOOK_CONFIG(77));
     execFileSync(`${dir}/tabdock-runc`, ['--root', '/r', 'delete', '--force', 'id1']);
     expect(readFileSync(`${bundle}/config.json`, 'utf8')).toBe(HOOK_CONFIG(77));
+  });
+});
+
+describe('tabdock-runtime for BuildKit', () => {
+  it("runs crun when started through a symlink named runc, and replaces the hook on `run` as on create", () => {
+    const bundle = `${dir}/buildkit-bundle`;
+    mkdirSync(bundle);
+    writeFileSync(`${bundle}/config.json`, HOOK_CONFIG(999));
+    const args = ['--log', '/l.json', '--log-format', 'json', 'run', '--bundle', bundle, '--no-pivot', 'step1'];
+    // BuildKit runs it by the bare name from its PATH, so argv[0] says runc.
+    const result = spawnSync('runc', args, { env: { PATH: `${dir}/buildkit` } });
+    expect(result.status).toBe(0);
+    expect(readFileSync(`${dir}/fake-crun.args`, 'utf8').trim().split('\n')).toEqual([`${dir}/fake-crun`, ...args]);
+    expect(JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8')).hooks.prestart[0].path).toBe(`${dir}/setkey`);
+  });
+});
+
+describe('tabdock-modprobe', () => {
+  it('fails binfmt- requests without running modprobe, and passes every other request on unchanged', () => {
+    rmSync(`${dir}/fake-modprobe.args`, { force: true });
+    expect(spawnSync(`${dir}/tabdock-modprobe`, ['-q', '--', 'binfmt-464c']).status).toBe(1);
+    expect(() => readFileSync(`${dir}/fake-modprobe.args`)).toThrow();
+    expect(spawnSync(`${dir}/tabdock-modprobe`, ['-q', '--', 'rtnl-link-dummy']).status).toBe(0);
+    expect(readFileSync(`${dir}/fake-modprobe.args`, 'utf8').trim().split('\n')).toEqual([`${dir}/fake-modprobe`, '-q', '--', 'rtnl-link-dummy']);
   });
 });
 

@@ -1,7 +1,10 @@
 /*
  * tabdock-runtime: the OCI runtime dockerd calls (vm-images/config/daemon.json "runtimes"), a thin front for
- * crun or runc. Installed as tabdock-crun and tabdock-runc; the name picks the runtime it execs, with the same
- * arguments. On `create` it first replaces dockerd's libnetwork-setkey prestart hook in the bundle's
+ * crun or runc. Installed as tabdock-crun and tabdock-runc; the name it was run by (/proc/self/exe, so a
+ * symlink counts as its target) picks the runtime it execs, with the same arguments. dockerd's BuildKit runs
+ * `runc` from its PATH whatever the default runtime is (moby builder-next/executor_linux.go): dockerd's PATH
+ * starts with a folder whose `runc` is a symlink to tabdock-crun, so RUN steps use crun too.
+ * On `create` and `run` it first replaces dockerd's libnetwork-setkey prestart hook in the bundle's
  * config.json (dockerd's own binary, re-executed: seconds per container on v86's CPU) by tabdock-setkey, which
  * makes the same exchange with dockerd (see tabdock-setkey.c), keeping the hook's arguments. A config.json it
  * cannot read or write is left as it is: the container then starts with dockerd's hook, only slower.
@@ -26,7 +29,15 @@
 #endif
 #define CONFIG_MAX (16 * 1024 * 1024)
 
-static const char *real_runtime(const char *self) {
+static const char *real_runtime(const char *argv0) {
+  /* The file really run: a symlink named runc that points at tabdock-crun means crun. argv[0] if unreadable. */
+  static char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  const char *self = argv0;
+  if (n > 0) {
+    exe[n] = '\0';
+    self = exe;
+  }
   const char *name = strrchr(self, '/');
   name = name ? name + 1 : self;
   size_t length = strlen(name);
@@ -34,12 +45,12 @@ static const char *real_runtime(const char *self) {
   return RUNC_PATH;
 }
 
-/* The bundle directory of a `create` command (runc and crun: --bundle DIR, --bundle=DIR or -b DIR). */
+/* The bundle directory of a `create` or `run` command (runc and crun: --bundle DIR, --bundle=DIR or -b DIR). */
 static const char *create_bundle(int argc, char **argv) {
   int create = 0;
   for (int i = 1; i < argc; i++) {
     if (!create) {
-      create = strcmp(argv[i], "create") == 0;
+      create = strcmp(argv[i], "create") == 0 || strcmp(argv[i], "run") == 0;
       continue;
     }
     if ((strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0) && i + 1 < argc) return argv[i + 1];

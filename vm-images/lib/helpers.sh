@@ -1,14 +1,15 @@
 # Stage "helpers": tabdock's own small guest programs, in C (vm-images/helpers/), built static for i386 with
 # the build host's gcc (-m32; Debian's gcc-multilib on amd64). They replace per-container work that costs
 # seconds on v86's CPU: tabdock-runtime (the OCI runtime front dockerd calls), tabdock-setkey (dockerd's
-# libnetwork-setkey hook without re-running dockerd) and tabdock-sealed-copy (crun and runc run from a sealed
-# in-memory copy instead of copying themselves per call). See vm-images/README.md "Per-container work".
+# libnetwork-setkey hook without re-running dockerd), tabdock-sealed-copy (crun and runc run from a sealed
+# in-memory copy instead of copying themselves per call) and tabdock-modprobe (the kernel's module loader,
+# failing BuildKit's binfmt probes at once). See vm-images/README.md "Per-container work".
 
 build_helpers() {
   local out="$CACHE_DIR/helpers" src="$VM_DIR/helpers"
   local key
   key="$(stage_key helpers "$VM_DIR/lib/helpers.sh" "$src"/*.c)"
-  if stage_fresh helpers "$key" && [[ -x "$out/tabdock-runtime" && -x "$out/tabdock-setkey" && -x "$out/tabdock-sealed-copy" ]]; then
+  if stage_fresh helpers "$key" && [[ -x "$out/tabdock-runtime" && -x "$out/tabdock-setkey" && -x "$out/tabdock-sealed-copy" && -x "$out/tabdock-modprobe" ]]; then
     log "helpers: unchanged, skipped"
     return
   fi
@@ -16,7 +17,7 @@ build_helpers() {
   rm -rf "$out"
   mkdir -p "$out"
   local name
-  for name in tabdock-runtime tabdock-setkey tabdock-sealed-copy; do
+  for name in tabdock-runtime tabdock-setkey tabdock-sealed-copy tabdock-modprobe; do
     gcc -m32 -march=i686 -static -Os -s -Wall -Wextra -Werror -o "$out/$name" "$src/$name.c" \
       || die helpers "gcc -m32 could not build $name; on amd64 install gcc-multilib (the build does it when run as root)."
   done

@@ -25,6 +25,11 @@ build_rootfs() {
   ln -f "$out/usr/local/sbin/tabdock-crun" "$out/usr/local/sbin/tabdock-runc"
   install -D -m 0755 "$CACHE_DIR/helpers/tabdock-setkey" "$out/usr/local/libexec/tabdock-setkey"
   install -D -m 0755 "$CACHE_DIR/helpers/tabdock-sealed-copy" "$out/usr/local/libexec/tabdock-sealed-copy"
+  install -D -m 0755 "$CACHE_DIR/helpers/tabdock-modprobe" "$out/usr/local/libexec/tabdock-modprobe"
+  # dockerd's BuildKit runs the `runc` it finds first on its PATH (tabdock-init puts this folder first).
+  install -d "$out/usr/local/libexec/tabdock-buildkit"
+  ln -sf /usr/local/sbin/tabdock-crun "$out/usr/local/libexec/tabdock-buildkit/runc"
+  front_cli_plugins "$out"
   install -m 0755 "$c/poweroff" "$out/sbin/poweroff"
   ln -sf poweroff "$out/sbin/halt"
   ln -sf poweroff "$out/sbin/reboot"
@@ -47,9 +52,43 @@ build_rootfs() {
   link_busybox_applets "$out"
   rm -rf "$out/lib/modules/$KERNEL_ABI"
   cp -a "$CACHE_DIR/modules-root/lib/modules/$KERNEL_ABI" "$out/lib/modules/"
+  # tabdock-modprobe fails binfmt-XXXX requests without asking modprobe: right only while no module has one.
+  if grep -q '^alias binfmt-' "$out/lib/modules/$KERNEL_ABI/modules.alias"; then
+    die modules-binfmt "a module in the guest's tree has a binfmt- alias; vm-images/helpers/tabdock-modprobe.c would hide it"
+  fi
   # The kernel and initrd live outside the disk (v86 loads them directly); /boot would only waste space.
   rm -rf "$out/boot"/* "$out/vmlinuz"* "$out/initrd.img"*
   stage_done rootfs "$key"
+}
+
+# The docker CLI runs a plugin (docker-buildx, docker-compose: 60 MB Go programs) for its metadata before every
+# `docker build` or `docker compose` command, twice for a build, then runs it again for the command: on v86's
+# CPU each start costs about a second. Each plugin is moved out of the CLI's folders and replaced by a small
+# front that prints the metadata the real plugin printed here, at build time, and runs the real plugin for
+# anything else. /usr/bin/docker-compose links to the front, so the hyphenated command works as before.
+front_cli_plugins() {
+  local root="$1" dir=/usr/libexec/docker/cli-plugins real=/usr/local/libexec/tabdock-cli-plugins plugin name metadata
+  install -d "$root$real"
+  for plugin in "$root$dir"/docker-*; do
+    [[ -f "$plugin" && -x "$plugin" ]] || continue
+    name="$(basename "$plugin")"
+    metadata="$(chroot "$root" "$dir/$name" docker-cli-plugin-metadata)" \
+      || die cli-plugins "could not run $dir/$name in the guest's root to read its metadata (the build host must run i386 programs)"
+    [[ "$metadata" == *SchemaVersion* && "$metadata" != *"'"* ]] || die cli-plugins "unexpected metadata from $name: $metadata"
+    mv "$plugin" "$root$real/$name"
+    cat >"$plugin" <<EOF
+#!/bin/sh
+# tabdock (vm-images/lib/rootfs.sh): the docker CLI asks every plugin for its metadata before each command;
+# answered here, as the real plugin answered at build time, instead of starting $name again.
+if [ "\$#" = 1 ] && [ "\$1" = docker-cli-plugin-metadata ]; then
+  printf '%s\\n' '$metadata'
+  exit 0
+fi
+exec $real/$name "\$@"
+EOF
+    chmod 0755 "$plugin"
+  done
+  log "rootfs: CLI plugins fronted: $(cd "$root$real" && ls | paste -sd' ')"
 }
 
 # Debian's busybox-static installs no applet links. Link the applets that no Debian package provides

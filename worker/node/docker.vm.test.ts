@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
 import { BOOT_HOOK_TIMEOUT_MS, COMMAND_TIMEOUT_MS, TEST_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
+import { parseProcTrace, procTraceCommand, type ProcessTrace } from './bench/proctrace.ts';
 
 /** A shell command that writes `text` to `path` in the guest (base64, so no quoting can go wrong). */
 function writeFile(path: string, text: string): string {
@@ -17,6 +18,12 @@ const COMPOSE_APP = `services:
     image: busybox
     command: ["sh", "-c", "echo client-up; exec sleep 600"]
 `;
+
+/** Runs `command` in the guest under tabdock-proctrace and returns every program it started, by exec'd path. */
+async function traced(host: VmHost, command: string): Promise<ProcessTrace> {
+  await run(host, procTraceCommand(command, '/tmp/vm-test-trace.txt'));
+  return parseProcTrace(await run(host, 'cat /tmp/vm-test-trace.txt && rm -f /tmp/vm-test-trace.txt'));
+}
 
 let host: VmHost;
 beforeAll(async () => {
@@ -83,6 +90,34 @@ describe('docker in the guest', { timeout: TEST_TIMEOUT_MS }, () => {
     // BuildKit through the buildx plugin, and the classic builder, whichever is not the default.
     await run(host, 'docker buildx build -t tabdock/built-buildkit /tmp/b && DOCKER_BUILDKIT=0 docker build -t tabdock/built-classic /tmp/b');
     expect(await run(host, 'docker run --rm tabdock/built-buildkit cat /built && docker run --rm tabdock/built-classic cat /built')).toMatch(/built-ok\s+built-ok/);
+  });
+
+  it("runs BuildKit's RUN steps with crun and tabdock-setkey, starts buildx once, and fails its binfmt probes without modprobe", async () => {
+    await run(host, writeFile('/tmp/bk/Dockerfile', 'FROM busybox\nRUN echo bk-step-ok > /step\n'));
+    const trace = await traced(host, 'docker buildx build --no-cache -t tabdock/bk-traced /tmp/bk');
+    const execs = trace.processes.map((p) => p.execs);
+    const ran = (path: string) => execs.filter((list) => list.includes(path)).length;
+    // dockerd's BuildKit runs `runc` from its PATH: tabdock-buildkit's symlink to the front, which runs crun.
+    expect(execs.some((list) => list.join(' ') === '/usr/local/libexec/tabdock-buildkit/runc /usr/bin/crun')).toBe(true);
+    expect(ran('/usr/sbin/runc')).toBe(0);
+    expect(ran('/usr/local/libexec/tabdock-setkey')).toBeGreaterThan(0);
+    expect(trace.processes.filter((p) => p.execs.some((path) => /^\/proc\/\d+\/exe$/.test(path)))).toEqual([]);
+    // The CLI's metadata question is answered by the front; the 60 MB plugin itself starts once, for the build.
+    expect(ran('/usr/local/libexec/tabdock-cli-plugins/docker-buildx')).toBe(1);
+    expect(execs.filter((list) => list.join(' ') === '/usr/libexec/docker/cli-plugins/docker-buildx').length).toBeGreaterThan(0);
+    // BuildKit probes foreign CPUs by exec; the kernel asks for binfmt modules, and only tabdock-modprobe answers.
+    expect(ran('/usr/local/libexec/tabdock-modprobe')).toBeGreaterThan(0);
+    expect(ran('/sbin/modprobe') + ran('/usr/sbin/modprobe') + ran('/usr/bin/kmod')).toBe(0);
+    expect(await run(host, 'docker run --rm tabdock/bk-traced cat /step')).toContain('bk-step-ok');
+  });
+
+  it('still runs real runc for --runtime=runc, and loads other modules on demand through the real modprobe', async () => {
+    const trace = await traced(host, 'docker run --rm --runtime=runc busybox true');
+    expect(trace.processes.some((p) => p.execs.includes('/usr/sbin/runc'))).toBe(true);
+    // dummy is in the guest's module tree but not loaded at boot: `ip link add` makes the kernel ask for it.
+    expect(await run(host, "grep -c '^dummy ' /proc/modules || true")).toMatch(/^0\s*$/);
+    await run(host, 'ip link add tdk0 type dummy && ip link del tdk0');
+    expect(await run(host, "grep -c '^dummy ' /proc/modules")).toMatch(/^1\s*$/);
   });
 
   it("shows a failing RUN step's own output", async () => {
