@@ -52,7 +52,7 @@ try {
         const promptMs = Math.round(performance.now() - started);
         const row: Record<string, unknown> = { setting, round, promptMs };
         // --prelude: a command line typed at once (e.g. a background warm-up), before --think's wait.
-        if (values.prelude) await typeAndWait(page, values.prelude, PROMPT, 60_000);
+        if (values.prelude) await typeAndWait(page, values.prelude, PROMPT, 600_000);
         // A person reads the prompt before typing: --think waits this long first (background work may finish).
         if (values.think) await new Promise((resolve) => setTimeout(resolve, Number(values.think)));
         if (values.trace) {
