@@ -69,4 +69,25 @@ test.describe.serial('a VM booted in the page', () => {
     expect(colsAfter).toBeGreaterThan(0);
     expect(colsAfter).toBeLessThan(colsBefore ?? 0);
   });
+
+  test("docker build's output, with the default builder, fits an 80-column terminal", async () => {
+    // Wide again, and wait until the guest has the new size, so no late resize undoes `stty cols 80`.
+    const narrowRows = (await terminalLines(page)).length;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await expect.poll(async () => (await terminalLines(page)).length).toBeGreaterThan(narrowRows);
+    const visibleRows = (await terminalLines(page)).length;
+    let attempt = 0;
+    await expect
+      .poll(async () => Number((await runAndRead(page, `wide${++attempt}`, 'stty size', COMMAND_TIMEOUT_MS)).split(' ')[0]), { timeout: 120_000, intervals: [1000] })
+      .toBe(visibleRows);
+    // A multi-stage Dockerfile whose RUN line is longer than 80 columns.
+    const dockerfile = 'FROM busybox AS build\nRUN echo "this RUN step is long on purpose, far longer than the eighty columns of a terminal" > /x\nFROM busybox\nCOPY --from=build /x /x\n';
+    await typeCommand(page, `clear; stty cols 80; mkdir -p /tmp/b80 && echo ${Buffer.from(dockerfile).toString('base64')} | base64 -d > /tmp/b80/Dockerfile`);
+    await typeCommand(page, 'docker build -t tabdock/b80 /tmp/b80; echo "build-exit=$?"');
+    await waitForLine(page, /^build-exit=0$/, COMMAND_TIMEOUT_MS);
+    const lines = await terminalLines(page);
+    // BuildKit's terminal view drew it (not plain progress), and no line is wider than 80 columns.
+    expect(lines.some((line) => /^\[\+\] Building [\d.]+s \(\d+\/\d+\) FINISHED/.test(line))).toBe(true);
+    expect(lines.filter((line) => line.length > 80)).toEqual([]);
+  });
 });
