@@ -32,7 +32,7 @@ const COMMAND_TIMEOUT_MS = 30 * 60_000;
  * process; PSS (/proc/PID/smaps_rollup) divides each shared page among the processes that map it, so the PSS
  * sum is what the browser really holds. Both are reported; the issue's figures were RSS.
  */
-async function chromiumRssBytes(profileDir: string): Promise<{ bytes: number; pssBytes: number; processes: number }> {
+async function chromiumMemory(profileDir: string): Promise<{ bytes: number; pssBytes: number; processes: number }> {
   let bytes = 0;
   let pssBytes = 0;
   let processes = 0;
@@ -86,7 +86,7 @@ export interface BrowserDiskBenchResult {
   pull300MBMs: number;
   pullLayerBytes: number;
   chromiumProcesses: number;
-  /** The same moments as summed PSS (see chromiumRssBytes). */
+  /** The same moments as summed PSS (see chromiumMemory). */
   pssBytes: { beforePage: number; atPrompt: number; afterWrite1GiB: number; afterResume: number; after20DockerRuns: number; afterPull300MB: number };
 }
 
@@ -113,13 +113,13 @@ export async function runBrowserDiskBench(log: (message: string) => void = () =>
     saveNetSettings({ getItem: (key) => stored.get(key) ?? null, setItem: (key, value) => void stored.set(key, value), removeItem: (key) => void stored.delete(key) }, { upstreamMirror: mirror });
     await profile.addInitScript(([key, value]) => window.localStorage.setItem(key, value), [NET_SETTINGS_KEY, stored.get(NET_SETTINGS_KEY)!] as const);
     const page = await profile.newPage();
-    const beforePage = await chromiumRssBytes(profileDir);
+    const beforePage = await chromiumMemory(profileDir);
     await measureVisit(page, url, counter, log, 'disk bench visit');
-    const atPrompt = await chromiumRssBytes(profileDir);
+    const atPrompt = await chromiumMemory(profileDir);
     log(`tab memory at the prompt: ${atPrompt.bytes} bytes RSS, ${atPrompt.pssBytes} PSS, in ${atPrompt.processes} processes (${beforePage.bytes} / ${beforePage.pssBytes} before the page)`);
 
     const write1GiBMs = await runInTerminal(page, 'dd if=/dev/urandom of=/root/big bs=1M count=1024 status=none && sync', 'write');
-    const afterWrite = await chromiumRssBytes(profileDir);
+    const afterWrite = await chromiumMemory(profileDir);
     log(`1 GiB written in ${write1GiBMs} ms; tab memory ${afterWrite.bytes} bytes RSS, ${afterWrite.pssBytes} PSS`);
 
     const saveStarted = performance.now();
@@ -130,14 +130,14 @@ export async function runBrowserDiskBench(log: (message: string) => void = () =>
     log(`saved in ${saveMs} ms: ${saveMessage}`);
 
     const resumed = await measureVisit(page, url, counter, log, 'resume after reload');
-    const afterResume = await chromiumRssBytes(profileDir);
+    const afterResume = await chromiumMemory(profileDir);
 
     const dockerRuns20Ms = await runInTerminal(page, 'for i in $(seq 1 20); do docker run --rm busybox true || exit 1; done', 'runs');
-    const afterRuns = await chromiumRssBytes(profileDir);
+    const afterRuns = await chromiumMemory(profileDir);
     log(`20 docker runs in ${dockerRuns20Ms} ms; tab memory ${afterRuns.bytes} bytes`);
 
     const pull300MBMs = await runInTerminal(page, `docker pull -q ${PULL_REPOSITORY.replace(/^library\//, '')}:v1 && sync`, 'pull');
-    const afterPull = await chromiumRssBytes(profileDir);
+    const afterPull = await chromiumMemory(profileDir);
     log(`300 MB image pulled in ${pull300MBMs} ms; tab memory ${afterPull.bytes} bytes`);
     return {
       method: 'sum of VmRSS (and, in pssBytes, of Pss from smaps_rollup) over the Chromium processes of this profile (/proc); measureUserAgentSpecificMemory needs cross-origin isolation',

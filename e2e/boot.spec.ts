@@ -6,6 +6,28 @@ import { runAndRead, terminalLines, typeCommand, waitForLine, waitForPrompt, wai
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 
+/**
+ * Asks the guest for its terminal size until its rows are `rows` and returns the size it reported: a new window
+ * size reaches the guest asynchronously (debounce, worker message, virtio resize, SIGWINCH). `label` keeps each
+ * caller's marker lines apart, so an answer from an earlier call on screen is never read again.
+ */
+async function waitForGuestRows(page: Page, rows: number, label: string): Promise<{ rows: number; cols: number }> {
+  let attempt = 0;
+  let size = { rows: 0, cols: 0 };
+  await expect
+    .poll(
+      async () => {
+        attempt += 1;
+        const [guestRows, guestCols] = (await runAndRead(page, `${label}${attempt}`, 'stty size', COMMAND_TIMEOUT_MS)).split(' ').map(Number);
+        size = { rows: guestRows ?? 0, cols: guestCols ?? 0 };
+        return size.rows;
+      },
+      { timeout: 120_000, intervals: [1000] },
+    )
+    .toBe(rows);
+  return size;
+}
+
 test.describe.serial('a VM booted in the page', () => {
   let page: Page;
 
@@ -51,21 +73,7 @@ test.describe.serial('a VM booted in the page', () => {
     await page.setViewportSize({ width: 820, height: 520 });
     await expect.poll(async () => (await terminalLines(page)).length).toBeLessThan(visibleRowsBefore);
     const visibleRowsAfter = (await terminalLines(page)).length;
-    // The new size reaches the guest asynchronously (debounce, worker message, virtio resize, SIGWINCH);
-    // ask again until it has arrived.
-    let attempt = 0;
-    let colsAfter = 0;
-    await expect
-      .poll(
-        async () => {
-          attempt += 1;
-          const [rows, cols] = (await runAndRead(page, `size${attempt}`, 'stty size', COMMAND_TIMEOUT_MS)).split(' ').map(Number);
-          colsAfter = cols ?? 0;
-          return rows;
-        },
-        { timeout: 120_000, intervals: [1000] },
-      )
-      .toBe(visibleRowsAfter);
+    const colsAfter = (await waitForGuestRows(page, visibleRowsAfter, 'size')).cols;
     expect(colsAfter).toBeGreaterThan(0);
     expect(colsAfter).toBeLessThan(colsBefore ?? 0);
   });
@@ -75,11 +83,7 @@ test.describe.serial('a VM booted in the page', () => {
     const narrowRows = (await terminalLines(page)).length;
     await page.setViewportSize({ width: 1280, height: 800 });
     await expect.poll(async () => (await terminalLines(page)).length).toBeGreaterThan(narrowRows);
-    const visibleRows = (await terminalLines(page)).length;
-    let attempt = 0;
-    await expect
-      .poll(async () => Number((await runAndRead(page, `wide${++attempt}`, 'stty size', COMMAND_TIMEOUT_MS)).split(' ')[0]), { timeout: 120_000, intervals: [1000] })
-      .toBe(visibleRows);
+    await waitForGuestRows(page, (await terminalLines(page)).length, 'wide');
     // A multi-stage Dockerfile whose RUN line is longer than 80 columns.
     const dockerfile = 'FROM busybox AS build\nRUN echo "this RUN step is long on purpose, far longer than the eighty columns of a terminal" > /x\nFROM busybox\nCOPY --from=build /x /x\n';
     await typeCommand(page, `clear; stty cols 80; mkdir -p /tmp/b80 && echo ${Buffer.from(dockerfile).toString('base64')} | base64 -d > /tmp/b80/Dockerfile`);

@@ -45,19 +45,20 @@ static const char *real_runtime(const char *argv0) {
   return RUNC_PATH;
 }
 
-/* The bundle directory of a `create` or `run` command (runc and crun: --bundle DIR, --bundle=DIR or -b DIR). */
-static const char *create_bundle(int argc, char **argv) {
-  int create = 0;
+/* The bundle directory of a command that starts a container, `create` or `run` (runc and crun: --bundle DIR,
+ * --bundle=DIR or -b DIR). */
+static const char *container_bundle(int argc, char **argv) {
+  int starts = 0;
   for (int i = 1; i < argc; i++) {
-    if (!create) {
-      create = strcmp(argv[i], "create") == 0 || strcmp(argv[i], "run") == 0;
+    if (!starts) {
+      starts = strcmp(argv[i], "create") == 0 || strcmp(argv[i], "run") == 0;
       continue;
     }
     if ((strcmp(argv[i], "--bundle") == 0 || strcmp(argv[i], "-b") == 0) && i + 1 < argc) return argv[i + 1];
     if (strncmp(argv[i], "--bundle=", 9) == 0) return argv[i] + 9;
   }
   /* runc and crun default to the current directory. */
-  return create ? "." : NULL;
+  return starts ? "." : NULL;
 }
 
 /* Where dockerd's hook path starts in the compact JSON containerd writes: "path":"/proc/<pid>/exe" followed by
@@ -122,7 +123,7 @@ static void replace_hook(const char *bundle) {
 
 int main(int argc, char **argv) {
   const char *runtime = real_runtime(argv[0]);
-  const char *bundle = create_bundle(argc, argv);
+  const char *bundle = container_bundle(argc, argv);
   if (bundle) replace_hook(bundle);
   argv[0] = (char *)runtime;
   execv(runtime, argv);

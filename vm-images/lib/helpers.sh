@@ -7,17 +7,17 @@
 
 build_helpers() {
   local out="$CACHE_DIR/helpers" src="$VM_DIR/helpers"
-  local key
+  local names=(tabdock-runtime tabdock-setkey tabdock-sealed-copy tabdock-modprobe) name key built=1
+  for name in "${names[@]}"; do [[ -x "$out/$name" ]] || built=0; done
   key="$(stage_key helpers "$VM_DIR/lib/helpers.sh" "$src"/*.c)"
-  if stage_fresh helpers "$key" && [[ -x "$out/tabdock-runtime" && -x "$out/tabdock-setkey" && -x "$out/tabdock-sealed-copy" && -x "$out/tabdock-modprobe" ]]; then
+  if stage_fresh helpers "$key" && ((built)); then
     log "helpers: unchanged, skipped"
     return
   fi
   stage_invalidate helpers
   rm -rf "$out"
   mkdir -p "$out"
-  local name
-  for name in tabdock-runtime tabdock-setkey tabdock-sealed-copy tabdock-modprobe; do
+  for name in "${names[@]}"; do
     gcc -m32 -march=i686 -static -Os -s -Wall -Wextra -Werror -o "$out/$name" "$src/$name.c" \
       || die helpers "gcc -m32 could not build $name; on amd64 install gcc-multilib (the build does it when run as root)."
   done
