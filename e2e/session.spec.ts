@@ -53,6 +53,8 @@ test.describe.serial('sessions', () => {
     expect(bigSize).toBe(String(BIG_FILE_BYTES));
     await page.keyboard.press('Control+s');
     await timed('save', () => expect(page.locator('.session-message')).toContainText(/Saved \d+ MB/, { timeout: COMMAND_TIMEOUT_MS }));
+    // The message's tooltip says where the save's time went.
+    await expect(page.locator('.session-message')).toHaveAttribute('title', /^guest caches dropped [\d.]+ s · state saved [\d.]+ s · compressed [\d.]+ s · written [\d.]+ s$/);
 
     await page.reload();
     await timed('resume', () => waitForReady(page, BOOT_TIMEOUT_MS));

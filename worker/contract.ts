@@ -239,6 +239,19 @@ export interface SavedState {
   rawBytes: number;
   buildId: string;
   createdAt: string;
+  /** Milliseconds each step of the save took, in order (the page shows them as the message's tooltip). */
+  stepsMs: SaveSteps;
+}
+
+/**
+ * The steps of a save: the guest's caches dropped (an agent command), v86's save_state(), the state compressed,
+ * the session file written (atomic replace).
+ */
+export interface SaveSteps {
+  quiesce: number;
+  state: number;
+  compress: number;
+  write: number;
 }
 
 /** A standalone session file (state and blocks), made for Download; `file` is disk-backed where possible. */

@@ -301,8 +301,11 @@ export class VmHost implements VmApi {
     }
     // A state saved before the agent is up would resume without one; it comes up seconds after 'ready'.
     if (!this.agent.readyNow) await this.waitForAgent('save', 60_000);
+    const quiesceStarted = performance.now();
     await this.dropGuestCaches();
-    return this.disks.save(this.emulator, this.manifest, this.memoryBytes);
+    const quiesce = Math.round(performance.now() - quiesceStarted);
+    const saved = await this.disks.save(this.emulator, this.manifest, this.memoryBytes);
+    return { ...saved, stepsMs: { ...saved.stepsMs, quiesce } };
   }
 
   async exportSession(): Promise<SessionExport> {

@@ -47,8 +47,11 @@ export class SessionBar {
     }
   }
 
-  show(text: string, tone: SessionMessageTone, link?: { label: string; onClick: () => void }): void {
+  /** `details` becomes the message's tooltip (e.g. how long each step of a save took). */
+  show(text: string, tone: SessionMessageTone, link?: { label: string; onClick: () => void }, details?: string): void {
     this.message.replaceChildren();
+    if (details) this.message.title = details;
+    else this.message.removeAttribute('title');
     // Failures are alerts; progress is a polite live region without role="status", which the header's
     // status line already is (one status per page keeps getByRole('status') unambiguous).
     if (tone === 'error') this.message.setAttribute('role', 'alert');

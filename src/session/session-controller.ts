@@ -3,7 +3,8 @@
 // Open and a damaged save (moved aside, offered as a download, a clean VM started). The VM worker keeps the
 // session itself, beside the disk's block store (worker/disk/); session-store.ts keeps only a format-1 save
 // from before the block store, resumed once and removed at the next save.
-import type { BootOptions, SavedState, SessionExport, StartedFrom, VmNotice } from '../../worker/contract.ts';
+import type { BootOptions, SavedState, SaveSteps, SessionExport, StartedFrom, VmNotice } from '../../worker/contract.ts';
+import { formatSeconds } from '../format.ts';
 import { openOpfsDirectory } from './opfs-directory.ts';
 import { downloadBytes, SessionBar } from './session-bar.ts';
 import { looksLikeSessionFile, SessionStore, SessionStoreError } from './session-store.ts';
@@ -34,6 +35,16 @@ type SessionSource = 'store' | 'file' | 'none';
 
 function megabytes(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(0)} MB`;
+}
+
+/** The save's steps for the message's tooltip: "guest caches dropped 1.2 s · state saved 2.0 s · …". */
+export function saveStepsText(steps: SaveSteps): string {
+  return [
+    `guest caches dropped ${formatSeconds(steps.quiesce)}`,
+    `state saved ${formatSeconds(steps.state)}`,
+    `compressed ${formatSeconds(steps.compress)}`,
+    `written ${formatSeconds(steps.write)}`,
+  ].join(' · ');
 }
 
 function errorText(error: unknown): string {
@@ -222,6 +233,8 @@ export class SessionController {
         this.bar.show(
           `Saved ${megabytes(saved.fileBytes + saved.diskBytes)} at ${new Date().toLocaleTimeString()} (${megabytes(saved.diskBytes)} of it disk blocks, kept in place).`,
           'info',
+          undefined,
+          saveStepsText(saved.stepsMs),
         );
       } catch (error) {
         this.activeSinceSave = true;

@@ -51,6 +51,8 @@ describe('VmDisks', () => {
     disk.set(8192, new Uint8Array(4096).fill(7), () => undefined);
     const saved = await disks.save(fakeEmulator(disk), manifest, 64 * 1024 * 1024);
     expect(saved.diskBytes).toBe(4096);
+    expect(Object.keys(saved.stepsMs)).toEqual(['quiesce', 'state', 'compress', 'write']);
+    expect(Object.values(saved.stepsMs).every((ms) => Number.isInteger(ms) && ms >= 0)).toBe(true);
     // Written after the save: not part of it.
     disk.set(8192, new Uint8Array(4096).fill(9), () => undefined);
     await disks.close();

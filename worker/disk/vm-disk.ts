@@ -200,10 +200,13 @@ export class VmDisks {
     if (!current || !this.owner) {
       throw new StorageFullError('This tab does not own the saved session, so it cannot save into it. Use Download to keep this tab\'s work.', 'scratch store');
     }
+    const stateStarted = performance.now();
     const raw = new Uint8Array(await saveV86State(emulator, current.disk, 'commit'));
     const commit = current.disk.takeCommit();
     if (!commit) throw new Error('the disk did not take part in the save (v86 did not call its get_state)');
+    const compressStarted = performance.now();
     const payload = await gzip(raw);
+    const writeStarted = performance.now();
     const createdAt = now.toISOString();
     let fileBytes = 0;
     const parts = sessionFileParts({
@@ -220,7 +223,13 @@ export class VmDisks {
     }
     current.disk.store.commitSaved(commit);
     await this.sessionsOrThrow().removeOthers(current.ref.id);
-    return { fileBytes, diskBytes: commit.index.blocks.length * STORE_BLOCK_BYTES, rawBytes: raw.byteLength, buildId: manifest.buildId, createdAt };
+    const stepsMs = {
+      quiesce: 0,
+      state: Math.round(compressStarted - stateStarted),
+      compress: Math.round(writeStarted - compressStarted),
+      write: Math.round(performance.now() - writeStarted),
+    };
+    return { fileBytes, diskBytes: commit.index.blocks.length * STORE_BLOCK_BYTES, rawBytes: raw.byteLength, buildId: manifest.buildId, createdAt, stepsMs };
   }
 
   /** The running VM as one standalone file (state, index, blocks) for Download, streamed from the store. */
