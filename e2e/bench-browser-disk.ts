@@ -1,10 +1,11 @@
 // Browser disk bench (issue #16): tab memory in Debian's Chromium at the first prompt, after writing 1 GiB in
 // the guest, after 20 `docker run`s and after pulling a 300 MB image (from the offline test registry, set as the
 // page's Docker Hub upstream mirror, through the preview's CORS proxy), and the session save (Ctrl+S) and resume
-// (reload) times with that 1 GiB written. Tab memory = the summed RSS (/proc/PID/status VmRSS) of every process of this Chromium (found
-// by its --user-data-dir), minus nothing: browser, GPU, network and renderer processes together, as a user's
-// task manager would add them up. performance.measureUserAgentSpecificMemory() needs a cross-origin isolated
-// page, which tabdock is not, so it is not used. The Node bench calls runBrowserDiskBench() (section
+// (reload) times with that 1 GiB written, and a 1 GiB read back after the resume. Memory is read from /proc for
+// every process of this Chromium (found by its --user-data-dir): the tab's renderer (the page and its VM worker)
+// as private memory, the whole browser as summed RSS and PSS (see chromiumMemory), and the worker's JS heap
+// through DevTools. performance.measureUserAgentSpecificMemory() needs a cross-origin isolated page, which
+// tabdock is not, so it is not used. The Node bench calls runBrowserDiskBench() (section
 // "browserDisk"); `npx tsx e2e/bench-browser-disk.ts` runs it alone.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -26,33 +27,120 @@ const PULL_REPOSITORY = 'library/disk-bench';
 
 const COMMAND_TIMEOUT_MS = 30 * 60_000;
 
+/** One process's memory from /proc: resident, proportional (shared pages divided) and private (unshared). */
+interface ProcessMemory {
+  rss: number;
+  pss: number;
+  /** Private_Clean + Private_Dirty + Swap: what Chromium's task manager calls the memory footprint on Linux. */
+  private: number;
+}
+
+/** Chromium's processes of one profile by type (the browser, renderers, the GPU process, utilities). */
+export interface ChromiumMemory {
+  /** Summed over every process of the profile. */
+  all: ProcessMemory;
+  /** Summed over the renderer processes: the tab, its dedicated worker (the VM) runs in the same process. */
+  renderers: ProcessMemory;
+  processes: number;
+  byType: Record<string, ProcessMemory & { processes: number }>;
+}
+
+function kib(text: string, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+}
+
+function add(into: ProcessMemory, one: ProcessMemory): void {
+  into.rss += one.rss;
+  into.pss += one.pss;
+  into.private += one.private;
+}
+
 /**
- * Summed RSS and summed PSS of the processes whose command line names this profile directory. RSS counts a page
- * shared by several of them (Chromium's own code, shared memory between renderer, GPU and browser) once per
- * process; PSS (/proc/PID/smaps_rollup) divides each shared page among the processes that map it, so the PSS
- * sum is what the browser really holds. Both are reported; the issue's figures were RSS.
+ * The memory of the processes whose command line names this profile directory. Summed RSS counts a page shared
+ * by several of them (Chromium's own code, shared memory between renderer, GPU and browser) once per process;
+ * PSS divides each shared page among the processes that map it, so the PSS sum is what the browser really
+ * holds. The renderers' private memory is the tab's own: the page, the worker, the guest's RAM.
  */
-async function chromiumMemory(profileDir: string): Promise<{ bytes: number; pssBytes: number; processes: number }> {
-  let bytes = 0;
-  let pssBytes = 0;
+export async function chromiumMemory(profileDir: string): Promise<ChromiumMemory> {
+  const all = { rss: 0, pss: 0, private: 0 };
+  const renderers = { rss: 0, pss: 0, private: 0 };
+  const byType: ChromiumMemory['byType'] = {};
   let processes = 0;
   for (const pid of await readdir('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
       if (!cmdline.includes(`--user-data-dir=${profileDir}`)) continue;
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      const kib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
       const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
-      const pssKib = Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0);
-      bytes += kib * 1024;
-      pssBytes += pssKib * 1024;
+      const one = { rss: kib(rollup, 'Rss'), pss: kib(rollup, 'Pss'), private: kib(rollup, 'Private_Clean') + kib(rollup, 'Private_Dirty') + kib(rollup, 'Swap') };
+      const type = /--type=([\w-]+)/.exec(cmdline)?.[1] ?? 'browser';
+      const sum = (byType[type] ??= { rss: 0, pss: 0, private: 0, processes: 0 });
+      add(sum, one);
+      sum.processes++;
+      add(all, one);
+      if (type === 'renderer') add(renderers, one);
       processes++;
     } catch {
       // The process ended between listing and reading: it holds no memory any more.
     }
   }
-  return { bytes, pssBytes, processes };
+  return { all, renderers, processes, byType };
+}
+
+/**
+ * The VM worker's V8 heap (Runtime.getHeapUsage through the page's DevTools session, after a collection):
+ * `usedSize` is the JS heap; `backingStorageSize` the ArrayBuffers' memory outside it.
+ */
+async function workerHeap(page: Page): Promise<{ usedSize: number; totalSize: number; backingStorageSize: number }> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const worker = targetInfos.find((target) => target.type === 'worker' && /worker/.test(target.url));
+    if (!worker) throw new Error(`browser disk bench: no VM worker among ${targetInfos.map((target) => `${target.type} ${target.url}`).join(', ')}`);
+    // Not flattened: Playwright's CDP session sends only to its own target, so the worker's session is reached
+    // through Target.sendMessageToTarget and answers as Target.receivedMessageFromTarget events.
+    const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: worker.targetId, flatten: false });
+    let nextId = 1;
+    const call = (method: string): Promise<Record<string, number>> =>
+      new Promise((resolve, reject) => {
+        const id = nextId++;
+        const onMessage = (event: { sessionId?: string; message: string }): void => {
+          const message = JSON.parse(event.message) as { id?: number; result?: Record<string, number>; error?: { message: string } };
+          if (event.sessionId !== sessionId || message.id !== id) return;
+          cdp.off('Target.receivedMessageFromTarget', onMessage);
+          if (message.error) reject(new Error(`browser disk bench: ${method} in the worker: ${message.error.message}`));
+          else resolve(message.result ?? {});
+        };
+        cdp.on('Target.receivedMessageFromTarget', onMessage);
+        void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method }) }).catch(reject);
+      });
+    await call('HeapProfiler.collectGarbage');
+    const usage = await call('Runtime.getHeapUsage');
+    await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
+    return { usedSize: usage['usedSize'] ?? 0, totalSize: usage['totalSize'] ?? 0, backingStorageSize: usage['backingStorageSize'] ?? 0 };
+  } finally {
+    await cdp.detach().catch(() => undefined);
+  }
+}
+
+interface Moment {
+  memory: ChromiumMemory;
+  workerHeap: Awaited<ReturnType<typeof workerHeap>>;
+}
+
+async function moment(page: Page, profileDir: string): Promise<Moment> {
+  const heap = await workerHeap(page);
+  return { memory: await chromiumMemory(profileDir), workerHeap: heap };
+}
+
+function describeMoment(name: string, figures: Moment, before: ChromiumMemory): string {
+  const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
+  const { all, renderers } = figures.memory;
+  return (
+    `${name}: the tab's renderer ${gb(renderers.private)} private (${gb(renderers.rss)} RSS); the browser ${gb(all.rss)} RSS, ` +
+    `${gb(all.pss)} PSS (${gb(all.rss - before.all.rss)} / ${gb(all.pss - before.all.pss)} more than before the page); ` +
+    `worker JS heap ${(figures.workerHeap.usedSize / 1e6).toFixed(1)} MB`
+  );
 }
 
 /** Types a command and waits for its marker line (`$((...))` keeps the echoed command line from matching). */
@@ -70,24 +158,55 @@ async function runInTerminal(page: Page, command: string, label: string): Promis
   return Math.round(performance.now() - started);
 }
 
+/** The figures of one moment, in bytes. */
+interface MomentSummary {
+  /** The tab's renderer process(es): private memory (footprint) and RSS. */
+  tabPrivate: number;
+  tabRss: number;
+  /** The whole browser (every process of the profile), and what it holds more than before the page opened. */
+  browserRss: number;
+  browserPss: number;
+  browserRssAdded: number;
+  browserPssAdded: number;
+  /** The VM worker's V8 heap in use, and its ArrayBuffers' memory outside that heap. */
+  workerJsHeap: number;
+  workerBackingStore: number;
+}
+
 export interface BrowserDiskBenchResult {
   method: string;
-  beforePageBytes: number;
-  atPromptBytes: number;
-  afterWrite1GiBBytes: number;
+  moments: Record<'atPrompt' | 'afterWrite1GiB' | 'afterResume' | 'afterRead1GiB' | 'after20DockerRuns' | 'afterPull300MB', MomentSummary>;
+  /** The worker's JS heap growth per MB the guest wrote (the 1 GiB write) and read back (after the resume). */
+  workerJsHeapMBPerMBWritten: number;
+  workerJsHeapMBPerMBRead: number;
+  beforePage: ChromiumMemory;
+  /** Per process type at the prompt and after the 1 GiB write. */
+  byTypeAtPrompt: ChromiumMemory['byType'];
+  byTypeAfterWrite1GiB: ChromiumMemory['byType'];
   write1GiBMs: number;
   saveMs: number;
   saveMessage: string;
+  /** The save's steps as the page's message tooltip gives them. */
+  saveSteps: string;
   resumePromptMs: number;
-  afterResumeBytes: number;
-  after20DockerRunsBytes: number;
+  read1GiBMs: number;
   dockerRuns20Ms: number;
-  afterPull300MBBytes: number;
   pull300MBMs: number;
   pullLayerBytes: number;
-  chromiumProcesses: number;
-  /** The same moments as summed PSS (see chromiumMemory). */
-  pssBytes: { beforePage: number; atPrompt: number; afterWrite1GiB: number; afterResume: number; after20DockerRuns: number; afterPull300MB: number };
+}
+
+function summary(figures: Moment, before: ChromiumMemory): MomentSummary {
+  const { all, renderers } = figures.memory;
+  return {
+    tabPrivate: renderers.private,
+    tabRss: renderers.rss,
+    browserRss: all.rss,
+    browserPss: all.pss,
+    browserRssAdded: all.rss - before.all.rss,
+    browserPssAdded: all.pss - before.all.pss,
+    workerJsHeap: figures.workerHeap.usedSize,
+    workerBackingStore: figures.workerHeap.backingStorageSize,
+  };
 }
 
 export async function runBrowserDiskBench(log: (message: string) => void = () => {}): Promise<BrowserDiskBenchResult> {
@@ -115,54 +234,63 @@ export async function runBrowserDiskBench(log: (message: string) => void = () =>
     const page = await profile.newPage();
     const beforePage = await chromiumMemory(profileDir);
     await measureVisit(page, url, counter, log, 'disk bench visit');
-    const atPrompt = await chromiumMemory(profileDir);
-    log(`tab memory at the prompt: ${atPrompt.bytes} bytes RSS, ${atPrompt.pssBytes} PSS, in ${atPrompt.processes} processes (${beforePage.bytes} / ${beforePage.pssBytes} before the page)`);
+    const atPrompt = await moment(page, profileDir);
+    log(describeMoment('at the prompt', atPrompt, beforePage));
 
     const write1GiBMs = await runInTerminal(page, 'dd if=/dev/urandom of=/root/big bs=1M count=1024 status=none && sync', 'write');
-    const afterWrite = await chromiumMemory(profileDir);
-    log(`1 GiB written in ${write1GiBMs} ms; tab memory ${afterWrite.bytes} bytes RSS, ${afterWrite.pssBytes} PSS`);
+    const afterWrite = await moment(page, profileDir);
+    log(`1 GiB written in ${write1GiBMs} ms; ${describeMoment('after the write', afterWrite, beforePage)}`);
 
     const saveStarted = performance.now();
     await page.keyboard.press('Control+s');
     await waitFor('the session to be saved', COMMAND_TIMEOUT_MS, async () => /Saved \d+ MB/.test(await page.locator('.session-message').innerText()));
     const saveMs = Math.round(performance.now() - saveStarted);
     const saveMessage = await page.locator('.session-message').innerText();
-    log(`saved in ${saveMs} ms: ${saveMessage}`);
+    const saveSteps = (await page.locator('.session-message').getAttribute('title')) ?? '';
+    log(`saved in ${saveMs} ms: ${saveMessage} (${saveSteps})`);
 
     const resumed = await measureVisit(page, url, counter, log, 'resume after reload');
-    const afterResume = await chromiumMemory(profileDir);
+    const afterResume = await moment(page, profileDir);
+    log(describeMoment('after the resume', afterResume, beforePage));
+
+    // The saved state holds no page cache (dropped before the save), so this reads the 1 GiB from the store.
+    const read1GiBMs = await runInTerminal(page, 'cat /root/big >/dev/null', 'read');
+    const afterRead = await moment(page, profileDir);
+    log(`1 GiB read in ${read1GiBMs} ms; ${describeMoment('after the read', afterRead, beforePage)}`);
 
     const dockerRuns20Ms = await runInTerminal(page, 'for i in $(seq 1 20); do docker run --rm busybox true || exit 1; done', 'runs');
-    const afterRuns = await chromiumMemory(profileDir);
-    log(`20 docker runs in ${dockerRuns20Ms} ms; tab memory ${afterRuns.bytes} bytes`);
+    const afterRuns = await moment(page, profileDir);
+    log(`20 docker runs in ${dockerRuns20Ms} ms; ${describeMoment('after them', afterRuns, beforePage)}`);
 
     const pull300MBMs = await runInTerminal(page, `docker pull -q ${PULL_REPOSITORY.replace(/^library\//, '')}:v1 && sync`, 'pull');
-    const afterPull = await chromiumMemory(profileDir);
-    log(`300 MB image pulled in ${pull300MBMs} ms; tab memory ${afterPull.bytes} bytes`);
+    const afterPull = await moment(page, profileDir);
+    log(`300 MB image pulled in ${pull300MBMs} ms; ${describeMoment('after the pull', afterPull, beforePage)}`);
+    const perMB = (after: Moment, from: Moment) => Math.round(((after.workerHeap.usedSize - from.workerHeap.usedSize) / (1024 * 1024 * 1024)) * 1000) / 1000;
     return {
-      method: 'sum of VmRSS (and, in pssBytes, of Pss from smaps_rollup) over the Chromium processes of this profile (/proc); measureUserAgentSpecificMemory needs cross-origin isolation',
-      beforePageBytes: beforePage.bytes,
-      atPromptBytes: atPrompt.bytes,
-      afterWrite1GiBBytes: afterWrite.bytes,
+      method:
+        'Linux /proc/PID/smaps_rollup of the Chromium processes of this profile: tab = the renderer processes (the page and its VM worker), private = Private_Clean + Private_Dirty + Swap; browser = every process, RSS and PSS, and what it added since before the page. Worker JS heap: Runtime.getHeapUsage in the worker after HeapProfiler.collectGarbage. measureUserAgentSpecificMemory needs cross-origin isolation, which tabdock does not have.',
+      moments: {
+        atPrompt: summary(atPrompt, beforePage),
+        afterWrite1GiB: summary(afterWrite, beforePage),
+        afterResume: summary(afterResume, beforePage),
+        afterRead1GiB: summary(afterRead, beforePage),
+        after20DockerRuns: summary(afterRuns, beforePage),
+        afterPull300MB: summary(afterPull, beforePage),
+      },
+      workerJsHeapMBPerMBWritten: perMB(afterWrite, atPrompt),
+      workerJsHeapMBPerMBRead: perMB(afterRead, afterResume),
+      beforePage,
+      byTypeAtPrompt: atPrompt.memory.byType,
+      byTypeAfterWrite1GiB: afterWrite.memory.byType,
       write1GiBMs,
       saveMs,
       saveMessage,
+      saveSteps,
       resumePromptMs: resumed.firstPromptMs,
-      afterResumeBytes: afterResume.bytes,
-      after20DockerRunsBytes: afterRuns.bytes,
+      read1GiBMs,
       dockerRuns20Ms,
-      afterPull300MBBytes: afterPull.bytes,
       pull300MBMs,
       pullLayerBytes: image.layerBytes,
-      chromiumProcesses: afterPull.processes,
-      pssBytes: {
-        beforePage: beforePage.pssBytes,
-        atPrompt: atPrompt.pssBytes,
-        afterWrite1GiB: afterWrite.pssBytes,
-        afterResume: afterResume.pssBytes,
-        after20DockerRuns: afterRuns.pssBytes,
-        afterPull300MB: afterPull.pssBytes,
-      },
     };
   } finally {
     await profile.close();
