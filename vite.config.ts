@@ -219,6 +219,9 @@ export default defineConfig({
     // The VM worker is a module worker (`type: 'module'`), so its bundle must be ES modules too.
     format: 'es',
   },
+  // The state compressor's wasm is found beside its module (new URL('./zstd.wasm', import.meta.url)), which
+  // the dev server's dependency pre-bundling would move away from it.
+  optimizeDeps: { exclude: ['@bokuweb/zstd-wasm'] },
   server: { port: 5173 },
   preview: { port: 4173 },
   // The CORS proxy at /cors-proxy/ on dev and preview: registry pulls from the guest leave through it. The Wisp

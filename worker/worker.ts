@@ -7,6 +7,7 @@ import { FetchAssetSource } from './assets.ts';
 import { MemoryFolder, type DiskFolder } from './disk/disk-folder.ts';
 import { DEFAULT_IMAGE_CACHE, httpImageSource } from './disk/image-cache.ts';
 import { openOpfsRoot } from './disk/opfs-folder.ts';
+import { compressStateInWorker } from './snapshot/browser-state-compressor.ts';
 import { attachNetwork, type V86NetworkLike } from './net/index.ts';
 import { RelayNotices } from './net/relay-notices.ts';
 import { WispDialer } from './net/wisp-dialer.ts';
@@ -84,6 +85,7 @@ const host = new VmHost({
     imageSource: (ref) => httpImageSource(ref.url, ref.sizeBytes),
     imageCache: DEFAULT_IMAGE_CACHE,
     locks: self.navigator.locks,
+    zstdState: compressStateInWorker,
   },
   // Vite emits v86.wasm as a hashed asset and gives its URL relative to this worker's own URL.
   wasmPath: new URL(wasmUrl, import.meta.url).href,

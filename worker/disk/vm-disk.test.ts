@@ -1,6 +1,7 @@
 // Sessions over the block store without an emulator: a fake v86 whose save_state() asks the disk for its
 // state the way v86's does (synchronously), saved into and resumed from a folder, exported to a standalone
 // file and opened again, a damaged save moved aside, a full quota reported, a tab without the session refused.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { V86 } from 'v86';
 import type { Manifest } from '../assets.ts';
@@ -9,6 +10,10 @@ import { MemoryFolder } from './disk-folder.ts';
 import type { ImageSource } from './image-cache.ts';
 import { StoreDisk } from './v86-disk.ts';
 import { VmDisks } from './vm-disk.ts';
+import { compressStateInNode } from '../node/node-state-compressor.ts';
+import { gzip } from '../snapshot/compression.ts';
+import { sessionFileParts } from '../snapshot/session-file.ts';
+import { emptyIndex } from './block-index.ts';
 
 const DISK_BYTES = 4 * 1024 * 1024;
 const image: ImageSource = {
@@ -39,7 +44,7 @@ function read(disk: StoreDisk, start: number, length: number): Promise<Uint8Arra
 
 function setup(root = new MemoryFolder()) {
   const notices: VmNotice[] = [];
-  const disks = new VmDisks({ root: async () => root, imageSource: () => image }, (notice) => notices.push(notice));
+  const disks = new VmDisks({ root: async () => root, imageSource: () => image, zstdState: compressStateInNode }, (notice) => notices.push(notice));
   return { root, disks, notices };
 }
 
@@ -60,6 +65,10 @@ describe('VmDisks', () => {
     const next = setup(root);
     const plan = await next.disks.plan({ assetBase: '', disk: { store: 'session' } }, manifest, DISK_BYTES);
     expect(plan).toMatchObject({ kind: 'restore', from: 'session', disk: { kind: 'folder' } });
+    // The state is zstd, which v86 decodes itself: the payload goes to it as saved, and zstd's own CLI reads it.
+    expect(plan!.header.compression).toBe('zstd');
+    const stateText = execFileSync('zstd', ['-d', '-q', '-c'], { input: new Uint8Array(plan!.state) }).toString();
+    expect(JSON.parse(stateText)).toEqual(expect.arrayContaining([expect.any(Number)]));
     const resumed = await next.disks.open(plan!.disk, ref);
     expect(await read(resumed, 8192, 4096)).toEqual(new Uint8Array(4096).fill(7));
     expect(await read(resumed, 0, 512)).toEqual((await image.read(0, 512)));
@@ -84,6 +93,24 @@ describe('VmDisks', () => {
     const first = await read(opened, 0, 1024);
     expect(first.subarray(256, 512)).toEqual(new Uint8Array(256).fill(3));
     expect(first.subarray(0, 256)).toEqual((await image.read(0, 256)));
+  });
+
+  it('opens a session file whose state was saved as gzip, before saves used zstd', async () => {
+    const raw = new TextEncoder().encode(JSON.stringify(['a state saved by an older tabdock', 4096]));
+    const parts = sessionFileParts({
+      meta: { buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, memoryBytes: 64 * 1024 * 1024, createdAt: new Date(0).toISOString(), compression: 'gzip', rawBytes: raw.byteLength },
+      diskBytes: DISK_BYTES,
+      payload: await gzip(raw),
+      index: emptyIndex(),
+      readSlot: () => undefined,
+    });
+    const chunks: Uint8Array[] = [];
+    for await (const part of parts) chunks.push(part);
+    const { disks } = setup();
+    const plan = await disks.plan({ assetBase: '', sessionFile: new Blob(chunks as BlobPart[]), disk: { store: 'scratch' } }, manifest, DISK_BYTES);
+    expect(plan).toMatchObject({ kind: 'restore', from: 'session', header: { compression: 'gzip' }, disk: { kind: 'inline' } });
+    // gzip is decoded here (v86 reads only zstd and raw states).
+    expect(new Uint8Array(plan!.state)).toEqual(raw);
   });
 
   it('refuses an export with a flipped block byte, naming the checksum', async () => {

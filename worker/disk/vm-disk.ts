@@ -4,9 +4,10 @@
 import type { V86 } from 'v86';
 import type { DiskImageRef, Manifest } from '../assets.ts';
 import type { BootOptions, SavedState, SessionExport, VmNotice } from '../contract.ts';
-import { gzip, payloadToV86State } from '../snapshot/compression.ts';
+import { payloadToV86State } from '../snapshot/compression.ts';
 import { openSessionFile, readSessionHeader, SessionDamaged, sessionFileParts, type OpenedSession, type SessionHeader } from '../snapshot/session-file.ts';
 import { STATE_FILE_MAGIC, type StateHeader } from '../snapshot/state-file.ts';
+import { compressState, type ZstdStateCompressor } from '../snapshot/state-zstd.ts';
 import { StorageFullError, isStorageFull } from './block-file.ts';
 import { STORE_BLOCK_BYTES, type CommittedIndex } from './block-index.ts';
 import { BlockStore, type StoreFull } from './block-store.ts';
@@ -23,6 +24,8 @@ export interface DiskPlatform {
   imageCache?: ImageCacheOptions;
   /** Web Locks, so a scratch store is removed only once its tab is gone. */
   locks?: FolderLocks;
+  /** Compresses a saved machine state as one zstd frame (state-zstd.ts); may take the raw state's buffer. */
+  zstdState: ZstdStateCompressor;
   /** Called when the host shuts down (Node removes a temporary root). */
   dispose?(): Promise<void>;
 }
@@ -77,7 +80,7 @@ function asStateHeader(header: SessionHeader): StateHeader {
     rootDiskSha256: header.rootDiskSha256,
     memoryBytes: header.memoryBytes,
     createdAt: header.createdAt,
-    compression: 'gzip',
+    compression: header.compression,
     payloadBytes: header.payloadBytes,
     payloadSha256: header.payloadSha256 || ZERO_SHA256,
     rawBytes: header.rawBytes,
@@ -124,7 +127,7 @@ export class VmDisks {
     if (options.sessionFile) {
       try {
         const opened = await openSessionFile(options.sessionFile, image);
-        return { kind: 'restore', from: 'session', header: asStateHeader(opened.header), state: await payloadToV86State(opened.payload, 'gzip'), disk: { kind: 'inline', opened } };
+        return { kind: 'restore', from: 'session', header: asStateHeader(opened.header), state: await payloadToV86State(opened.payload, opened.header.compression), disk: { kind: 'inline', opened } };
       } catch (error) {
         if (!(error instanceof SessionDamaged)) throw error;
         this.notify({ code: 'session-unusable', message: `${error.message} Started a clean VM instead; the file was not loaded.`, detail: `${error.problem.code}: ${error.problem.detail}` });
@@ -143,7 +146,7 @@ export class VmDisks {
         kind: 'restore',
         from: 'session',
         header: asStateHeader(opened.header),
-        state: await payloadToV86State(opened.payload, 'gzip'),
+        state: await payloadToV86State(opened.payload, opened.header.compression),
         disk: { kind: 'folder', id: saved.id, index: opened.index },
       };
     } catch (error) {
@@ -204,13 +207,14 @@ export class VmDisks {
     const raw = new Uint8Array(await saveV86State(emulator, current.disk, 'commit'));
     const commit = current.disk.takeCommit();
     if (!commit) throw new Error('the disk did not take part in the save (v86 did not call its get_state)');
+    const rawBytes = raw.byteLength;
     const compressStarted = performance.now();
-    const payload = await gzip(raw);
+    const { payload, compression } = await compressState(raw, this.platform.zstdState);
     const writeStarted = performance.now();
     const createdAt = now.toISOString();
     let fileBytes = 0;
     const parts = sessionFileParts({
-      meta: { buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, memoryBytes, createdAt, rawBytes: raw.byteLength },
+      meta: { buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, memoryBytes, createdAt, compression, rawBytes },
       diskBytes: current.disk.byteLength,
       payload,
       index: commit.index,
@@ -229,7 +233,7 @@ export class VmDisks {
       compress: Math.round(writeStarted - compressStarted),
       write: Math.round(performance.now() - writeStarted),
     };
-    return { fileBytes, diskBytes: commit.index.blocks.length * STORE_BLOCK_BYTES, rawBytes: raw.byteLength, buildId: manifest.buildId, createdAt, stepsMs };
+    return { fileBytes, diskBytes: commit.index.blocks.length * STORE_BLOCK_BYTES, rawBytes, buildId: manifest.buildId, createdAt, stepsMs };
   }
 
   /** The running VM as one standalone file (state, index, blocks) for Download, streamed from the store. */
@@ -241,12 +245,13 @@ export class VmDisks {
     const pinned = current.disk.takeCommit();
     if (!pinned) throw new Error('the disk did not take part in the save (v86 did not call its get_state)');
     try {
-      const payload = await gzip(raw);
+      const rawBytes = raw.byteLength;
+      const { payload, compression } = await compressState(raw, this.platform.zstdState);
       const createdAt = now.toISOString();
       const store = current.disk.store;
       return await this.writeExport(
         sessionFileParts({
-          meta: { buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, memoryBytes, createdAt, rawBytes: raw.byteLength },
+          meta: { buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, memoryBytes, createdAt, compression, rawBytes },
           diskBytes: current.disk.byteLength,
           payload,
           index: pinned.index,
@@ -281,7 +286,7 @@ export class VmDisks {
       const { header } = opened;
       return await this.writeExport(
         sessionFileParts({
-          meta: { buildId: header.buildId, rootDiskSha256: header.rootDiskSha256, memoryBytes: header.memoryBytes, createdAt: header.createdAt, rawBytes: header.rawBytes },
+          meta: { buildId: header.buildId, rootDiskSha256: header.rootDiskSha256, memoryBytes: header.memoryBytes, createdAt: header.createdAt, compression: header.compression, rawBytes: header.rawBytes },
           diskBytes: header.disk.diskBytes,
           payload: opened.payload,
           index: opened.index,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DEFAULT_IMAGE_CACHE, type ImageSource } from '../disk/image-cache.ts';
 import type { DiskPlatform } from '../disk/vm-disk.ts';
 import { NodeFolder } from './node-folder.ts';
+import { compressStateInNode } from './node-state-compressor.ts';
 import { attachNetwork, type NetworkConfig, type V86NetworkLike } from '../net/index.ts';
 import type { EgressNotice } from '../net/egress.ts';
 import type { EgressDialer } from '../net/egress-dialer.ts';
@@ -78,6 +79,7 @@ function nodeDiskPlatform(directory: string | undefined): DiskPlatform {
       return source;
     },
     imageCache: DEFAULT_IMAGE_CACHE,
+    zstdState: compressStateInNode,
     async dispose() {
       for (const image of images.splice(0)) image.close();
       if (temporary) rmSync(temporary, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // The session file, format 2: the machine state plus the disk's written blocks, written and read as a stream.
-// "TDSTATE\x02", u32 LE header length, header JSON, the gzip v86 state (payload), the block index, then, in a
+// "TDSTATE\x02", u32 LE header length, header JSON, the compressed v86 state (payload: zstd since saves left
+// gzip, gzip in sessions saved before; state-zstd.ts), the block index, then, in a
 // standalone file (Download, Open), the blocks themselves in index order. A session kept in the browser
 // leaves the blocks in its folder's block store instead ("folder"), so a save writes only state and index.
 // Every part is checked (sha256 of payload and index, of each 1 MiB of blocks) before it is used.
@@ -24,7 +25,7 @@ export const sessionHeaderSchema = z.object({
   rootDiskSha256: sha256,
   memoryBytes: z.number().int().positive(),
   createdAt: z.string(),
-  compression: z.literal('gzip'),
+  compression: z.enum(['zstd', 'gzip']),
   payloadBytes: z.number().int().nonnegative(),
   payloadSha256: sha256,
   rawBytes: z.number().int().nonnegative(),
@@ -42,7 +43,7 @@ export const sessionHeaderSchema = z.object({
 });
 
 export type SessionHeader = z.infer<typeof sessionHeaderSchema>;
-export type SessionMeta = Omit<SessionHeader, 'formatVersion' | 'kind' | 'compression' | 'payloadBytes' | 'payloadSha256' | 'disk'>;
+export type SessionMeta = Omit<SessionHeader, 'formatVersion' | 'kind' | 'payloadBytes' | 'payloadSha256' | 'disk'>;
 
 export function isSessionFile(head: Uint8Array): boolean {
   return head.byteLength >= SESSION_FILE_MAGIC.length && SESSION_FILE_MAGIC.every((byte, i) => head[i] === byte);
@@ -54,7 +55,7 @@ export type SlotReader = (slot: number, into: Uint8Array) => void;
 export interface SessionWriteInput {
   meta: SessionMeta;
   diskBytes: number;
-  /** gzip of the v86 state. */
+  /** The v86 state, compressed as meta.compression says. */
   payload: Uint8Array;
   index: CommittedIndex;
   /** Given: a standalone file with the blocks inline, read through it (twice: hashes first, then data). */
@@ -73,7 +74,6 @@ export async function* sessionFileParts(input: SessionWriteInput): AsyncGenerato
     formatVersion: 2,
     kind: 'session',
     ...input.meta,
-    compression: 'gzip',
     payloadBytes: input.payload.byteLength,
     payloadSha256: await sha256HexOf(input.payload),
     disk: {

@@ -11,9 +11,10 @@ const PREFIX_BYTES = STATE_FILE_MAGIC.length + 4;
 const MAX_HEADER_BYTES = 64 * 1024;
 
 /**
- * zstd: made at build time by the `zstd` CLI; v86's restore_state() decompresses zstd itself, in its wasm,
- * streaming (src/state.js checks the zstd magic), so the browser needs no decoder library.
- * gzip: sessions saved in the browser, where CompressionStream is native and zstd has no native encoder.
+ * zstd: the boot snapshot (made at build time by the `zstd` CLI) and sessions saved in the browser (zstd-wasm,
+ * state-zstd.ts); v86's restore_state() decompresses zstd itself, in its wasm, streaming (src/state.js checks
+ * the zstd magic), so the browser needs no decoder library.
+ * gzip: sessions saved before zstd, and states too large for the one-shot zstd encoder (CompressionStream).
  */
 export type StateCompression = 'zstd' | 'gzip' | 'none';
 export type StateKind = 'boot-snapshot' | 'session';
