@@ -1,5 +1,6 @@
 // The browser's ZstdStateCompressor: each save starts zstd-worker.ts, hands it the state (transferred, not
 // copied), waits for the payload and ends the worker.
+import { exactBuffer } from './compression.ts';
 import type { ZstdStateCompressor } from './state-zstd.ts';
 import type { ZstdWorkerAnswer, ZstdWorkerRequest } from './zstd-worker.ts';
 
@@ -17,6 +18,6 @@ export const compressStateInWorker: ZstdStateCompressor = (raw) =>
       reject(new Error(`compressing the machine state failed: the compressor worker did not start or crashed (${event.message || 'no message'})`));
     };
     // The whole buffer moves (v86's save_state() gives a fresh one); a view on part of one is copied first.
-    const buffer = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength ? (raw.buffer as ArrayBuffer) : (raw.slice().buffer as ArrayBuffer);
+    const buffer = exactBuffer(raw);
     worker.postMessage({ raw: buffer } satisfies ZstdWorkerRequest, [buffer]);
   });

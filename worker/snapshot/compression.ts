@@ -13,10 +13,8 @@ export async function payloadToV86State(payload: Uint8Array, compression: StateC
   switch (compression) {
     case 'zstd':
     case 'none':
-      // v86 wants an ArrayBuffer of exactly the state; a subarray of a bigger file needs a copy.
-      return payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength
-        ? (payload.buffer as ArrayBuffer)
-        : (payload.slice().buffer as ArrayBuffer);
+      // v86 wants an ArrayBuffer of exactly the state.
+      return exactBuffer(payload);
     case 'gzip':
       return (await pipeThrough(payload, new DecompressionStream('gzip'))).buffer as ArrayBuffer;
     default: {
@@ -24,6 +22,11 @@ export async function payloadToV86State(payload: Uint8Array, compression: StateC
       throw new Error(`unknown state compression ${String(unreachable)}`);
     }
   }
+}
+
+/** An ArrayBuffer holding exactly `bytes`: its own when it spans all of it, else a copy (a subarray of a file). */
+export function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
 }
 
 /** The stream's chunk size: large enough that a 1 GiB state is a thousand chunks, small enough to yield often. */
