@@ -133,13 +133,12 @@ async function moment(page: Page, profileDir: string): Promise<Moment> {
   return { memory: await chromiumMemory(profileDir), workerHeap: heap };
 }
 
-function describeMoment(name: string, figures: Moment, before: ChromiumMemory): string {
+function describeMoment(name: string, figures: MomentSummary): string {
   const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
-  const { all, renderers } = figures.memory;
   return (
-    `${name}: the tab's renderer ${gb(renderers.private)} private (${gb(renderers.rss)} RSS); the browser ${gb(all.rss)} RSS, ` +
-    `${gb(all.pss)} PSS (${gb(all.rss - before.all.rss)} / ${gb(all.pss - before.all.pss)} more than before the page); ` +
-    `worker JS heap ${(figures.workerHeap.usedSize / 1e6).toFixed(1)} MB`
+    `${name}: the tab's renderer ${gb(figures.tabPrivate)} private (${gb(figures.tabRss)} RSS); the browser ${gb(figures.browserRss)} RSS, ` +
+    `${gb(figures.browserPss)} PSS (${gb(figures.browserRssAdded)} / ${gb(figures.browserPssAdded)} more than before the page); ` +
+    `worker JS heap ${(figures.workerJsHeap / 1e6).toFixed(1)} MB`
   );
 }
 
@@ -173,9 +172,11 @@ interface MomentSummary {
   workerBackingStore: number;
 }
 
+type MomentName = 'atPrompt' | 'afterWrite1GiB' | 'afterResume' | 'afterRead1GiB' | 'after20DockerRuns' | 'afterPull300MB';
+
 export interface BrowserDiskBenchResult {
   method: string;
-  moments: Record<'atPrompt' | 'afterWrite1GiB' | 'afterResume' | 'afterRead1GiB' | 'after20DockerRuns' | 'afterPull300MB', MomentSummary>;
+  moments: Record<MomentName, MomentSummary>;
   /** The worker's JS heap growth per MB the guest wrote (the 1 GiB write) and read back (after the resume). */
   workerJsHeapMBPerMBWritten: number;
   workerJsHeapMBPerMBRead: number;
@@ -233,13 +234,20 @@ export async function runBrowserDiskBench(log: (message: string) => void = () =>
     await profile.addInitScript(([key, value]) => window.localStorage.setItem(key, value), [NET_SETTINGS_KEY, stored.get(NET_SETTINGS_KEY)!] as const);
     const page = await profile.newPage();
     const beforePage = await chromiumMemory(profileDir);
+    const moments: Partial<Record<MomentName, MomentSummary>> = {};
+    /** Takes the memory figures of one moment, keeps their summary for the result and logs it. */
+    const measure = async (name: MomentName, label: string, prefix = ''): Promise<Moment> => {
+      const figures = await moment(page, profileDir);
+      const summarised = summary(figures, beforePage);
+      moments[name] = summarised;
+      log(`${prefix}${describeMoment(label, summarised)}`);
+      return figures;
+    };
     await measureVisit(page, url, counter, log, 'disk bench visit');
-    const atPrompt = await moment(page, profileDir);
-    log(describeMoment('at the prompt', atPrompt, beforePage));
+    const atPrompt = await measure('atPrompt', 'at the prompt');
 
     const write1GiBMs = await runInTerminal(page, 'dd if=/dev/urandom of=/root/big bs=1M count=1024 status=none && sync', 'write');
-    const afterWrite = await moment(page, profileDir);
-    log(`1 GiB written in ${write1GiBMs} ms; ${describeMoment('after the write', afterWrite, beforePage)}`);
+    const afterWrite = await measure('afterWrite1GiB', 'after the write', `1 GiB written in ${write1GiBMs} ms; `);
 
     const saveStarted = performance.now();
     await page.keyboard.press('Control+s');
@@ -250,33 +258,23 @@ export async function runBrowserDiskBench(log: (message: string) => void = () =>
     log(`saved in ${saveMs} ms: ${saveMessage} (${saveSteps})`);
 
     const resumed = await measureVisit(page, url, counter, log, 'resume after reload');
-    const afterResume = await moment(page, profileDir);
-    log(describeMoment('after the resume', afterResume, beforePage));
+    const afterResume = await measure('afterResume', 'after the resume');
 
     // The saved state holds no page cache (dropped before the save), so this reads the 1 GiB from the store.
     const read1GiBMs = await runInTerminal(page, 'cat /root/big >/dev/null', 'read');
-    const afterRead = await moment(page, profileDir);
-    log(`1 GiB read in ${read1GiBMs} ms; ${describeMoment('after the read', afterRead, beforePage)}`);
+    const afterRead = await measure('afterRead1GiB', 'after the read', `1 GiB read in ${read1GiBMs} ms; `);
 
     const dockerRuns20Ms = await runInTerminal(page, 'for i in $(seq 1 20); do docker run --rm busybox true || exit 1; done', 'runs');
-    const afterRuns = await moment(page, profileDir);
-    log(`20 docker runs in ${dockerRuns20Ms} ms; ${describeMoment('after them', afterRuns, beforePage)}`);
+    await measure('after20DockerRuns', 'after them', `20 docker runs in ${dockerRuns20Ms} ms; `);
 
     const pull300MBMs = await runInTerminal(page, `docker pull -q ${PULL_REPOSITORY.replace(/^library\//, '')}:v1 && sync`, 'pull');
-    const afterPull = await moment(page, profileDir);
-    log(`300 MB image pulled in ${pull300MBMs} ms; ${describeMoment('after the pull', afterPull, beforePage)}`);
+    await measure('afterPull300MB', 'after the pull', `300 MB image pulled in ${pull300MBMs} ms; `);
     const perMB = (after: Moment, from: Moment) => Math.round(((after.workerHeap.usedSize - from.workerHeap.usedSize) / (1024 * 1024 * 1024)) * 1000) / 1000;
     return {
       method:
         'Linux /proc/PID/smaps_rollup of the Chromium processes of this profile: tab = the renderer processes (the page and its VM worker), private = Private_Clean + Private_Dirty + Swap; browser = every process, RSS and PSS, and what it added since before the page. Worker JS heap: Runtime.getHeapUsage in the worker after HeapProfiler.collectGarbage. measureUserAgentSpecificMemory needs cross-origin isolation, which tabdock does not have.',
-      moments: {
-        atPrompt: summary(atPrompt, beforePage),
-        afterWrite1GiB: summary(afterWrite, beforePage),
-        afterResume: summary(afterResume, beforePage),
-        afterRead1GiB: summary(afterRead, beforePage),
-        after20DockerRuns: summary(afterRuns, beforePage),
-        afterPull300MB: summary(afterPull, beforePage),
-      },
+      // Every moment was measured on the way here.
+      moments: moments as Record<MomentName, MomentSummary>,
       workerJsHeapMBPerMBWritten: perMB(afterWrite, atPrompt),
       workerJsHeapMBPerMBRead: perMB(afterRead, afterResume),
       beforePage,
