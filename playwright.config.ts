@@ -47,7 +47,7 @@ export default defineConfig({
     {
       command: `npx vite build && npx vite preview --port ${PREVIEW_PORT} --strictPort`,
       url: `http://localhost:${PREVIEW_PORT}/`,
-      // The preview's CORS proxy (worker/proxy/vite-plugin.ts) may reach e2e/pull.spec.ts's local test registry.
+      // The preview's CORS proxy (worker/proxy/node/vite-plugin.ts) may reach e2e/pull.spec.ts's local test registry.
       env: {
         TABDOCK_PROXY_ALLOW: `http://127.0.0.1:${PULL_GATEWAY_PORT}`,
         TABDOCK_PROXY_ALLOW_REDIRECT: `http://127.0.0.1:${PULL_CDN_PORT}`,

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
-import { corsProxyPlugin } from './worker/proxy/vite-plugin.ts';
+import { corsProxyPlugin } from './worker/proxy/node/vite-plugin.ts';
 import { wispRelayPlugin } from './worker/proxy/node/wisp-vite-plugin.ts';
 
 /**
@@ -166,7 +166,7 @@ function vmAssetServing(): Plugin {
  * source, which it serves as a module (src/port-preview/port-router.ts registers it with type 'module' there).
  */
 const SERVICE_WORKER_ENTRY = 'port-preview-sw';
-const SERVICE_WORKER_SOURCE = 'worker/port-preview/service-worker.ts';
+const SERVICE_WORKER_SOURCE = 'worker/service-worker/service-worker.ts';
 
 function portPreviewServiceWorker(): Plugin {
   return {

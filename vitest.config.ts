@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'vm-images/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'worker/**/*.test.ts', 'e2e/**/*.test.ts', 'vm-images/**/*.test.ts'],
           exclude: ['**/*.vm.test.ts', '**/node_modules/**', 'vm-images/.cache/**'],
           environment: 'node',
           testTimeout: 30_000,

@@ -2,11 +2,11 @@
 // -> the guest's NAT -> the worker's DNS and egress -> one WebSocket to the preview's Wisp relay at /wisp/ -> an
 // HTTPS server on 127.0.0.1 that the relay lets the guest reach as host.tabdock.internal (TABDOCK_ALLOW_HOST_PORTS,
 // set for the preview in playwright.config.ts). Then a refusal, and the Network dialog trying a relay that is not there (what
-// the VM does with a relay that is down is in worker/net/egress.vm.test.ts, without a second boot).
+// the VM does with a relay that is down is in worker/vm/net/egress.vm.test.ts, without a second boot).
 import { expect, test, type Page } from '@playwright/test';
 import { EGRESS_HTTPS_PORT } from '../playwright.config.ts';
-import { freePort } from '../worker/net/testing/registry.mts';
-import { makeCertificates, startHttpsServer, type TestCertificates, type TestHttpsServer } from '../worker/net/testing/tls.mts';
+import { freePort } from '../worker/testing/registry.ts';
+import { makeCertificates, startHttpsServer, type TestCertificates, type TestHttpsServer } from '../worker/testing/tls.ts';
 import { terminalLines, typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;

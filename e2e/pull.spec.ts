@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { PULL_CDN_PORT, PULL_GATEWAY_PORT } from '../playwright.config.ts';
-import { extendOciLayout } from '../worker/net/testing/oci-layout.mts';
-import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from '../worker/net/testing/registry.mts';
+import { extendOciLayout } from '../worker/testing/oci-layout.ts';
+import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from '../worker/testing/registry.ts';
 import { terminalLines, typeCommand, waitForLine, waitForReady } from './terminal-view.ts';
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;

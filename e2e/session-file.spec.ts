@@ -22,7 +22,7 @@ async function waitForRunning(page: Page): Promise<void> {
 }
 
 /**
- * The saved session in the origin-private file system, as the VM worker keeps it (worker/disk/session-disks.ts):
+ * The saved session in the origin-private file system, as the VM worker keeps it (worker/vm/disk/session-disks.ts):
  * tabdock/sessions/<id>/session.tdstate beside its block store, the newest one without a `damaged` mark.
  */
 async function savedSessionFacts(page: Page): Promise<{ id: string; bytes: number; lastModified: number } | null> {

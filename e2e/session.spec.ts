@@ -2,7 +2,7 @@
 // so), a file, a running container and 500 MiB written to the disk survive Save + reload (the disk's blocks
 // live in the block store in OPFS, issue #16), and Reset brings back a clean VM.
 import { expect, test, type Page } from '@playwright/test';
-import { numberedLinesDigest, writeNumberedLinesCommand } from '../worker/disk/testing/numbered-lines.mts';
+import { numberedLinesDigest, writeNumberedLinesCommand } from '../worker/testing/numbered-lines.ts';
 import { runAndRead, typeCommand, waitForPrompt, waitForReady } from './terminal-view.ts';
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;

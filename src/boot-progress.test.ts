@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BOOT_STAGES } from '../worker/contract.ts';
+import { BOOT_STAGES } from '../worker/shared/contract.ts';
 import {
   STAGES_IN_ORDER,
   initialProgress,

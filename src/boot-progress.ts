@@ -1,6 +1,6 @@
 // What the boot progress shows, computed from `download` and `stage` events alone (no DOM), so it can be
 // unit-tested: the current stage, a sentence for it, the figures, and an overall fraction for the bar.
-import type { BootStage } from '../worker/contract.ts';
+import type { BootStage } from '../worker/shared/contract.ts';
 import { formatBytes, formatSeconds } from './format.ts';
 
 /**

@@ -1,6 +1,6 @@
 // Checks, before any download starts, that this browser can run the VM at all: WebAssembly (v86 compiles
 // x86 code to wasm) and module Web Workers (the VM runs off the main thread).
-import type { VmError } from '../worker/contract.ts';
+import type { VmError } from '../worker/shared/contract.ts';
 
 /** The smallest valid module: magic "\0asm" and version 1 (WebAssembly core spec, 5.5.16 Modules). */
 const EMPTY_WASM_MODULE = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);

@@ -2,7 +2,7 @@
 // for an <iframe>. The embedding page drives it with postMessage (src/labs/embed-api.ts); 'ready' is sent
 // once the machine runs and its shell has answered with a prompt, so a parent's 'run' is never lost.
 import './styles.css';
-import type { VmError, VmEvent } from '../worker/contract.ts';
+import type { VmError, VmEvent } from '../worker/shared/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { ErrorPanels } from './error-panel.ts';
 import { allowedOriginsFromLocation, commandAsTyped, connectEmbedBridge, loadLabFromLocation, mountLabPanel, postEmbedEvent, watchCommands, type CommandWatch } from './labs/index.ts';

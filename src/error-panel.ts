@@ -1,6 +1,6 @@
 // Error panels (role="alert") above the terminal: a title for the kind of failure, the VmError's sentence
 // saying what to do, the raw detail collapsed underneath, and a Restart button where restarting can help.
-import type { VmError, VmErrorCode } from '../worker/contract.ts';
+import type { VmError, VmErrorCode } from '../worker/shared/contract.ts';
 
 function titleFor(code: VmErrorCode): string {
   switch (code) {

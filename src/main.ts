@@ -1,7 +1,7 @@
 // The page's entry: builds the header status, boot progress, error panels and terminal, starts the VM in
 // its worker and routes the VM's events to them. One VM per tab; closing the tab ends it.
 import './styles.css';
-import type { VmError, VmEvent } from '../worker/contract.ts';
+import type { VmError, VmEvent } from '../worker/shared/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { mountDockerView } from './docker-view/index.ts';
 import { ErrorPanels } from './error-panel.ts';
@@ -39,7 +39,7 @@ const terminal = new GuestTerminal(element('terminal'), {
 
 let client: VmClient | undefined;
 // Read-only counters of the running VM's emulator (JIT, disk image cache) for the browser bench
-// (e2e/bench/page-driver.ts vmDiagnostics); nothing in the page depends on it.
+// (e2e/bench/browser/page-driver.ts vmDiagnostics); nothing in the page depends on it.
 Object.defineProperty(globalThis, 'tabdockDiagnostics', { value: () => client?.diagnostics() });
 // The lab panel or lab editor (src/labs), when the address asks for one; it re-checks steps as commands finish.
 const sidePanel = mountSidePanel(element('side-panel'), {

@@ -1,7 +1,7 @@
 // The page's network settings: which CORS proxy registry traffic leaves through, which registry stands in for
 // Docker Hub, and which Wisp relay carries every other TCP connection from containers. Parsed and validated here
 // (no DOM), remembered in localStorage, handed to boot().
-import type { NetworkOptions } from '../worker/contract.ts';
+import type { NetworkOptions } from '../worker/shared/contract.ts';
 
 /** What the user chose; an absent field means "the default". */
 export interface NetSettings {
@@ -199,7 +199,7 @@ function describe(error: unknown): string {
 }
 
 /**
- * The proxy the worker uses when none is set (worker/worker.ts computes the same): VITE_CORS_PROXY from the
+ * The proxy the worker uses when none is set (worker/vm/worker.ts computes the same): VITE_CORS_PROXY from the
  * build, relative to the page, else /cors-proxy/ on the page's origin, which `vite` and `vite preview` serve.
  */
 export function defaultProxyUrl(configured: unknown, pageUrl: string): string {
@@ -208,7 +208,7 @@ export function defaultProxyUrl(configured: unknown, pageUrl: string): string {
 }
 
 /**
- * The relay the worker uses when none is set (worker/worker.ts computes the same): VITE_TABDOCK_RELAY from the
+ * The relay the worker uses when none is set (worker/vm/worker.ts computes the same): VITE_TABDOCK_RELAY from the
  * build, relative to the page, else /wisp/ on the page's origin, which `vite` and `vite preview` serve.
  */
 export function defaultRelayUrl(configured: unknown, pageUrl: string): string {

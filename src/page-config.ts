@@ -1,6 +1,6 @@
 // Where the VM's files live and how long a boot may take, from build settings and the page's query string.
 // URLs are made absolute here: the worker resolves relative URLs against its own script, not the page.
-import type { EmulatorTuning } from '../worker/contract.ts';
+import type { EmulatorTuning } from '../worker/shared/contract.ts';
 
 export interface PageConfig {
   /** Absolute URL of the folder holding manifest.json. */

@@ -1,6 +1,6 @@
 // The boot progress panel above the terminal: stage label, real figures, a bar, and the stage checklist.
 // It hides itself a few seconds after 'ready' and stays hidden until the next boot.
-import type { BootStage } from '../worker/contract.ts';
+import type { BootStage } from '../worker/shared/contract.ts';
 import {
   STAGES_IN_ORDER,
   initialProgress,

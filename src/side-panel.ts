@@ -1,7 +1,7 @@
 // The optional left panel: a lab (src/labs) when the page's address names one (`?lab=` or `#lab=`), or the
 // lab editor with `?author`. Without either the panel stays hidden and the terminal takes the whole width.
 // It also watches the terminal, so pending steps are re-checked each time the user's command finishes.
-import type { ExecResult } from '../worker/contract.ts';
+import type { ExecResult } from '../worker/shared/contract.ts';
 import { commandAsTyped, loadLabFromLocation, mountLabAuthor, mountLabPanel, watchCommands, type LabPanelHandle } from './labs/index.ts';
 
 /** What a lab may do with the VM: type into the user's shell, and run checks out of sight. */

@@ -1,6 +1,6 @@
 // The status line at the right of the header: VM state, guest memory, and whether this boot was restored
 // from a snapshot or cold, plus how long the boot took once it is known.
-import type { StartedFrom, StartStep, VmState } from '../worker/contract.ts';
+import type { StartedFrom, StartStep, VmState } from '../worker/shared/contract.ts';
 import { formatMemory, formatSeconds } from './format.ts';
 
 export interface StatusFacts {

@@ -16,7 +16,7 @@ import type {
   VmDiagnostics,
   VmError,
   VmEvent,
-} from '../worker/contract.ts';
+} from '../worker/shared/contract.ts';
 import { VmCallError, toEngineError, toVmError } from './vm-error.ts';
 
 export interface VmClientHooks {
@@ -37,7 +37,7 @@ export class VmClient {
   constructor(private readonly hooks: VmClientHooks) {
     // The literal `new URL(..., import.meta.url)` is what lets Vite find, bundle and emit the worker with a
     // URL relative to the page (https://vite.dev/guide/features#import-with-constructors).
-    this.worker = new Worker(new URL('../worker/worker.ts', import.meta.url), {
+    this.worker = new Worker(new URL('../worker/vm/worker.ts', import.meta.url), {
       type: 'module',
       name: 'tabdock-vm',
     });

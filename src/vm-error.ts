@@ -1,6 +1,6 @@
 // Turns whatever a failed call or a crashed worker produced into the contract's VmError, so every failure
 // reaches the user the same way: a code, a sentence saying what to do, and the raw detail.
-import type { EngineErrorCode, VmError, VmErrorCode } from '../worker/contract.ts';
+import type { EngineErrorCode, VmError, VmErrorCode } from '../worker/shared/contract.ts';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set<VmErrorCode>([
   'no-webassembly',

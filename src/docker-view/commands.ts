@@ -1,6 +1,6 @@
 // The docker command equivalent to each action of the Docker view, echoed to the terminal as a comment line so a
 // learner sees what was run, plus the short texts the rows show (state, uptime, sizes).
-import type { EngineAction } from '../../worker/contract.ts';
+import type { EngineAction } from '../../worker/shared/contract.ts';
 import { shellQuote } from '../shell-quote.ts';
 
 /** `docker stop web`; names come from the daemon, quoted anyway so the echo is always a valid command. */

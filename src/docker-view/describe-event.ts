@@ -1,7 +1,7 @@
 // What one Docker event means to a learner: a sentence for the activity line and the parts of the architecture
 // picture it involves, in the order the work flows. Covers every container, image, network and volume action
 // dockerd 20.10 and 26 emit (moby api/types/events); anything else is shown as it came.
-import type { EngineEventMessage } from '../../worker/contract.ts';
+import type { EngineEventMessage } from '../../worker/shared/contract.ts';
 
 /** The boxes of the architecture picture (architecture.ts). */
 export type ArchPart = 'client' | 'api' | 'daemon' | 'registry' | 'images' | 'containers' | 'networks' | 'volumes';

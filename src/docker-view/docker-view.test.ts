@@ -3,7 +3,7 @@
 // is remembered and starts or stops the watch; actions call the Engine API and echo the docker command; a
 // daemon that goes away is said; rows and buttons have names for assistive technology.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { EngineAction, EngineContainer, EngineQuery, EngineUpdate } from '../../worker/contract.ts';
+import type { EngineAction, EngineContainer, EngineQuery, EngineUpdate } from '../../worker/shared/contract.ts';
 import { DOCKER_VIEW_STORAGE_KEY, mountDockerView, type DockerViewVm } from './index.ts';
 import { DockerPanel } from './panel.ts';
 import { initialViewState, reduce } from './view-state.ts';

@@ -1,6 +1,6 @@
 // What one container, network or volume event does to the view state's maps (view-state.ts reduces events
 // through these). Lists that an event cannot update by itself are added to `stale`, to be fetched again.
-import type { EngineEventMessage } from '../../worker/contract.ts';
+import type { EngineEventMessage } from '../../worker/shared/contract.ts';
 import type { ContainerView, DockerViewState, ListKind } from './view-state.ts';
 
 /** Tombstones of removed containers kept, so an old snapshot cannot bring one back. */

@@ -3,7 +3,7 @@
 // happening now, and the architecture picture; its actions go through the Engine API and are echoed to the
 // terminal as the equivalent docker command.
 import './docker-view.css';
-import type { EngineAction, EngineLogMessage, EngineQuery, EngineQueryResults, EngineUpdate } from '../../worker/contract.ts';
+import type { EngineAction, EngineLogMessage, EngineQuery, EngineQueryResults, EngineUpdate } from '../../worker/shared/contract.ts';
 import { equivalentCommand } from './commands.ts';
 import { DockerPanel } from './panel.ts';
 import { initialViewState, reduce, type DockerViewState, type ListKind, type ViewAction } from './view-state.ts';

@@ -1,7 +1,7 @@
 // The Docker view's DOM: the connection line, what is happening now (with per-layer pull progress), the
 // architecture picture, the container, image, network and volume lists, and a logs pane. It renders a
 // DockerViewState; everything it does goes back through PanelActions (index.ts talks to the VM).
-import type { EngineImage } from '../../worker/contract.ts';
+import type { EngineImage } from '../../worker/shared/contract.ts';
 import { ArchitecturePicture } from './architecture.ts';
 import { formatBytes } from './commands.ts';
 import { shortId } from './describe-event.ts';

@@ -1,6 +1,6 @@
 // One list row per container, image, network and volume of the Docker view, with the buttons a row offers.
 // Rows are rebuilt whole when their signature changes (keyed-list.ts), so builders are plain functions.
-import type { EngineAction, EngineImage, EngineLayer, EngineNetwork, EngineVolume } from '../../worker/contract.ts';
+import type { EngineAction, EngineImage, EngineLayer, EngineNetwork, EngineVolume } from '../../worker/shared/contract.ts';
 import { describeState, formatBytes, formatDuration } from './commands.ts';
 import { shortId } from './describe-event.ts';
 import type { ContainerView } from './view-state.ts';

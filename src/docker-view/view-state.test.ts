@@ -1,7 +1,7 @@
 // The event-to-view state, for every container, image, network and volume event dockerd 20.10 and 26 emit
 // (moby api/types/events and the daemon's Log*Event calls at v20.10.24 and v26.1.5), plus unknown ones.
 import { describe, expect, it } from 'vitest';
-import type { EngineContainer, EngineEventMessage } from '../../worker/contract.ts';
+import type { EngineContainer, EngineEventMessage } from '../../worker/shared/contract.ts';
 import { describeEvent } from './describe-event.ts';
 import { initialViewState, reduce, startedFromStatus, type DockerViewState, type ViewAction } from './view-state.ts';
 

@@ -2,9 +2,9 @@
 // the registry shim's layer progress applied one by one. Events say most of what changes; where they cannot
 // (ports and addresses after a start, an image's size after a pull) the state asks for a list to be fetched again
 // (`stale`), and a snapshot never undoes an event that arrived after it was asked for.
-import type { EngineConnectionState, EngineContainer, EngineEventMessage, EngineImage, EngineNetwork, EngineVolume, LayerProgress } from '../../worker/contract.ts';
+import type { EngineConnectionState, EngineContainer, EngineEventMessage, EngineImage, EngineNetwork, EngineVolume, LayerProgress } from '../../worker/shared/contract.ts';
 import { describeEvent, rawEventText, splitAction, type ArchPart } from './describe-event.ts';
-import { TABDOCK_INTERNAL_LABEL } from '../../worker/engine-contract.ts';
+import { TABDOCK_INTERNAL_LABEL } from '../../worker/shared/engine-contract.ts';
 import { applyContainerEvent, applyNetworkEvent, applyVolumeEvent, without } from './event-effects.ts';
 
 export type ListKind = 'containers' | 'images' | 'networks' | 'volumes';

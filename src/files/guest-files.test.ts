@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ExecResult } from '../../worker/contract.ts';
+import type { ExecResult } from '../../worker/shared/contract.ts';
 import {
   chunkRanges,
   decodeBase64,

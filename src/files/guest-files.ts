@@ -1,11 +1,11 @@
 // Copies files into and out of the guest through the guest agent (VmApi.exec on hvc1), so no guest change is
 // needed: uploads go as base64 here-documents in chunks appended to a partial file that is renamed when
 // complete; downloads read byte ranges with dd and come back base64-encoded (the agent caps output at 4 MiB).
-import { decodeBase64, encodeBase64 } from '../../worker/base64.ts';
-import type { ExecResult } from '../../worker/contract.ts';
+import { decodeBase64, encodeBase64 } from '../../worker/shared/base64.ts';
+import type { ExecResult } from '../../worker/shared/contract.ts';
 import { shellQuote } from '../shell-quote.ts';
 
-export { decodeBase64, encodeBase64 } from '../../worker/base64.ts';
+export { decodeBase64, encodeBase64 } from '../../worker/shared/base64.ts';
 export { shellQuote } from '../shell-quote.ts';
 
 /** Runs a command through the guest agent; the page's VmClient.exec fits. */

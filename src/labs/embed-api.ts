@@ -2,7 +2,7 @@
 // (zod) and accepted only from the embedding window, from an allowed origin; events out mirror the lab panel.
 // Protocol: every message is an object with `tabdock: 1` and a `type`; see EmbedRequest and EmbedEvent.
 import { z } from 'zod';
-import type { EngineQuery, EngineQueryResults } from '../../worker/contract.ts';
+import type { EngineQuery, EngineQueryResults } from '../../worker/shared/contract.ts';
 import type { LabPanelEvent, LabPanelHandle } from './lab-panel.ts';
 import { fromSource } from './load-lab.ts';
 import { MAX_LAB_CHARS } from './lab-format.ts';
@@ -42,14 +42,14 @@ export type EmbedRequest = z.infer<typeof embedRequestSchema>;
 export type EmbedEvent =
   | { tabdock: 1; type: 'ready' }
   | { tabdock: 1; type: 'reply'; id: string; ok: true; status?: string }
-  /** The answer to an 'engine-query': the contract's shapes (worker/engine-contract.ts EngineQueryResults). */
+  /** The answer to an 'engine-query': the contract's shapes (worker/shared/engine-contract.ts EngineQueryResults). */
   | { tabdock: 1; type: 'reply'; id: string; ok: true; result: EngineQueryResults[EngineQuery['kind']] }
   | { tabdock: 1; type: 'reply'; id: string; ok: false; error: string }
   | { tabdock: 1; type: 'lab-shown'; title: string; stepCount: number }
   | { tabdock: 1; type: 'step-status'; stepIndex: number; status: string }
   | { tabdock: 1; type: 'step-done'; stepIndex: number; title: string }
   | { tabdock: 1; type: 'lab-complete'; title: string }
-  /** The machine failed to start or stopped; `code` is the VM error code (worker/contract.ts VmErrorCode). */
+  /** The machine failed to start or stopped; `code` is the VM error code (worker/shared/contract.ts VmErrorCode). */
   | { tabdock: 1; type: 'error'; code: string; message: string };
 
 export type ParseRequestResult = { ok: true; request: EmbedRequest } | { ok: false; reason: string; id?: string };

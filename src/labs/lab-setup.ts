@@ -1,7 +1,7 @@
 // Turns a lab's frontmatter (files, images, setup commands) into one POSIX sh script, shown to the user before
 // it runs and run only when they press "Run setup". File contents travel base64-encoded, so no byte of a lab
 // file can end a quote or a heredoc early.
-import { encodeBase64 } from '../../worker/base64.ts';
+import { encodeBase64 } from '../../worker/shared/base64.ts';
 import { shellQuote } from '../shell-quote.ts';
 import type { Lab } from './lab-format.ts';
 

@@ -59,7 +59,7 @@ function timedOut(timeoutMs: number, output: string): CheckOutcome {
   };
 }
 
-/** VmFailure (worker/contract.ts) survives structured clone as an object with a `code`; match on that. */
+/** VmFailure (worker/shared/contract.ts) survives structured clone as an object with a `code`; match on that. */
 function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === code;
 }

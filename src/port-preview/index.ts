@@ -1,7 +1,7 @@
 // Port preview on the page: learns of published ports from the guest's listening sockets, lists them over the
-// terminal, and opens one in a panel; the Service Worker (worker/port-preview/) and the VM worker carry the requests.
+// terminal, and opens one in a panel; the Service Worker (worker/service-worker/) and the VM worker carry the requests.
 import './port-preview.css';
-import type { EngineQueryResults } from '../../worker/contract.ts';
+import type { EngineQueryResults } from '../../worker/shared/contract.ts';
 import { PortWatch } from './port-watch.ts';
 import { publishedPorts } from './published-ports.ts';
 import { previewUrl, registerPreviewWorker, routePortRequests, type PortRouterVm } from './port-router.ts';

@@ -1,8 +1,8 @@
 // Page side of port preview: registers the Service Worker and hands each request it sends here to this tab's
 // VM worker, together with the MessagePort the answer streams back on (worker -> Service Worker directly).
-import type { GuestHttpMessage, GuestHttpRequest, PortPreviewRequestMessage } from '../../worker/contract.ts';
+import type { GuestHttpMessage, GuestHttpRequest, PortPreviewRequestMessage } from '../../worker/shared/contract.ts';
 
-/** Built by vite.config.ts from worker/port-preview/service-worker.ts, next to index.html. */
+/** Built by vite.config.ts from worker/service-worker/service-worker.ts, next to index.html. */
 const SERVICE_WORKER_FILE = 'port-preview-sw.js';
 
 export interface PortRouterVm {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineContainer } from '../../worker/engine-contract.ts';
+import type { EngineContainer } from '../../worker/shared/engine-contract.ts';
 import { listeningSockets, publishedPorts, samePorts } from './published-ports.ts';
 
 function container(name: string, state: string, ports: EngineContainer['ports']): EngineContainer {

@@ -1,7 +1,7 @@
 // Which ports containers publish: the guest agent reports the kernel's listening TCP sockets whenever they
 // change (dockerd's docker-proxy listens on each published port), and the Engine API's container list, read
 // when that set changes, says which container a port belongs to.
-import { ENGINE_API_PORT, type EngineContainer } from '../../worker/engine-contract.ts';
+import { ENGINE_API_PORT, type EngineContainer } from '../../worker/shared/engine-contract.ts';
 
 /**
  * Ports the guest itself listens on, never a container's: dockerd's Engine API for the worker. Left out of the

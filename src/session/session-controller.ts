@@ -1,9 +1,9 @@
 // Keeps the user's VM across reloads: decides whether this tab owns the saved session, saves on demand
 // (button, Ctrl+S), when the tab is hidden and every few minutes after activity, and handles Reset, Download,
 // Open and a damaged save (moved aside, offered as a download, a clean VM started). The VM worker keeps the
-// session itself, beside the disk's block store (worker/disk/); session-store.ts keeps only a format-1 save
+// session itself, beside the disk's block store (worker/vm/disk/); session-store.ts keeps only a format-1 save
 // from before the block store, resumed once and removed at the next save.
-import type { BootOptions, SavedState, SaveSteps, SessionExport, StartedFrom, VmNotice } from '../../worker/contract.ts';
+import type { BootOptions, SavedState, SaveSteps, SessionExport, StartedFrom, VmNotice } from '../../worker/shared/contract.ts';
 import { formatSeconds } from '../format.ts';
 import { openOpfsDirectory } from './opfs-directory.ts';
 import { downloadBytes, SessionBar } from './session-bar.ts';

@@ -1,7 +1,7 @@
 // SessionStore over an in-memory directory: saves replace atomically, bad data and full quotas never
 // overwrite a good save, concurrent saves are serialised by the lock, damaged sessions are kept aside.
 import { describe, expect, it } from 'vitest';
-import { STATE_FILE_MAGIC as WORKER_MAGIC } from '../../worker/snapshot/state-file.ts';
+import { STATE_FILE_MAGIC as WORKER_MAGIC } from '../../worker/vm/snapshot/state-file.ts';
 import { SESSION_FILE, SessionStore, STATE_FILE_MAGIC, type LockManagerLike, type StateDirectory } from './session-store.ts';
 
 class MemoryDirectory implements StateDirectory {

@@ -33,14 +33,14 @@ export class SessionStoreError extends Error {
 export const SESSION_FILE = 'session.tdstate';
 const DAMAGED_PREFIX = 'damaged-';
 const LOCK_NAME = 'tabdock-session';
-/** The first bytes of every tabdock state file (worker/snapshot/state-file.ts STATE_FILE_MAGIC; a unit test keeps them equal). */
+/** The first bytes of every tabdock state file (worker/vm/snapshot/state-file.ts STATE_FILE_MAGIC; a unit test keeps them equal). */
 export const STATE_FILE_MAGIC = new Uint8Array([0x54, 0x44, 0x53, 0x54, 0x41, 0x54, 0x45, 0x01]);
 
 export function looksLikeStateFile(bytes: Uint8Array): boolean {
   return bytes.byteLength > STATE_FILE_MAGIC.length && STATE_FILE_MAGIC.every((byte, i) => bytes[i] === byte);
 }
 
-/** The first bytes of a format-2 session file, which carries the disk's blocks (worker/snapshot/session-file.ts). */
+/** The first bytes of a format-2 session file, which carries the disk's blocks (worker/vm/snapshot/session-file.ts). */
 export const SESSION_FILE_MAGIC = new Uint8Array([0x54, 0x44, 0x53, 0x54, 0x41, 0x54, 0x45, 0x02]);
 
 /** A session file of either format (Open… accepts both). */

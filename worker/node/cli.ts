@@ -1,9 +1,9 @@
 // `npm run vm`: boots the guest headless in Node and attaches this terminal to its shell, or with --exec runs
 // one command through the guest agent and exits with its status. Boot progress and errors go to stderr.
 import { parseArgs } from 'node:util';
-import { VmFailure, type VmEvent } from '../contract.ts';
-import { DEFAULT_BOOT_TIMEOUT_MS, type VmHost } from '../vm-host.ts';
-import type { NetworkConfig } from '../net/index.ts';
+import { VmFailure, type VmEvent } from '../shared/contract.ts';
+import { DEFAULT_BOOT_TIMEOUT_MS, type VmHost } from '../vm/vm-host.ts';
+import type { NetworkConfig } from '../vm/net/index.ts';
 import { hostPortsFromFlags, networkConfigFromFlags, NetworkFlagError } from './network-flags.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 import { DockerSocketError, removeStaleSocket, serveDockerSocket, type DockerSocketServer } from './docker-socket.ts';

@@ -1,7 +1,7 @@
 // The user's shell on hvc0 and the agent's edges in the real guest: typed input reaches bash, `stty size`
 // follows resize, a big paste arrives intact (flow control), and exec timeouts report exec-timeout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VmHost } from '../vm-host.ts';
+import type { VmHost } from '../vm/vm-host.ts';
 import { BOOT_HOOK_TIMEOUT_MS, COMMAND_TIMEOUT_MS, TEST_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
 
 let host: VmHost;

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { GuestSocket } from '../net/guest-socket.ts';
+import type { GuestSocket } from '../vm/net/guest-socket.ts';
 import { serveDockerSocket } from './docker-socket.ts';
 
 /** A guest connection that answers every request with a fixed HTTP response and records what it got. */

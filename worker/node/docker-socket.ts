@@ -4,7 +4,7 @@
 // keep-alive, chunked streams and hijacked connections (attach, exec) behave as on a real socket.
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
-import type { GuestSocket } from '../net/guest-socket.ts';
+import type { GuestSocket } from '../vm/net/guest-socket.ts';
 
 /** Pause reading from the client while this many bytes wait for the guest's ACKs (v86's TCP is slow). */
 const HIGH_WATER_BYTES = 512 * 1024;

@@ -2,9 +2,9 @@
 // networks, volumes, build, the container lifecycle and a full disk. Boots once; images come from the disk (no
 // registry).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VmHost } from '../vm-host.ts';
+import type { VmHost } from '../vm/vm-host.ts';
 import { BOOT_HOOK_TIMEOUT_MS, COMMAND_TIMEOUT_MS, TEST_TIMEOUT_MS, bootTestVm, run } from './vm-test-boot.ts';
-import { parseProcTrace, procTraceCommand, type ProcessTrace } from './bench/proctrace.ts';
+import { parseProcTrace, procTraceCommand, type ProcessTrace } from '../../e2e/bench/node/proctrace.ts';
 
 /** A shell command that writes `text` to `path` in the guest (base64, so no quoting can go wrong). */
 function writeFile(path: string, text: string): string {

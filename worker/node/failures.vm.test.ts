@@ -4,7 +4,7 @@ import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest, sha256HexOf } from '../assets.ts';
+import { parseManifest, sha256HexOf } from '../vm/assets.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 import { BOOT_HOOK_TIMEOUT_MS, TEST_BOOT_TIMEOUT_MS } from './vm-test-boot.ts';
 

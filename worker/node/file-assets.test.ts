@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sha256HexOf } from '../assets.ts';
+import { sha256HexOf } from '../vm/assets.ts';
 import { FileAssetSource } from './file-assets.ts';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { VmFailure } from '../contract.ts';
+import { VmFailure } from '../shared/contract.ts';
 import {
   BUILD_COMMAND,
   missingAsset,
@@ -16,7 +16,7 @@ import {
   type DiskImageRef,
   type Manifest,
   type ProgressListener,
-} from '../assets.ts';
+} from '../vm/assets.ts';
 
 export interface FileAssetSourceOptions {
   /** Hash the whole root disk too (about a second for 400 MB); size is always checked. */

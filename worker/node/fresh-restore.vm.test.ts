@@ -4,16 +4,16 @@
 // leaves. No guest boots here: the emulators are created, restored and compared without running.
 import { V86, type V86Options } from 'v86';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadFirmware } from '../snapshot/resume.ts';
-import { restoreV86Options } from '../snapshot/restore.ts';
-import { planStart } from '../snapshot/start-plan.ts';
-import { buildV86Options } from '../v86-options.ts';
-import { FRESH_RAM_WRITTEN_BYTES, restoreIntoFreshEmulator, type V86CpuRam } from '../v86-internals.ts';
-import type { DiskImageRef } from '../assets.ts';
-import { MemoryBlockFile } from '../disk/block-file.ts';
-import { BlockStore } from '../disk/block-store.ts';
-import { ImageCache } from '../disk/image-cache.ts';
-import { StoreDisk } from '../disk/v86-disk.ts';
+import { loadFirmware } from '../vm/snapshot/resume.ts';
+import { restoreV86Options } from '../vm/snapshot/restore.ts';
+import { planStart } from '../vm/snapshot/start-plan.ts';
+import { buildV86Options } from '../vm/v86-options.ts';
+import { FRESH_RAM_WRITTEN_BYTES, restoreIntoFreshEmulator, type V86CpuRam } from '../vm/v86-internals.ts';
+import type { DiskImageRef } from '../vm/assets.ts';
+import { MemoryBlockFile } from '../vm/disk/block-file.ts';
+import { BlockStore } from '../vm/disk/block-store.ts';
+import { ImageCache } from '../vm/disk/image-cache.ts';
+import { StoreDisk } from '../vm/disk/v86-disk.ts';
 import { FileAssetSource } from './file-assets.ts';
 import { DEFAULT_ASSET_DIR, fileImageSource, v86WasmPath } from './node-platform.ts';
 

@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseManifest, type SnapshotAsset } from '../assets.ts';
-import { VmFailure } from '../contract.ts';
-import { QUIESCE_COMMAND, WARM_AFTER_QUIESCE_COMMAND, WELCOME_FILE } from '../snapshot/restore.ts';
-import { encodeStateFile, readStateHeader } from '../snapshot/state-file.ts';
+import { parseManifest, type SnapshotAsset } from '../vm/assets.ts';
+import { VmFailure } from '../shared/contract.ts';
+import { QUIESCE_COMMAND, WARM_AFTER_QUIESCE_COMMAND, WELCOME_FILE } from '../vm/snapshot/restore.ts';
+import { encodeStateFile, readStateHeader } from '../vm/snapshot/state-file.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 
 /**

@@ -1,6 +1,6 @@
 // `npm run vm`'s network flags and their environment variables, turned into the shim's NetworkConfig. The VM pull
 // test builds its configuration here too, so the flags are exercised by a real `docker pull`.
-import type { NetworkConfig } from '../net/index.ts';
+import type { NetworkConfig } from '../vm/net/index.ts';
 
 export interface NetworkFlags {
   /** --upstream / TABDOCK_UPSTREAM: Docker Hub's replacement, `host[:port]` or an http(s) origin. */

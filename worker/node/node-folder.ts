@@ -4,8 +4,8 @@
 import { closeSync, fstatSync, ftruncateSync, fsyncSync, openAsBlob, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { BlockFile } from '../disk/block-file.ts';
-import type { DiskFolder } from '../disk/disk-folder.ts';
+import type { BlockFile } from '../vm/disk/block-file.ts';
+import type { DiskFolder } from '../vm/disk/disk-folder.ts';
 
 export function nodeBlockFile(filePath: string): BlockFile {
   const fd = openSync(filePath, 'a+');

@@ -4,16 +4,16 @@ import { mkdtempSync, openSync, readSync, closeSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DEFAULT_IMAGE_CACHE, type ImageSource } from '../disk/image-cache.ts';
-import type { DiskPlatform } from '../disk/vm-disk.ts';
+import { DEFAULT_IMAGE_CACHE, type ImageSource } from '../vm/disk/image-cache.ts';
+import type { DiskPlatform } from '../vm/disk/vm-disk.ts';
 import { NodeFolder } from './node-folder.ts';
 import { compressStateInNode } from './node-state-compressor.ts';
-import { attachNetwork, type NetworkConfig, type V86NetworkLike } from '../net/index.ts';
-import type { EgressNotice } from '../net/egress.ts';
-import type { EgressDialer } from '../net/egress-dialer.ts';
+import { attachNetwork, type NetworkConfig, type V86NetworkLike } from '../vm/net/index.ts';
+import type { EgressNotice } from '../vm/net/egress.ts';
+import type { EgressDialer } from '../vm/net/egress-dialer.ts';
 import { NodeTcpDialer, type NodeTcpDialerOptions } from '../proxy/node/tcp-dialer.ts';
-import { VmHost, type VmHostPlatform } from '../vm-host.ts';
-import type { EmulatorTuning } from '../contract.ts';
+import { VmHost, type VmHostPlatform } from '../vm/vm-host.ts';
+import type { EmulatorTuning } from '../shared/contract.ts';
 import { FileAssetSource, type FileAssetSourceOptions } from './file-assets.ts';
 
 /** Default image directory, relative to the repository root (where npm scripts run). */

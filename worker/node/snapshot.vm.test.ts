@@ -7,11 +7,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest } from '../assets.ts';
-import type { SavedState, VmEvent, VmNotice } from '../contract.ts';
-import { encodeStateFile, readStateHeader } from '../snapshot/state-file.ts';
-import type { VmHost } from '../vm-host.ts';
-import { numberedLinesDigest, writeNumberedLinesCommand } from '../disk/testing/numbered-lines.mts';
+import { parseManifest } from '../vm/assets.ts';
+import type { SavedState, VmEvent, VmNotice } from '../shared/contract.ts';
+import { encodeStateFile, readStateHeader } from '../vm/snapshot/state-file.ts';
+import type { VmHost } from '../vm/vm-host.ts';
+import { numberedLinesDigest, writeNumberedLinesCommand } from '../testing/numbered-lines.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 import { BOOT_HOOK_TIMEOUT_MS, run, TEST_BOOT_TIMEOUT_MS } from './vm-test-boot.ts';
 

@@ -1,8 +1,8 @@
 // Shared by the VM test files: boots the real guest image once per file (TABDOCK_ASSETS overrides the
 // directory) and runs commands through the agent, failing with the command's output when it exits non-zero.
 import { expect } from 'vitest';
-import type { ExecResult } from '../contract.ts';
-import type { VmHost } from '../vm-host.ts';
+import type { ExecResult } from '../shared/contract.ts';
+import type { VmHost } from '../vm/vm-host.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 
 /**

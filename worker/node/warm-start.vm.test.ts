@@ -2,9 +2,9 @@
 // boot snapshot: the background warm-up and its rules, the disk prefetch of what a first run reads, the JIT
 // threshold the emulator runs with, and crun running from its sealed in-memory copy.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { VmDiagnostics } from '../contract.ts';
-import type { VmHost } from '../vm-host.ts';
-import { TABDOCK_JIT_THRESHOLD } from '../v86-tuning.ts';
+import type { VmDiagnostics } from '../shared/contract.ts';
+import type { VmHost } from '../vm/vm-host.ts';
+import { TABDOCK_JIT_THRESHOLD } from '../vm/v86-tuning.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 import { run, TEST_BOOT_TIMEOUT_MS, TEST_TIMEOUT_MS } from './vm-test-boot.ts';
 

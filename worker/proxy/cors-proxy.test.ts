@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostAllowList } from './allow-list.ts';
 import { createCorsProxy, PROXY_ERROR_HEADER } from './cors-proxy.ts';
-import { startProxyServer } from './node-server.ts';
+import { startProxyServer } from './node/node-server.ts';
 
 let upstream: Server;
 let upstreamHost: string;

@@ -2,7 +2,7 @@
 // and PASSES after, so the checks are real and the commands do what the text says. One boot for all labs.
 // Runnable blocks go through the agent (exec) rather than the terminal; the shell is the same /bin/sh.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { VmHost } from '../../../worker/vm-host.ts';
+import type { VmHost } from '../../../worker/vm/vm-host.ts';
 import { BOOT_HOOK_TIMEOUT_MS, bootTestVm, run } from '../../../worker/node/vm-test-boot.ts';
 import { EXAMPLE_LABS } from './index.ts';
 import { parseLab } from '../parse-lab.ts';

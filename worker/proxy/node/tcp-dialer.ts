@@ -4,7 +4,7 @@
 // by the Node harness (`npm run vm`), which relays the guest's TCP itself without a WebSocket.
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { EgressRefusal, type EgressDialer, type EgressStream } from '../../net/egress-dialer.ts';
+import { EgressRefusal, type EgressDialer, type EgressStream } from '../../vm/net/egress-dialer.ts';
 import { ClientLedger, DEFAULT_RELAY_POLICY, pickAddress, planDial, RelayRefusal, type RelayPolicyConfig } from '../relay-policy.ts';
 
 export type Resolver = (host: string) => Promise<string[]>;

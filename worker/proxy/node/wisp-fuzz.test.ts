@@ -6,8 +6,8 @@ import net, { type AddressInfo } from 'node:net';
 import { packet } from '@mercuryworkshop/wisp-js/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { EgressRefusal } from '../../net/egress-dialer.ts';
-import { WispDialer } from '../../net/wisp-dialer.ts';
+import { EgressRefusal } from '../../vm/net/egress-dialer.ts';
+import { WispDialer } from '../../vm/net/wisp-dialer.ts';
 import { createWispRelay, type WispRelay } from './wisp-relay.ts';
 
 function prng(seed: number): () => number {

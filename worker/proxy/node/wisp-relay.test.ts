@@ -4,9 +4,9 @@ import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { EgressRefusal, type EgressStream } from '../../net/egress-dialer.ts';
-import { WispDialer } from '../../net/wisp-dialer.ts';
-import { startProxyServer } from '../node-server.ts';
+import { EgressRefusal, type EgressStream } from '../../vm/net/egress-dialer.ts';
+import { WispDialer } from '../../vm/net/wisp-dialer.ts';
+import { startProxyServer } from './node-server.ts';
 import { createWispRelay, type WispRelay, type WispRelayOptions } from './wisp-relay.ts';
 
 interface Running {

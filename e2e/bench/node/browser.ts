@@ -1,0 +1,22 @@
+// Bench section "browser": the same guest in Debian's Chromium (time to first prompt, bytes before it, and
+// `docker run` typed through the terminal); e2e/bench/browser/browser.ts builds the site and drives the page itself.
+import { runBrowserBench } from '../browser/browser.ts';
+import { runBrowserDiskBench } from '../browser/browser-disk.ts';
+import type { BenchContext, BenchSection } from './section.ts';
+
+export const browserSection: BenchSection = {
+  name: 'browser',
+  ownVm: true,
+  async run(context: BenchContext) {
+    return { ...(await runBrowserBench(context.log)) };
+  },
+};
+
+/** Tab memory and session save/resume with 1 GiB written, in Chromium (e2e/bench/browser/browser-disk.ts). */
+export const browserDiskSection: BenchSection = {
+  name: 'browserDisk',
+  ownVm: true,
+  async run(context: BenchContext) {
+    return { ...(await runBrowserDiskBench(context.log)) };
+  },
+};
