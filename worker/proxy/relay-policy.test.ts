@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressRefusal, ClientLedger, DEFAULT_RELAY_POLICY, parsePortList, pickAddress, planDial, RelayRefusal } from './relay-policy.ts';
+import { RelayRefusal } from '../shared/relay-refusal.ts';
+import { addressRefusal, ClientLedger, DEFAULT_RELAY_POLICY, parsePortList, pickAddress, planDial } from './relay-policy.ts';
 
 function refusalCode(fn: () => unknown): string | undefined {
   try {

@@ -3,6 +3,7 @@
 // Deno or Workers host can use it too. Addresses are classified with ipaddr.js (special-purpose registries,
 // RFC 6890), and checked AFTER the name is resolved, on the address actually dialled (no DNS rebinding).
 import ipaddr from 'ipaddr.js';
+import { RelayRefusal } from '../shared/relay-refusal.ts';
 
 /** The name the guest uses for the relay host's own loopback, reachable only on ports listed in hostPorts. */
 export const HOST_ALIAS = 'host.tabdock.internal';
@@ -35,30 +36,6 @@ export const DEFAULT_RELAY_POLICY: RelayPolicyConfig = {
   idleTimeoutMs: 5 * 60 * 1000,
   connectTimeoutMs: 10_000,
 };
-
-/** Why the relay did not connect a stream; each has a sentence (refusalMessage) for the user. */
-export type RefusalCode =
-  | 'bad-target'
-  | 'port-not-allowed'
-  | 'host-port-not-allowed'
-  | 'address-not-allowed'
-  | 'not-resolved'
-  | 'too-many-streams'
-  | 'byte-limit'
-  | 'connect-refused'
-  | 'connect-timeout'
-  | 'idle-timeout'
-  | 'connect-failed'
-  | 'relay-unreachable';
-
-export class RelayRefusal extends Error {
-  readonly code: RefusalCode;
-  constructor(code: RefusalCode, message: string) {
-    super(message);
-    this.name = 'RelayRefusal';
-    this.code = code;
-  }
-}
 
 /** Where a stream goes once the target passed the port check: a fixed loopback port, or a name to resolve. */
 export type DialPlan = { kind: 'loopback'; address: '127.0.0.1'; port: number } | { kind: 'resolve'; host: string; port: number };

@@ -4,8 +4,9 @@
 // by the Node harness (`npm run vm`), which relays the guest's TCP itself without a WebSocket.
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import { EgressRefusal, type EgressDialer, type EgressStream } from '../../vm/net/egress-dialer.ts';
-import { ClientLedger, DEFAULT_RELAY_POLICY, pickAddress, planDial, RelayRefusal, type RelayPolicyConfig } from '../relay-policy.ts';
+import type { EgressDialer, EgressStream } from '../../vm/net/egress-dialer.ts';
+import { RelayRefusal } from '../../shared/relay-refusal.ts';
+import { ClientLedger, DEFAULT_RELAY_POLICY, pickAddress, planDial, type RelayPolicyConfig } from '../relay-policy.ts';
 
 export type Resolver = (host: string) => Promise<string[]>;
 
@@ -107,13 +108,13 @@ export function egressStreamFromSocket(dialed: DialedSocket): EgressStream {
   const { socket } = dialed;
   let dataListener: ((bytes: Uint8Array) => void) | undefined;
   let drainListener: (() => void) | undefined;
-  let closeListener: ((error?: EgressRefusal) => void) | undefined;
-  let closeError: EgressRefusal | undefined;
+  let closeListener: ((error?: RelayRefusal) => void) | undefined;
+  let closeError: RelayRefusal | undefined;
   let closed = false;
   let wantPaused = false;
   const early: Uint8Array[] = [];
   const fail = (error: unknown) => {
-    closeError ??= toEgressRefusal(error);
+    closeError ??= toRelayRefusal(error);
     socket.destroy();
   };
   socket.on('data', (chunk: Buffer) => {
@@ -131,7 +132,7 @@ export function egressStreamFromSocket(dialed: DialedSocket): EgressStream {
   socket.pause();
   socket.on('drain', () => drainListener?.());
   socket.on('error', (error) => {
-    closeError ??= toEgressRefusal(error);
+    closeError ??= toRelayRefusal(error);
   });
   socket.on('close', () => {
     closed = true;
@@ -178,11 +179,10 @@ export function egressStreamFromSocket(dialed: DialedSocket): EgressStream {
   };
 }
 
-function toEgressRefusal(error: unknown): EgressRefusal {
-  if (error instanceof RelayRefusal) return new EgressRefusal(error.code, error.message);
-  if (error instanceof EgressRefusal) return error;
+function toRelayRefusal(error: unknown): RelayRefusal {
+  if (error instanceof RelayRefusal) return error;
   const code = (error as NodeJS.ErrnoException)?.code;
-  return new EgressRefusal('connect-failed', code === 'ECONNRESET' ? 'the connection was reset by the far end' : String((error as Error)?.message ?? error));
+  return new RelayRefusal('connect-failed', code === 'ECONNRESET' ? 'the connection was reset by the far end' : String((error as Error)?.message ?? error));
 }
 
 export interface NodeTcpDialerOptions {
@@ -208,7 +208,7 @@ export class NodeTcpDialer implements EgressDialer {
     try {
       return egressStreamFromSocket(await dialChecked(host, port, this.context));
     } catch (error) {
-      throw toEgressRefusal(error);
+      throw toRelayRefusal(error);
     }
   }
 

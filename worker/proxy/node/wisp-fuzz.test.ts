@@ -6,7 +6,7 @@ import net, { type AddressInfo } from 'node:net';
 import { packet } from '@mercuryworkshop/wisp-js/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { EgressRefusal } from '../../vm/net/egress-dialer.ts';
+import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
 import { createWispRelay, type WispRelay } from './wisp-relay.ts';
 
@@ -186,7 +186,7 @@ describe("the worker's dialer under a fuzzed relay", () => {
             stream.destroy();
           },
           (error: unknown) => {
-            expect(error).toBeInstanceOf(EgressRefusal);
+            expect(error).toBeInstanceOf(RelayRefusal);
           },
         ),
       );

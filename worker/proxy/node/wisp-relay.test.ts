@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { EgressRefusal, type EgressStream } from '../../vm/net/egress-dialer.ts';
+import { RelayRefusal } from '../../shared/relay-refusal.ts';
+import type { EgressStream } from '../../vm/net/egress-dialer.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
 import { startProxyServer } from './node-server.ts';
 import { createWispRelay, type WispRelay, type WispRelayOptions } from './wisp-relay.ts';
@@ -83,13 +84,13 @@ function readText(stream: EgressStream, untilLength: number): Promise<string> {
   });
 }
 
-async function refusal(promise: Promise<unknown>): Promise<EgressRefusal> {
+async function refusal(promise: Promise<unknown>): Promise<RelayRefusal> {
   const error = await promise.then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
-  expect(error).toBeInstanceOf(EgressRefusal);
-  return error as EgressRefusal;
+  expect(error).toBeInstanceOf(RelayRefusal);
+  return error as RelayRefusal;
 }
 
 describe('wisp relay', () => {
@@ -145,7 +146,7 @@ describe('wisp relay', () => {
   it('ends a stream when the client used up its byte budget', async () => {
     const { dialer } = await relayAndDialer({ policy: { maxBytesPerClient: 1000 } });
     const stream = await dialer.dial('host.tabdock.internal', echoPort);
-    const closed = new Promise<EgressRefusal | undefined>((resolve) => stream.onClose(resolve));
+    const closed = new Promise<RelayRefusal | undefined>((resolve) => stream.onClose(resolve));
     stream.onData(() => undefined);
     stream.write(new Uint8Array(800));
     stream.write(new Uint8Array(800));
@@ -157,7 +158,7 @@ describe('wisp relay', () => {
     const { dialer } = await relayAndDialer({ policy: { idleTimeoutMs: 300 } });
     const stream = await dialer.dial('host.tabdock.internal', echoPort);
     stream.onData(() => undefined);
-    const closed = await new Promise<EgressRefusal | undefined>((resolve) => stream.onClose(resolve));
+    const closed = await new Promise<RelayRefusal | undefined>((resolve) => stream.onClose(resolve));
     expect(closed?.code).toBe('idle-timeout');
   });
 

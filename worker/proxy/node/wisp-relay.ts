@@ -11,7 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { logging, packet, server as wisp } from '@mercuryworkshop/wisp-js/server';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ClientLedger, DEFAULT_RELAY_POLICY, RelayRefusal, type RefusalCode, type RelayPolicyConfig } from '../relay-policy.ts';
+import { RelayRefusal, type RefusalCode } from '../../shared/relay-refusal.ts';
+import { ClientLedger, DEFAULT_RELAY_POLICY, type RelayPolicyConfig } from '../relay-policy.ts';
 import { dialChecked, type DialedSocket, type Resolver } from './tcp-dialer.ts';
 
 export const DEFAULT_RELAY_PATH = '/wisp/';

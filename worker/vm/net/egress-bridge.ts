@@ -1,7 +1,8 @@
 // One guest connection bridged to an EgressStream once accepted: data both ways with back-pressure (a paced
 // send window and a paused far side towards the guest; a zero receive window towards the relay), closes and
 // resets passed on. The v86 TCPConnection fields it drives are declared here, in one place.
-import type { EgressRefusal, EgressStream } from './egress-dialer.ts';
+import type { RelayRefusal } from '../../shared/relay-refusal.ts';
+import type { EgressStream } from './egress-dialer.ts';
 import { tcpFrame, TCP_ACK, TCP_RST, type Endpoints } from './ethernet-frames.ts';
 import { DEFAULT_SEND_WINDOW_BYTES, pipelineSends, type V86SendingConnection } from './v86-send-window.ts';
 import type { V86FetchNetworkAdapter } from '../v86-internals.ts';
@@ -47,7 +48,7 @@ export interface BridgeOptions {
   sendWindowBytes?: number;
   counters: BridgeCounters;
   /** The far side closed with an error (after the connection was accepted). */
-  onError(error: EgressRefusal): void;
+  onError(error: RelayRefusal): void;
 }
 
 export function endpointsOf(conn: V86EgressConnection): Endpoints {

@@ -1,18 +1,7 @@
 // The seam between the guest's TCP connections (egress.ts) and whatever carries them out: a Wisp relay over one
 // WebSocket in the browser (wisp-dialer.ts), node:net in the Node harness (proxy/node/tcp-dialer.ts). Both
 // apply the relay policy on the far side; this side only learns "connected" or a refusal with a reason.
-import type { RefusalCode } from '../../proxy/relay-policy.ts';
-
-export type { RefusalCode } from '../../proxy/relay-policy.ts';
-
-export class EgressRefusal extends Error {
-  readonly code: RefusalCode;
-  constructor(code: RefusalCode, message: string) {
-    super(message);
-    this.name = 'EgressRefusal';
-    this.code = code;
-  }
-}
+import type { RelayRefusal } from '../../shared/relay-refusal.ts';
 
 /** One relayed TCP stream. Listeners are single: setting one replaces the previous. */
 export interface EgressStream {
@@ -30,7 +19,7 @@ export interface EgressStream {
   /** Called once buffered writes drained below the low-water mark after bufferedBytes() was high. */
   onDrain(listener: () => void): void;
   /** The far side closed: cleanly (no error) or not (a refusal that came after the stream opened, a reset). */
-  onClose(listener: (error?: EgressRefusal) => void): void;
+  onClose(listener: (error?: RelayRefusal) => void): void;
 }
 
 /** 'down': the relay could not be reached lately; the guest's names then resolve to the shim as before. */

@@ -1,14 +1,15 @@
 // Relaying a guest byte stream that something else already accepted (e.g. the tunnel behind an HTTP CONNECT on
 // the guest's proxy port) through the same EgressDialer and policy as a direct guest connection. The guest side
 // is a GuestSocket (guest-socket.ts), which has no window to close: only the download direction is paced.
-import { EgressRefusal, type EgressDialer, type EgressStream } from './egress-dialer.ts';
+import { RelayRefusal } from '../../shared/relay-refusal.ts';
+import type { EgressDialer, EgressStream } from './egress-dialer.ts';
 import type { GuestSocket } from './guest-socket.ts';
 
 export interface RelayReply {
   /** The far side is connected; answer the client (e.g. `HTTP/1.1 200 Connection established`) now. */
   connected(): void;
   /** The relay refused or could not connect; answer the client (e.g. 403 or 502) and close the socket. */
-  refused(error: EgressRefusal): void;
+  refused(error: RelayRefusal): void;
 }
 
 export interface GuestSocketRelayOptions {
@@ -16,7 +17,7 @@ export interface GuestSocketRelayOptions {
   highWaterBytes?: number;
   /** How often to look at the guest's acknowledgements while paused (v86 has no drain event). */
   drainPollMs?: number;
-  onRefused?: (target: string, error: EgressRefusal) => void;
+  onRefused?: (target: string, error: RelayRefusal) => void;
 }
 
 /**
@@ -42,7 +43,7 @@ export function relayGuestSocket(
       pipe(socket, stream, options);
     },
     (error: unknown) => {
-      const refusal = error instanceof EgressRefusal ? error : new EgressRefusal('connect-failed', String(error));
+      const refusal = error instanceof RelayRefusal ? error : new RelayRefusal('connect-failed', String(error));
       options.onRefused?.(target, refusal);
       if (reply) reply.refused(refusal);
       else socket.close();

@@ -4,7 +4,8 @@ import type { V86 } from 'v86';
 import { describe, expect, it } from 'vitest';
 import { DNS_CLASS_IN, DNS_TYPE_A } from './dns-message.ts';
 import { attachEgress, isClaimedByEgress } from './egress.ts';
-import { EgressRefusal, type EgressDialer, type EgressState, type EgressStream } from './egress-dialer.ts';
+import { RelayRefusal } from '../../shared/relay-refusal.ts';
+import type { EgressDialer, EgressState, EgressStream } from './egress-dialer.ts';
 import { parseUdpFrame, TCP_ACK, TCP_RST, udpFrame } from './ethernet-frames.ts';
 import { FakeGuestSocket } from '../../testing/fake-socket.ts';
 
@@ -109,7 +110,7 @@ class ScriptedStream implements EgressStream {
   paused = false;
   drainListener: (() => void) | undefined;
   dataListener: ((bytes: Uint8Array) => void) | undefined;
-  closeListener: ((error?: EgressRefusal) => void) | undefined;
+  closeListener: ((error?: RelayRefusal) => void) | undefined;
   write(bytes: Uint8Array) {
     this.written.push(bytes);
   }
@@ -132,7 +133,7 @@ class ScriptedStream implements EgressStream {
   onDrain(listener: () => void) {
     this.drainListener = listener;
   }
-  onClose(listener: (error?: EgressRefusal) => void) {
+  onClose(listener: (error?: RelayRefusal) => void) {
     this.closeListener = listener;
   }
 }
@@ -258,7 +259,7 @@ describe('egress', () => {
     const conn = new FakeConn(adapter, Uint8Array.of(10, 0, 0, 1), 443);
     syn(conn);
     const before = adapter.received.length;
-    calls[0]!.reject(new EgressRefusal('address-not-allowed', '10.0.0.1 is a private address'));
+    calls[0]!.reject(new RelayRefusal('address-not-allowed', '10.0.0.1 is a private address'));
     await tick();
     const reset = adapter.received[before]!;
     const tcp = 14 + 20;
@@ -313,7 +314,7 @@ describe('egress', () => {
     calls[0]!.resolve(stream);
     await tick();
     const before = adapter.received.length;
-    stream.closeListener!(new EgressRefusal('relay-unreachable', 'the relay dropped the connection'));
+    stream.closeListener!(new RelayRefusal('relay-unreachable', 'the relay dropped the connection'));
     expect(adapter.received[before]![14 + 20 + 13]).toBe(TCP_RST | TCP_ACK);
     expect(conn.released).toBe(1);
   });
@@ -388,7 +389,7 @@ describe('egress', () => {
 
     const refusedSocket = new FakeGuestSocket();
     handle.relayTcp(refusedSocket, '10.0.0.1', 443, { connected: () => events.push('200'), refused: (error) => events.push(error.code) });
-    calls[1]!.reject(new EgressRefusal('address-not-allowed', 'private'));
+    calls[1]!.reject(new RelayRefusal('address-not-allowed', 'private'));
     await tick();
     expect(events).toEqual(['200', 'address-not-allowed']);
     expect(notices.map((notice) => notice.target)).toEqual(['10.0.0.1:443']);

@@ -9,7 +9,8 @@
 import type { V86 } from 'v86';
 import { internalsOf, prependBusListener, type V86FetchNetworkAdapter } from '../v86-internals.ts';
 import { buildDnsResponse, parseDnsQuery, RCODE_SERVFAIL } from './dns-message.ts';
-import { EgressRefusal, type EgressDialer, type EgressStream } from './egress-dialer.ts';
+import { RelayRefusal } from '../../shared/relay-refusal.ts';
+import type { EgressDialer, EgressStream } from './egress-dialer.ts';
 import { relayGuestSocket, type RelayReply } from './egress-guest-socket.ts';
 import type { GuestSocket } from './guest-socket.ts';
 import { bridgeConnection, endpointsOf, type BridgeCounters, type V86EgressConnection } from './egress-bridge.ts';
@@ -212,7 +213,7 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
 
   function notify(target: string, error: unknown): void {
     if (!config.onNotice) return;
-    const refusal = error instanceof EgressRefusal ? error : new EgressRefusal('connect-failed', error instanceof Error ? error.message : String(error));
+    const refusal = error instanceof RelayRefusal ? error : new RelayRefusal('connect-failed', error instanceof Error ? error.message : String(error));
     config.onNotice({
       code: refusal.code === 'relay-unreachable' ? 'relay-unreachable' : 'relay-refused',
       target,
@@ -239,7 +240,7 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
 function withTimeout<T>(promise: Promise<T>, timeoutMs: number, target: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new EgressRefusal('connect-timeout', `${target} did not answer within ${Math.round(timeoutMs / 1000)} s`));
+      reject(new RelayRefusal('connect-timeout', `${target} did not answer within ${Math.round(timeoutMs / 1000)} s`));
       // A stream that arrives after the guest got its reset is closed at once.
       promise.then((late) => (late as { destroy?: () => void }).destroy?.(), () => undefined);
     }, timeoutMs);

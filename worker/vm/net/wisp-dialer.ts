@@ -4,7 +4,8 @@
 // Opened at VM start and again on demand after it dropped; while the relay cannot be reached the dialer says
 // 'down' and egress.ts sends names back to the shim.
 import { client as wispClient } from '@mercuryworkshop/wisp-js/client';
-import { EgressRefusal, type EgressDialer, type EgressState, type EgressStream, type RefusalCode } from './egress-dialer.ts';
+import { RelayRefusal, type RefusalCode } from '../../shared/relay-refusal.ts';
+import type { EgressDialer, EgressState, EgressStream } from './egress-dialer.ts';
 
 type ClientConnection = InstanceType<typeof wispClient.ClientConnection>;
 type ClientStream = ReturnType<ClientConnection['create_stream']>;
@@ -27,7 +28,7 @@ export interface WispDialerOptions {
 }
 
 /** Wisp close reasons (Wisp protocol v2 spec, "0x04 - CLOSE") as refusals. */
-function refusalFor(reason: number | undefined, target: string): EgressRefusal {
+function refusalFor(reason: number | undefined, target: string): RelayRefusal {
   const known: Record<number, [RefusalCode, string]> = {
     0x41: ['bad-target', 'the relay rejected the stream as invalid'],
     0x42: ['not-resolved', 'the relay could not resolve or reach the host'],
@@ -41,7 +42,7 @@ function refusalFor(reason: number | undefined, target: string): EgressRefusal {
     0x49: ['too-many-streams', 'the relay limits connections and data per client; try again later'],
   };
   const [code, message] = known[reason ?? 0] ?? ['connect-failed', `the relay closed the connection (reason 0x${(reason ?? 0).toString(16)})`];
-  return new EgressRefusal(code, `${target}: ${message}`);
+  return new RelayRefusal(code, `${target}: ${message}`);
 }
 
 export class WispDialer implements EgressDialer {
@@ -97,7 +98,7 @@ export class WispDialer implements EgressDialer {
         } catch {
           // Closing a socket that never opened can throw in some runtimes; it is gone either way.
         }
-        reject(new EgressRefusal('relay-unreachable', message));
+        reject(new RelayRefusal('relay-unreachable', message));
       };
       const timer = setTimeout(() => fail(`the relay at ${this.url} did not answer within ${this.options.openTimeoutMs / 1000} s`), this.options.openTimeoutMs);
       try {
@@ -156,7 +157,7 @@ export class WispDialer implements EgressDialer {
         if (this.relayConfirms) {
           settled = true;
           stream.close(0x02);
-          reject(new EgressRefusal('connect-timeout', `${target}: the relay did not connect it within ${waitMs / 1000} s`));
+          reject(new RelayRefusal('connect-timeout', `${target}: the relay did not connect it within ${waitMs / 1000} s`));
         } else {
           // A relay that does not confirm streams (another Wisp server): go ahead; a refusal comes as a reset.
           confirm();
@@ -170,7 +171,7 @@ export class WispDialer implements EgressDialer {
         if (settled) return false;
         settled = true;
         clearTimeout(timer);
-        reject(reason === 0x03 && !this.connection ? new EgressRefusal('relay-unreachable', `${target}: the relay at ${this.url} dropped the connection`) : refusalFor(reason, target));
+        reject(reason === 0x03 && !this.connection ? new RelayRefusal('relay-unreachable', `${target}: the relay at ${this.url} dropped the connection`) : refusalFor(reason, target));
         return true;
       };
     });
@@ -201,8 +202,8 @@ class WispStream implements EgressStream {
   onEarlyClose: ((reason: number | undefined) => boolean) | undefined;
   private dataListener: ((bytes: Uint8Array) => void) | undefined;
   private drainListener: (() => void) | undefined;
-  private closeListener: ((error?: EgressRefusal) => void) | undefined;
-  private closed: { error?: EgressRefusal } | undefined;
+  private closeListener: ((error?: RelayRefusal) => void) | undefined;
+  private closed: { error?: RelayRefusal } | undefined;
   private readonly held: Uint8Array[] = [];
   private paused = false;
   private wasHigh = false;
@@ -287,7 +288,7 @@ class WispStream implements EgressStream {
     this.drainListener = listener;
   }
 
-  onClose(listener: (error?: EgressRefusal) => void): void {
+  onClose(listener: (error?: RelayRefusal) => void): void {
     this.closeListener = listener;
     this.flush();
   }
