@@ -11,7 +11,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { logging, packet, server as wisp } from '@mercuryworkshop/wisp-js/server';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { RelayRefusal, type RefusalCode } from '../../shared/relay-refusal.ts';
+import { RelayRefusal } from '../../shared/relay-refusal.ts';
+import { closeReasonFor, WISP_CLOSE } from '../../shared/wisp-close-reasons.ts';
 import { ClientLedger, DEFAULT_RELAY_POLICY, type RelayPolicyConfig } from '../relay-policy.ts';
 import { dialChecked, type DialedSocket, type Resolver } from './tcp-dialer.ts';
 
@@ -45,26 +46,6 @@ export interface WispRelay {
   /** Open Wisp sessions (tests). */
   sessions(): number;
   close(): void;
-}
-
-const REASON_FOR: Record<RefusalCode, string> = {
-  'bad-target': 'HostBlocked',
-  'port-not-allowed': 'HostBlocked',
-  'host-port-not-allowed': 'HostBlocked',
-  'address-not-allowed': 'HostBlocked',
-  'not-resolved': 'UnreachableHost',
-  'too-many-streams': 'ConnThrottled',
-  'byte-limit': 'ConnThrottled',
-  'connect-refused': 'ConnRefused',
-  'connect-timeout': 'NoResponse',
-  'idle-timeout': 'TransferTimeout',
-  'connect-failed': 'NetworkError',
-  'relay-unreachable': 'NetworkError',
-};
-
-function closeReason(error: unknown): number {
-  const name = error instanceof RelayRefusal ? REASON_FOR[error.code] : 'NetworkError';
-  return packet.close_reasons[name] ?? 0x03;
 }
 
 // wisp-js logs every connection at INFO and every malformed client packet at WARN on the console; the relay
@@ -101,7 +82,7 @@ class PolicySocket implements wisp.WispSocketLike {
       try {
         dialed.count(chunk.length);
       } catch (error) {
-        this.onFatal?.(closeReason(error));
+        this.onFatal?.(closeReasonFor(error));
         socket.destroy();
         return;
       }
@@ -116,7 +97,7 @@ class PolicySocket implements wisp.WispSocketLike {
     });
     socket.on('error', (error) => {
       // The dialer's idle timeout destroys the socket with a RelayRefusal: tell the client why.
-      if (error instanceof RelayRefusal) this.onFatal?.(closeReason(error));
+      if (error instanceof RelayRefusal) this.onFatal?.(closeReasonFor(error));
     });
     socket.on('close', () => {
       this.ended = true;
@@ -141,7 +122,7 @@ class PolicySocket implements wisp.WispSocketLike {
     try {
       dialed.count(data.length);
     } catch (error) {
-      this.onFatal?.(closeReason(error));
+      this.onFatal?.(closeReasonFor(error));
       dialed.socket.destroy();
       return;
     }
@@ -216,7 +197,7 @@ class PolicyConnection extends wisp.ServerConnection {
     const target = `${hostname}:${port}`;
     if (this.streams[streamId] !== undefined || streamId === 0) {
       // A reused id would orphan the open stream's socket.
-      void this.sendClose(streamId, packet.close_reasons['InvalidInfo'] ?? 0x41);
+      void this.sendClose(streamId, WISP_CLOSE.InvalidInfo);
       return;
     }
     const socket =
@@ -229,7 +210,7 @@ class PolicyConnection extends wisp.ServerConnection {
         await stream.setup();
       } catch (error) {
         this.refused(target, error);
-        await this.close_stream(streamId, closeReason(error), true);
+        await this.close_stream(streamId, closeReasonFor(error), true);
         return;
       }
       if (this.streams[streamId] !== stream) return;

@@ -4,7 +4,8 @@
 // Opened at VM start and again on demand after it dropped; while the relay cannot be reached the dialer says
 // 'down' and egress.ts sends names back to the shim.
 import { client as wispClient } from '@mercuryworkshop/wisp-js/client';
-import { RelayRefusal, type RefusalCode } from '../../shared/relay-refusal.ts';
+import { RelayRefusal } from '../../shared/relay-refusal.ts';
+import { refusalForCloseReason, WISP_CLOSE } from '../../shared/wisp-close-reasons.ts';
 import type { EgressDialer, EgressState, EgressStream } from './egress-dialer.ts';
 
 type ClientConnection = InstanceType<typeof wispClient.ClientConnection>;
@@ -25,24 +26,6 @@ export interface WispDialerOptions {
   highWaterBytes?: number;
   /** Called when the relay could not be reached or dropped (once per state change to 'down'). */
   onDown?: (message: string) => void;
-}
-
-/** Wisp close reasons (Wisp protocol v2 spec, "0x04 - CLOSE") as refusals. */
-function refusalFor(reason: number | undefined, target: string): RelayRefusal {
-  const known: Record<number, [RefusalCode, string]> = {
-    0x41: ['bad-target', 'the relay rejected the stream as invalid'],
-    0x42: ['not-resolved', 'the relay could not resolve or reach the host'],
-    0x43: ['connect-timeout', 'the host did not answer the relay in time'],
-    0x44: ['connect-refused', 'the host refused the connection'],
-    0x47: ['idle-timeout', 'the relay closed the idle connection'],
-    0x48: [
-      'address-not-allowed',
-      "the relay's policy blocks it (by default only ports 80 and 443 of public addresses, and host.tabdock.internal only on ports allowed with --allow-host-port)",
-    ],
-    0x49: ['too-many-streams', 'the relay limits connections and data per client; try again later'],
-  };
-  const [code, message] = known[reason ?? 0] ?? ['connect-failed', `the relay closed the connection (reason 0x${(reason ?? 0).toString(16)})`];
-  return new RelayRefusal(code, `${target}: ${message}`);
 }
 
 export class WispDialer implements EgressDialer {
@@ -156,7 +139,7 @@ export class WispDialer implements EgressDialer {
       const timer = setTimeout(() => {
         if (this.relayConfirms) {
           settled = true;
-          stream.close(0x02);
+          stream.close(WISP_CLOSE.Voluntary);
           reject(new RelayRefusal('connect-timeout', `${target}: the relay did not connect it within ${waitMs / 1000} s`));
         } else {
           // A relay that does not confirm streams (another Wisp server): go ahead; a refusal comes as a reset.
@@ -171,7 +154,7 @@ export class WispDialer implements EgressDialer {
         if (settled) return false;
         settled = true;
         clearTimeout(timer);
-        reject(reason === 0x03 && !this.connection ? new RelayRefusal('relay-unreachable', `${target}: the relay at ${this.url} dropped the connection`) : refusalFor(reason, target));
+        reject(reason === WISP_CLOSE.NetworkError && !this.connection ? new RelayRefusal('relay-unreachable', `${target}: the relay at ${this.url} dropped the connection`) : refusalForCloseReason(reason, target));
         return true;
       };
     });
@@ -230,7 +213,7 @@ class WispStream implements EgressStream {
     };
     stream.onclose = (reason?: number) => {
       if (this.onEarlyClose?.(reason)) return;
-      const error = reason === 0x02 ? undefined : refusalFor(reason, this.target);
+      const error = reason === WISP_CLOSE.Voluntary ? undefined : refusalForCloseReason(reason, this.target);
       this.closed = error ? { error } : {};
       this.flush();
     };
@@ -249,7 +232,7 @@ class WispStream implements EgressStream {
   destroy(): void {
     if (this.closed) return;
     this.closed = {};
-    this.stream.close(0x02);
+    this.stream.close(WISP_CLOSE.Voluntary);
   }
 
   bufferedBytes(): number {
