@@ -5,6 +5,7 @@
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import type { EgressDialer, EgressStream } from '../../vm/net/egress-dialer.ts';
+import { withDeadline } from '../../shared/deadline.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import { ClientLedger, DEFAULT_RELAY_POLICY, pickAddress, planDial, type RelayPolicyConfig } from '../relay-policy.ts';
 
@@ -44,7 +45,11 @@ export async function dialChecked(host: string, port: number, context: DialConte
         addresses = [plan.host];
       } else {
         try {
-          addresses = await withDeadline((context.resolve ?? systemResolver)(plan.host), deadline, `resolving ${plan.host}`);
+          addresses = await withDeadline(
+            (context.resolve ?? systemResolver)(plan.host),
+            deadline - Date.now(),
+            () => new RelayRefusal('connect-timeout', `resolving ${plan.host} took too long`),
+          );
         } catch (error) {
           if (error instanceof RelayRefusal) throw error;
           throw new RelayRefusal('not-resolved', `${plan.host} could not be resolved (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
@@ -61,22 +66,6 @@ export async function dialChecked(host: string, port: number, context: DialConte
     release();
     throw error;
   }
-}
-
-function withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new RelayRefusal('connect-timeout', `${what} took too long`)), Math.max(0, deadline - Date.now()));
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 function connectWithin(address: string, port: number, deadline: number): Promise<net.Socket> {

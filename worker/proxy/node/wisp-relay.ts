@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { logging, packet, server as wisp } from '@mercuryworkshop/wisp-js/server';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { withDeadline } from '../../shared/deadline.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import { closeReasonFor, WISP_CLOSE } from '../../shared/wisp-close-reasons.ts';
 import { ClientLedger, DEFAULT_RELAY_POLICY, type RelayPolicyConfig } from '../relay-policy.ts';
@@ -314,19 +315,11 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
     };
     ws.binaryType = 'arraybuffer';
     const connection = new PolicyConnection(ws, pathOf(request), version, dial, refused);
-    let handshakeTimer: ReturnType<typeof setTimeout> | undefined;
     void (async () => {
       try {
-        await Promise.race([
-          connection.setup(),
-          new Promise((_, reject) => {
-            handshakeTimer = setTimeout(() => reject(new Error('handshake timeout')), handshakeTimeoutMs);
-          }),
-        ]);
-        clearTimeout(handshakeTimer);
+        await withDeadline(connection.setup(), handshakeTimeoutMs, () => new Error('handshake timeout'));
         await connection.run();
       } catch {
-        clearTimeout(handshakeTimer);
         await connection.cleanup().catch(() => undefined);
       } finally {
         ws.terminate();

@@ -9,6 +9,7 @@
 import type { V86 } from 'v86';
 import { internalsOf, prependBusListener, type V86FetchNetworkAdapter } from '../v86-internals.ts';
 import { buildDnsResponse, parseDnsQuery, RCODE_SERVFAIL } from './dns-message.ts';
+import { withDeadline } from '../../shared/deadline.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import type { EgressDialer, EgressStream } from './egress-dialer.ts';
 import { relayGuestSocket, type RelayReply } from './egress-guest-socket.ts';
@@ -186,7 +187,13 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
     });
     let stream: EgressStream;
     try {
-      stream = await withTimeout(dialer.dial(host, port), dialTimeoutMs, target);
+      stream = await withDeadline(
+        dialer.dial(host, port),
+        dialTimeoutMs,
+        () => new RelayRefusal('connect-timeout', `${target} did not answer within ${Math.round(dialTimeoutMs / 1000)} s`),
+        // A stream that arrives after the guest got its reset is closed at once.
+        (late) => late.destroy(),
+      );
     } catch (error) {
       parked.delete(entry.conn.tuple);
       if (!guestGaveUp) resetParked(entry.conn);
@@ -235,24 +242,4 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
     },
     nameOf: (address) => names.nameOf(ipv4ToNumber(address.split('.').map(Number))),
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, target: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new RelayRefusal('connect-timeout', `${target} did not answer within ${Math.round(timeoutMs / 1000)} s`));
-      // A stream that arrives after the guest got its reset is closed at once.
-      promise.then((late) => (late as { destroy?: () => void }).destroy?.(), () => undefined);
-    }, timeoutMs);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
