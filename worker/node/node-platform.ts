@@ -10,7 +10,7 @@ import { NodeFolder } from './node-folder.ts';
 import { compressStateInNode } from './node-state-compressor.ts';
 import { attachNetwork, type NetworkConfig, type V86NetworkLike } from '../vm/net/index.ts';
 import type { EgressNotice } from '../vm/net/egress.ts';
-import type { EgressDialer } from '../vm/net/egress-dialer.ts';
+import type { EgressDialer } from '../shared/egress-dialer.ts';
 import { NodeTcpDialer, type NodeTcpDialerOptions } from '../proxy/node/tcp-dialer.ts';
 import { VmHost, type VmHostPlatform } from '../vm/vm-host.ts';
 import type { EmulatorTuning } from '../shared/contract.ts';

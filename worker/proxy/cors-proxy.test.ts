@@ -3,7 +3,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostAllowList } from './allow-list.ts';
-import { createCorsProxy, PROXY_ERROR_HEADER } from './cors-proxy.ts';
+import { PROXY_ERROR_HEADER } from '../shared/proxy-errors.ts';
+import { createCorsProxy } from './cors-proxy.ts';
 import { startProxyServer } from './node/node-server.ts';
 
 let upstream: Server;

@@ -1,6 +1,7 @@
 // The CORS proxy between the browser tab and container registries: one web-standard
 // `(request: Request) => Promise<Response>` handler, so it runs unchanged on Node, Cloudflare Workers and Deno.
 // URL scheme: `<base><host[:port]>/<path>?<query>`, e.g. `/cors-proxy/registry-1.docker.io/v2/`.
+import { PROXY_ERROR_HEADER, type ProxyErrorCode } from '../shared/proxy-errors.ts';
 import { DEFAULT_REDIRECT_HOSTS, DEFAULT_REGISTRY_HOSTS, HostAllowList, type HostPattern } from './allow-list.ts';
 
 export interface CorsProxyConfig {
@@ -16,11 +17,6 @@ export interface CorsProxyConfig {
   /** Injected for tests and for runtimes whose global fetch needs wrapping. */
   fetch?: typeof fetch;
 }
-
-/** Set on every answer the proxy writes itself, so clients can tell a proxy failure from an upstream one. */
-export const PROXY_ERROR_HEADER = 'x-tabdock-proxy-error';
-
-export type ProxyErrorCode = 'not-allowed' | 'bad-target' | 'method' | 'unreachable' | 'timeout' | 'redirect';
 
 /** Request headers passed upstream; everything else (cookies above all) is dropped. */
 const FORWARDED_REQUEST_HEADERS = ['accept', 'authorization', 'range', 'if-none-match', 'if-range'];

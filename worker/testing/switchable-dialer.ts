@@ -1,6 +1,6 @@
 // An EgressDialer that forwards to another, replaceable while the VM runs: lets one boot exercise the
 // harness's relay, a Wisp relay and a relay that is down (tests and the bench; the dialer is fixed at boot).
-import type { EgressDialer, EgressState, EgressStream } from '../vm/net/egress-dialer.ts';
+import type { EgressDialer, EgressState, EgressStream } from '../shared/egress-dialer.ts';
 
 export class SwitchableDialer implements EgressDialer {
   constructor(public current: EgressDialer) {}

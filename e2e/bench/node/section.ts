@@ -1,6 +1,6 @@
 // The shape of one benchmark section. bench.ts boots the guest once and runs each section in order; to add
 // figures (browser, image pulls) write a module exporting a BenchSection and list it in sections.ts.
-import type { EgressDialer } from '../../../worker/vm/net/egress-dialer.ts';
+import type { EgressDialer } from '../../../worker/shared/egress-dialer.ts';
 import type { NetworkConfig } from '../../../worker/vm/net/index.ts';
 import type { VmHost } from '../../../worker/vm/vm-host.ts';
 

@@ -4,7 +4,7 @@
 // by the Node harness (`npm run vm`), which relays the guest's TCP itself without a WebSocket.
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
-import type { EgressDialer, EgressStream } from '../../vm/net/egress-dialer.ts';
+import type { EgressDialer, EgressStream } from '../../shared/egress-dialer.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import { ClientLedger, DEFAULT_RELAY_POLICY, pickAddress, planDial, type RelayPolicyConfig } from '../relay-policy.ts';

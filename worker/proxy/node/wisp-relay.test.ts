@@ -5,7 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
-import type { EgressStream } from '../../vm/net/egress-dialer.ts';
+import type { EgressStream } from '../../shared/egress-dialer.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
 import { startProxyServer } from './node-server.ts';
 import { createWispRelay, type WispRelay, type WispRelayOptions } from './wisp-relay.ts';

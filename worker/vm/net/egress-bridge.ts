@@ -2,7 +2,7 @@
 // send window and a paused far side towards the guest; a zero receive window towards the relay), closes and
 // resets passed on. The v86 TCPConnection fields it drives are declared here, in one place.
 import type { RelayRefusal } from '../../shared/relay-refusal.ts';
-import type { EgressStream } from './egress-dialer.ts';
+import type { EgressStream } from '../../shared/egress-dialer.ts';
 import { tcpFrame, TCP_ACK, TCP_RST, type Endpoints } from './ethernet-frames.ts';
 import { DEFAULT_SEND_WINDOW_BYTES, pipelineSends, type V86SendingConnection } from './v86-send-window.ts';
 import type { V86FetchNetworkAdapter } from '../v86-internals.ts';

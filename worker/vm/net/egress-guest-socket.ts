@@ -2,7 +2,7 @@
 // the guest's proxy port) through the same EgressDialer and policy as a direct guest connection. The guest side
 // is a GuestSocket (guest-socket.ts), which has no window to close: only the download direction is paced.
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
-import type { EgressDialer, EgressStream } from './egress-dialer.ts';
+import type { EgressDialer, EgressStream } from '../../shared/egress-dialer.ts';
 import type { GuestSocket } from './guest-socket.ts';
 
 export interface RelayReply {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DNS_CLASS_IN, DNS_TYPE_A } from './dns-message.ts';
 import { attachEgress, isClaimedByEgress } from './egress.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
-import type { EgressDialer, EgressState, EgressStream } from './egress-dialer.ts';
+import type { EgressDialer, EgressState, EgressStream } from '../../shared/egress-dialer.ts';
 import { parseUdpFrame, TCP_ACK, TCP_RST, udpFrame } from './ethernet-frames.ts';
 import { FakeGuestSocket } from '../../testing/fake-socket.ts';
 

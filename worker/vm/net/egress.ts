@@ -11,7 +11,7 @@ import { internalsOf, prependBusListener, type V86FetchNetworkAdapter } from '..
 import { buildDnsResponse, parseDnsQuery, RCODE_SERVFAIL } from './dns-message.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
-import type { EgressDialer, EgressStream } from './egress-dialer.ts';
+import type { EgressDialer, EgressStream } from '../../shared/egress-dialer.ts';
 import { relayGuestSocket, type RelayReply } from './egress-guest-socket.ts';
 import type { GuestSocket } from './guest-socket.ts';
 import { bridgeConnection, endpointsOf, type BridgeCounters, type V86EgressConnection } from './egress-bridge.ts';

@@ -2,7 +2,7 @@
 // guest's TCP connections to port 80 (and any registry ports) are served here instead of by v86's fetch stub.
 import type { V86 } from 'v86';
 import { attachEgress, isClaimedByEgress, type EgressHandle, type EgressNotice } from './egress.ts';
-import type { EgressDialer } from './egress-dialer.ts';
+import type { EgressDialer } from '../../shared/egress-dialer.ts';
 import { guestSocketFromV86, type GuestSocket, type V86TcpConnection } from './guest-socket.ts';
 import { forwardHttp } from './http-forward.ts';
 import { serveHttp1, type Http1ServeOptions } from './http1-connection.ts';

@@ -1,6 +1,6 @@
 // The shim's way out: turns an upstream URL into a fetch through the CORS proxy (or a direct fetch), follows
 // redirects the proxy did not follow, bounds the wait for a response head, and names what failed.
-import { PROXY_ERROR_HEADER } from '../../proxy/cors-proxy.ts';
+import { PROXY_ERROR_HEADER } from '../../shared/proxy-errors.ts';
 
 export interface UpstreamConfig {
   /**

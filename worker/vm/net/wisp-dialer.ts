@@ -6,7 +6,7 @@
 import { client as wispClient } from '@mercuryworkshop/wisp-js/client';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import { refusalForCloseReason, WISP_CLOSE } from '../../shared/wisp-close-reasons.ts';
-import type { EgressDialer, EgressState, EgressStream } from './egress-dialer.ts';
+import type { EgressDialer, EgressState, EgressStream } from '../../shared/egress-dialer.ts';
 
 type ClientConnection = InstanceType<typeof wispClient.ClientConnection>;
 type ClientStream = ReturnType<ClientConnection['create_stream']>;

@@ -1,7 +1,8 @@
-// The seam between the guest's TCP connections (egress.ts) and whatever carries them out: a Wisp relay over one
-// WebSocket in the browser (wisp-dialer.ts), node:net in the Node harness (proxy/node/tcp-dialer.ts). Both
-// apply the relay policy on the far side; this side only learns "connected" or a refusal with a reason.
-import type { RelayRefusal } from '../../shared/relay-refusal.ts';
+// The seam between the guest's TCP connections (worker/vm/net/egress.ts) and whatever carries them out: a Wisp relay
+// over one WebSocket in the browser (worker/vm/net/wisp-dialer.ts), node:net in the Node harness
+// (worker/proxy/node/tcp-dialer.ts). Both apply the relay policy on the far side; the VM worker only learns
+// "connected" or a refusal with a reason.
+import type { RelayRefusal } from './relay-refusal.ts';
 
 /** One relayed TCP stream. Listeners are single: setting one replaces the previous. */
 export interface EgressStream {
