@@ -4,4 +4,4 @@
 /** Set on every answer the proxy writes itself, carrying a ProxyErrorCode. */
 export const PROXY_ERROR_HEADER = 'x-tabdock-proxy-error';
 
-export type ProxyErrorCode = 'not-allowed' | 'bad-target' | 'method' | 'unreachable' | 'timeout' | 'redirect';
+export type ProxyErrorCode = 'not-allowed' | 'bad-target' | 'bad-request' | 'method' | 'unreachable' | 'timeout' | 'redirect';

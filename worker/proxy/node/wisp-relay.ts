@@ -249,6 +249,15 @@ function clientAddress(request: IncomingMessage): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
+/** A path segment percent-decoded, or as given when it is not valid percent-encoding (then it matches no token). */
+function decodedOrRaw(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
@@ -281,7 +290,7 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
     const rest = pathOf(request).slice(basePath.length);
     if (options.token !== undefined) {
       const token = rest.endsWith('/') ? rest.slice(0, -1) : rest;
-      if (!sameSecret(decodeURIComponent(token), options.token)) {
+      if (!sameSecret(decodedOrRaw(token), options.token)) {
         return [401, 'Unauthorized', `this relay needs its token: use ${basePath}<token>/ as the relay URL's path`];
       }
     } else if (rest !== '') {
@@ -305,6 +314,9 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
   }
 
   function runSession(ws: WebSocket, request: IncomingMessage, client: string, releaseSession: () => void): void {
+    // A frame ws refuses (reserved opcode, unmasked, RSV1 unnegotiated, a close reason that is not UTF-8, more than
+    // maxPayload) makes it close with 1002/1007/1009 and emit 'error'; unheard, that error ended the process (#24).
+    ws.on('error', () => ws.terminate());
     open.add(ws);
     const protocols = request.headers['sec-websocket-protocol'];
     const version: 1 | 2 = typeof protocols === 'string' && protocols.split(',').some((p) => p.trim() === 'wisp-v2') ? 2 : 1;
