@@ -17,9 +17,16 @@ export interface RelayPolicyConfig {
   maxStreamsPerClient: number;
   /** Open relay sessions (WebSockets) per client at once. */
   maxSessionsPerClient: number;
-  /** Bytes both ways per client per byteWindowMs. */
+  /** Bytes both ways per client per byteWindowMs; uploads count when they reach the relay. */
   maxBytesPerClient: number;
   byteWindowMs: number;
+  /**
+   * Upload bytes one client may have waiting in the relay for targets that are slower than the client (counted
+   * from their arrival until the target's socket took them); a stream that would pass it is closed.
+   */
+  maxQueuedBytesPerClient: number;
+  /** The same, for all clients together. */
+  maxQueuedBytesTotal: number;
   /** A stream with no bytes either way for this long is closed. */
   idleTimeoutMs: number;
   /** Time allowed to resolve and connect. */
@@ -33,6 +40,8 @@ export const DEFAULT_RELAY_POLICY: RelayPolicyConfig = {
   maxSessionsPerClient: 8,
   maxBytesPerClient: 4 * 1024 * 1024 * 1024,
   byteWindowMs: 60 * 60 * 1000,
+  maxQueuedBytesPerClient: 16 * 1024 * 1024,
+  maxQueuedBytesTotal: 256 * 1024 * 1024,
   idleTimeoutMs: 5 * 60 * 1000,
   connectTimeoutMs: 10_000,
 };
@@ -99,9 +108,10 @@ export function pickAddress(host: string, addresses: readonly string[]): string 
   throw new RelayRefusal('address-not-allowed', `${host} resolves to an address the relay does not reach (${reasons[0]})`);
 }
 
-/** Per-client counters: open sessions and streams, bytes in the current window. One ledger per relay. */
+/** Per-client counters: open sessions and streams, bytes in the current window, bytes queued. One ledger per relay. */
 export class ClientLedger {
-  private readonly clients = new Map<string, { sessions: number; streams: number; bytes: number; windowStart: number }>();
+  private readonly clients = new Map<string, { sessions: number; streams: number; bytes: number; windowStart: number; queued: number }>();
+  private queuedTotal = 0;
   constructor(
     private readonly policy: RelayPolicyConfig,
     private readonly now: () => number = Date.now,
@@ -111,7 +121,7 @@ export class ClientLedger {
     let entry = this.clients.get(client);
     const now = this.now();
     if (!entry) {
-      entry = { sessions: 0, streams: 0, bytes: 0, windowStart: now };
+      entry = { sessions: 0, streams: 0, bytes: 0, windowStart: now, queued: 0 };
       this.clients.set(client, entry);
     }
     if (now - entry.windowStart >= this.policy.byteWindowMs) {
@@ -123,7 +133,7 @@ export class ClientLedger {
 
   private forgetIfIdle(client: string): void {
     const entry = this.clients.get(client);
-    if (entry && entry.sessions === 0 && entry.streams === 0 && this.now() - entry.windowStart >= this.policy.byteWindowMs) {
+    if (entry && entry.sessions === 0 && entry.streams === 0 && entry.queued === 0 && this.now() - entry.windowStart >= this.policy.byteWindowMs) {
       this.clients.delete(client);
     }
   }
@@ -165,10 +175,43 @@ export class ClientLedger {
     }
   }
 
-  /** For tests and monitoring. */
-  snapshot(client: string): { sessions: number; streams: number; bytes: number } {
+  /** Holds `bytes` of a client's upload waiting for a slow target; throws 'buffer-full' past its share or the total. */
+  holdQueued(client: string, bytes: number): void {
+    const entry = this.entry(client);
+    if (entry.queued + bytes > this.policy.maxQueuedBytesPerClient || this.queuedTotal + bytes > this.policy.maxQueuedBytesTotal) {
+      const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
+      throw new RelayRefusal(
+        'buffer-full',
+        entry.queued + bytes > this.policy.maxQueuedBytesPerClient
+          ? `the target reads slower than this client sends, and the relay holds at most ${mib(this.policy.maxQueuedBytesPerClient)} waiting per client`
+          : `the relay holds at most ${mib(this.policy.maxQueuedBytesTotal)} waiting for slow targets, for all clients together`,
+      );
+    }
+    entry.queued += bytes;
+    this.queuedTotal += bytes;
+  }
+
+  /** Lets go of bytes holdQueued counted (the target took them, or their stream closed). */
+  releaseQueued(client: string, bytes: number): void {
     const entry = this.clients.get(client);
-    return entry ? { sessions: entry.sessions, streams: entry.streams, bytes: entry.bytes } : { sessions: 0, streams: 0, bytes: 0 };
+    if (!entry) return;
+    const released = Math.min(bytes, entry.queued);
+    entry.queued -= released;
+    this.queuedTotal -= released;
+    this.forgetIfIdle(client);
+  }
+
+  /** For tests and monitoring. */
+  snapshot(client: string): { sessions: number; streams: number; bytes: number; queued: number } {
+    const entry = this.clients.get(client);
+    return entry
+      ? { sessions: entry.sessions, streams: entry.streams, bytes: entry.bytes, queued: entry.queued }
+      : { sessions: 0, streams: 0, bytes: 0, queued: 0 };
+  }
+
+  /** Upload bytes waiting for targets, all clients together. */
+  queuedBytes(): number {
+    return this.queuedTotal;
   }
 }
 

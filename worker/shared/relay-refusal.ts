@@ -10,6 +10,7 @@ export type RefusalCode =
   | 'not-resolved'
   | 'too-many-streams'
   | 'byte-limit'
+  | 'buffer-full'
   | 'connect-refused'
   | 'connect-timeout'
   | 'idle-timeout'

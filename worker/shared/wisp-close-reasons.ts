@@ -24,6 +24,7 @@ const REASON_FOR: Record<RefusalCode, number> = {
   'not-resolved': WISP_CLOSE.UnreachableHost,
   'too-many-streams': WISP_CLOSE.ConnThrottled,
   'byte-limit': WISP_CLOSE.ConnThrottled,
+  'buffer-full': WISP_CLOSE.ConnThrottled,
   'connect-refused': WISP_CLOSE.ConnRefused,
   'connect-timeout': WISP_CLOSE.NoResponse,
   'idle-timeout': WISP_CLOSE.TransferTimeout,

@@ -29,7 +29,8 @@ declare module '@mercuryworkshop/wisp-js/server' {
         path: string,
         options?: { TCPSocket?: WispSocketClass; UDPSocket?: WispSocketClass; ping_interval?: number; wisp_version?: 1 | 2 },
       );
-      ws: { send(packet: unknown): Promise<void>; close(code?: number, reason?: string): void };
+      /** wisp-js's AsyncWebSocket around the ws WebSocket. */
+      ws: { ws: unknown; send(packet: unknown): Promise<void>; close(code?: number, reason?: string): void };
       conn_id: string;
       streams: Record<number, ServerStream>;
       setup(): Promise<void>;
@@ -37,7 +38,7 @@ declare module '@mercuryworkshop/wisp-js/server' {
       cleanup(): Promise<void>;
       create_stream(streamId: number, type: number, hostname: string, port: number): void;
       close_stream(streamId: number, reason?: number | null, quiet?: boolean): Promise<void>;
-      route_packet(buffer: unknown): void;
+      route_packet(buffer: packet.WispBuffer): void;
     }
     const options: Record<string, unknown>;
   }
@@ -45,6 +46,7 @@ declare module '@mercuryworkshop/wisp-js/server' {
     class WispBuffer {
       constructor(data: Uint8Array | number);
       bytes: Uint8Array;
+      view: DataView;
       size: number;
     }
     class WispPacket {

@@ -127,7 +127,7 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
       options.onRefusal?.(client, target, refusal);
     };
     ws.binaryType = 'arraybuffer';
-    const connection = new PolicyConnection(ws, pathOf(request), version, dial, refused);
+    const connection = new PolicyConnection(ws, pathOf(request), version, { dial, refused, ledger, client });
     void (async () => {
       try {
         await withDeadline(connection.setup(), handshakeTimeoutMs, () => new Error('handshake timeout'));
