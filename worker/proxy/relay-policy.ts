@@ -46,6 +46,11 @@ export const DEFAULT_RELAY_POLICY: RelayPolicyConfig = {
   connectTimeoutMs: 10_000,
 };
 
+/** Whether a requested host names the relay host's own loopback (host.tabdock.internal, any case, trailing dot). */
+export function isHostAlias(host: string): boolean {
+  return host.trim().toLowerCase().replace(/\.$/, '') === HOST_ALIAS;
+}
+
 /** Where a stream goes once the target passed the port check: a fixed loopback port, or a name to resolve. */
 export type DialPlan = { kind: 'loopback'; address: '127.0.0.1'; port: number } | { kind: 'resolve'; host: string; port: number };
 

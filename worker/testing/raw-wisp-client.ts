@@ -48,9 +48,16 @@ export class RawWispClient {
     });
   }
 
-  /** Opens a session; `localAddress` (e.g. 127.0.0.2) makes it another client as far as the relay can tell. */
-  static async open(url: string, options: { localAddress?: string } = {}): Promise<RawWispClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+  /**
+   * Opens a session; `localAddress` (e.g. 127.0.0.2) makes it another client as far as the relay can tell, `origin`
+   * a browser page's session.
+   */
+  static async open(url: string, options: { localAddress?: string; origin?: string } = {}): Promise<RawWispClient> {
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      ...(options.origin ? { origin: options.origin } : {}),
+    });
     // Listening before 'open': the relay's first CONTINUE can come in the same read as the upgrade's answer.
     const client = new RawWispClient(ws);
     await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
 // child process; afterwards the process still runs, answers HTTP and relays a fresh Wisp stream.
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statusLine, upgraded } from '../../testing/raw-http.ts';
 import { startServerProcess, type ServerKind, type ServerProcess } from '../../testing/server-process.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
 
@@ -32,48 +33,6 @@ afterAll(async () => {
   await Promise.all([...servers.values()].map((server) => server.stop()));
   await new Promise<void>((resolve) => echo.close(() => resolve()));
 });
-
-/** Writes raw bytes on a fresh connection; resolves with the answer's status line ('' if it closed without one). */
-export function statusLine(url: string, bytes: Uint8Array | string, timeoutMs = 2000): Promise<string> {
-  const { port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(bytes));
-    let received = '';
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('data', (chunk) => {
-      received += chunk.toString('latin1');
-      if (received.includes('\r\n')) socket.destroy();
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(received.split('\r\n')[0] ?? '');
-    });
-  });
-}
-
-/** A socket after a completed WebSocket upgrade to `path` (no Origin: what a non-browser client sends). */
-export function upgraded(url: string, path: string): Promise<net.Socket> {
-  const { port, host } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), '127.0.0.1', () =>
-      socket.write(
-        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-      ),
-    );
-    let head = '';
-    const onData = (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      if (!head.includes('\r\n\r\n')) return;
-      socket.off('data', onData);
-      if (head.startsWith('HTTP/1.1 101')) resolve(socket);
-      else reject(new Error(`no upgrade: ${head.split('\r\n')[0]}`));
-    };
-    socket.on('data', onData);
-    socket.on('error', reject);
-  });
-}
 
 /** Still there: answers plain HTTP on the relay's path and relays a fresh Wisp stream to the echo server. */
 async function expectServing(server: ServerProcess, relayPath = 'wisp/'): Promise<void> {
@@ -142,5 +101,17 @@ describe.each<ServerKind>(['proxy', 'vite'])('%s server with a relay token', (ki
     expect(await plain.text()).toContain('this relay needs its token');
     await expect(upgraded(server.url, '/wisp/%E0%A4%A/')).rejects.toThrow('no upgrade: HTTP/1.1 401 Unauthorized');
     await expectServing(server, `wisp/${TOKEN}/`);
+  });
+});
+
+describe('the Vite-mounted relay (npm start, npm run dev)', () => {
+  it('refuses a DNS-rebinding upgrade, whose Host and Origin are both the attacker\'s name, as Vite refuses its HTTP', async () => {
+    const server = servers.get('vite')!;
+    const { port } = new URL(server.url);
+    const rebound = { host: `evil.example:${port}`, origin: `http://evil.example:${port}` };
+    const answer = await upgraded(server.url, '/wisp/', rebound).then(() => 'upgraded', (error: Error) => error.message);
+    expect(answer).toBe('no upgrade: HTTP/1.1 403 Forbidden');
+    const ownPage = await upgraded(server.url, '/wisp/', { origin: `http://localhost:${port}`, host: `localhost:${port}` });
+    ownPage.destroy();
   });
 });

@@ -22,7 +22,10 @@ export interface ProxyServerOptions {
   /** Added to the default redirect (blob CDN) allow-list. */
   extraRedirectHosts?: readonly string[];
   upstreamTimeoutMs?: number;
-  /** The Wisp relay at /wisp/ (default: on, any origin, settings from the environment); false: no relay. */
+  /**
+   * The Wisp relay at /wisp/ (default: on); false: no relay. Pages it accepts: `allowedOrigins` if given, else any
+   * page when a token protects it, else only pages of its own origin through a localhost or IP-literal Host.
+   */
   relay?: WispRelayOptions | false;
 }
 
@@ -43,7 +46,10 @@ export async function startProxyServer(options: ProxyServerOptions = {}): Promis
   };
   if (options.upstreamTimeoutMs !== undefined) config.upstreamTimeoutMs = options.upstreamTimeoutMs;
   const handler = createCorsProxy(config);
-  const relay = options.relay === false ? undefined : createWispRelay({ allowedOrigins: '*', ...options.relay });
+  const relay =
+    options.relay === false
+      ? undefined
+      : createWispRelay({ ...options.relay, allowedOrigins: options.relay?.allowedOrigins ?? (options.relay?.token ? '*' : 'same-origin') });
   const server = createServer((req, res) => {
     if (relay?.handleHttp(req, res)) return;
     void runOnNode(handler, req, res);
@@ -88,9 +94,11 @@ async function main(): Promise<void> {
       'Usage: npm run proxy -- [--port 8787] [--host 127.0.0.1] [--allow HOST,...] [--allow-redirect HOST,...]\n' +
         '                        [--relay-origin ORIGIN]... [--no-relay]\n' +
         'HOST patterns: registry.example.com, *.example.com, host:5000, http://127.0.0.1:5000 (plain HTTP).\n' +
-        'The TCP relay for containers is at /wisp/ (--no-relay turns it off). --relay-origin limits it to pages of\n' +
-        'these origins (default: any). Environment: TABDOCK_RELAY_PORTS (default 80,443), TABDOCK_ALLOW_HOST_PORTS\n' +
-        '(host.tabdock.internal:PORT reaches 127.0.0.1:PORT here), TABDOCK_RELAY_TOKEN (clients use /wisp/<token>/).\n',
+        'The TCP relay for containers is at /wisp/ (--no-relay turns it off). Pages that may use it: those of the\n' +
+        'origins given with --relay-origin; without it, any page when TABDOCK_RELAY_TOKEN is set (clients then use\n' +
+        '/wisp/<token>/), else only pages served by this server itself. Environment: TABDOCK_RELAY_PORTS (default\n' +
+        '80,443), TABDOCK_ALLOW_HOST_PORTS (host.tabdock.internal:PORT reaches 127.0.0.1:PORT here; never for pages\n' +
+        'of another origin).\n',
     );
     return;
   }
@@ -110,13 +118,21 @@ async function main(): Promise<void> {
       ? false
       : {
           ...relaySettingsFromEnv(process.env),
-          allowedOrigins: values['relay-origin'].length > 0 ? values['relay-origin'] : '*',
+          ...(values['relay-origin'].length > 0 ? { allowedOrigins: values['relay-origin'] } : {}),
         },
   });
   process.stdout.write(`tabdock CORS proxy listening on ${running.url}\nUse it as the proxy URL: ${running.url}\n`);
   if (running.relayUrl) {
     const token = process.env.TABDOCK_RELAY_TOKEN?.trim();
     process.stdout.write(`Use ${token ? `${running.relayUrl}${token}/` : running.relayUrl} as the relay URL (TCP for containers; ports ${relaySettingsFromEnv(process.env).policy.allowedPorts?.join(',') ?? '80,443'})\n`);
+    const origins = values['relay-origin'];
+    process.stdout.write(
+      origins.length > 0
+        ? `Pages that may use the relay: ${origins.join(', ')}\n`
+        : token
+          ? 'Pages that may use the relay: any that knows the token\n'
+          : 'Pages that may use the relay: none of another origin; allow your app with --relay-origin (e.g. http://localhost:5173) or set TABDOCK_RELAY_TOKEN\n',
+    );
   }
 }
 

@@ -4,6 +4,9 @@ import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { WISP_CLOSE } from '../../shared/wisp-close-reasons.ts';
+import { upgraded } from '../../testing/raw-http.ts';
+import { RawWispClient } from '../../testing/raw-wisp-client.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import type { EgressStream } from '../../shared/egress-dialer.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
@@ -216,5 +219,41 @@ describe('wisp relay', () => {
     stream.destroy();
     // The CORS proxy still answers everything else (a host it does not allow: 403).
     expect((await fetch(`${proxy.url}example.com/v2/`)).status).toBe(403);
+  });
+});
+
+describe('who may use the relay (#24 item 5)', () => {
+  const refusedWith = (promise: Promise<unknown>) => promise.then(() => 'upgraded', (error: Error) => error.message);
+
+  it("npm run proxy refuses other sites' pages and DNS-rebinding pages by default, and takes its own and non-browser clients", async () => {
+    const proxy = await startProxyServer({ port: 0, relay: { policy: { hostPorts: [echoPort] } } });
+    cleanups.push(() => proxy.close());
+    const { port } = new URL(proxy.url);
+    expect(await refusedWith(upgraded(proxy.url, '/wisp/', { origin: 'https://evil.example' }))).toBe('no upgrade: HTTP/1.1 403 Forbidden');
+    // Rebinding: the attacker's name resolves to 127.0.0.1, so Host and Origin agree, on the attacker's name.
+    const rebound = { host: `evil.example:${port}`, origin: `http://evil.example:${port}` };
+    expect(await refusedWith(upgraded(proxy.url, '/wisp/', rebound))).toBe('no upgrade: HTTP/1.1 403 Forbidden');
+    const ownPage = await upgraded(proxy.url, '/wisp/', { origin: `http://127.0.0.1:${port}` });
+    ownPage.destroy();
+    const noBrowser = await upgraded(proxy.url, '/wisp/');
+    noBrowser.destroy();
+  });
+
+  it('lets any page in with a token, or the origins named, but never to host ports from another origin', async () => {
+    for (const relay of [{ token: 'tok-12345678' }, { allowedOrigins: ['https://app.example'] }]) {
+      const proxy = await startProxyServer({ port: 0, relay: { ...relay, policy: { hostPorts: [echoPort] } } });
+      cleanups.push(() => proxy.close());
+      const url = `${proxy.relayUrl}${relay.token ? `${relay.token}/` : ''}`;
+      const page = await RawWispClient.open(url, { origin: 'https://app.example' });
+      cleanups.push(() => page.ws.terminate());
+      expect(await page.openStream(1, 'host.tabdock.internal', echoPort), JSON.stringify(relay)).toBe(WISP_CLOSE.HostBlocked);
+      // The same relay still serves host ports to a client that is no browser page.
+      const tool = await RawWispClient.open(url);
+      cleanups.push(() => tool.ws.terminate());
+      expect(await tool.openStream(1, 'host.tabdock.internal', echoPort)).toBe('confirmed');
+    }
+    const listed = await startProxyServer({ port: 0, relay: { allowedOrigins: ['https://app.example'] } });
+    cleanups.push(() => listed.close());
+    expect(await refusedWith(upgraded(listed.url, '/wisp/', { origin: 'https://other.example' }))).toBe('no upgrade: HTTP/1.1 403 Forbidden');
   });
 });

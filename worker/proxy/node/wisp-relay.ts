@@ -3,13 +3,13 @@
 // routes its streams through tabdock's relay policy). This file owns who may open a session (path, token,
 // origin), the sessions themselves and their per-client slots. Mounted at /wisp/ by `npm start` / `npm run dev`
 // (wisp-vite-plugin.ts) and by `npm run proxy` (node-server.ts).
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { withDeadline } from '../../shared/deadline.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
-import { ClientLedger, DEFAULT_RELAY_POLICY, type RelayPolicyConfig } from '../relay-policy.ts';
+import { ClientLedger, DEFAULT_RELAY_POLICY, isHostAlias, type RelayPolicyConfig } from '../relay-policy.ts';
+import { checkAccess, type AccessRules, type OriginRule } from './relay-access.ts';
 import { dialChecked, type Resolver } from './tcp-dialer.ts';
 import { PolicyConnection } from './wisp-connection.ts';
 
@@ -22,10 +22,13 @@ export interface WispRelayOptions {
   /** When set, clients must use `<basePath><token>/`. */
   token?: string;
   /**
-   * Which pages may open the relay (the WebSocket's Origin): 'same-origin' (the page's own host, the default for
-   * the Vite mount), '*' (any; protect it with a token), or a list of origins.
+   * Which pages may open the relay (the WebSocket's Origin): 'same-origin' (the default: the page's own host, which
+   * must also pass allowedHosts), '*' (any; protect it with a token), or a list of origins. Pages of other origins
+   * never reach host.tabdock.internal.
    */
-  allowedOrigins?: 'same-origin' | '*' | readonly string[];
+  allowedOrigins?: OriginRule;
+  /** For 'same-origin': the Host names the server answers to besides IP literals and localhost (Vite's format). */
+  allowedHosts?: readonly string[] | true;
   /** Time for the Wisp v2 handshake. */
   handshakeTimeoutMs?: number;
   resolve?: Resolver;
@@ -50,21 +53,6 @@ function clientAddress(request: IncomingMessage): string {
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-/** A path segment percent-decoded, or as given when it is not valid percent-encoding (then it matches no token). */
-function decodedOrRaw(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 function refuseUpgrade(socket: Duplex, status: number, reason: string, message: string): void {
   const body = `${message}\n`;
   socket.end(
@@ -86,42 +74,23 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
   const pathOf = (request: IncomingMessage) => (request.url ?? '/').split('?')[0] ?? '/';
   const isOurs = (request: IncomingMessage) => pathOf(request).startsWith(basePath);
 
-  /** Undefined when the request may open a session, else [status, reason, message]. */
-  function check(request: IncomingMessage): [number, string, string] | undefined {
-    const rest = pathOf(request).slice(basePath.length);
-    if (options.token !== undefined) {
-      const token = rest.endsWith('/') ? rest.slice(0, -1) : rest;
-      if (!sameSecret(decodedOrRaw(token), options.token)) {
-        return [401, 'Unauthorized', `this relay needs its token: use ${basePath}<token>/ as the relay URL's path`];
-      }
-    } else if (rest !== '') {
-      return [404, 'Not Found', `the relay is at ${basePath}`];
-    }
-    const origin = request.headers.origin;
-    if (origin !== undefined && allowedOrigins !== '*') {
-      const allowed =
-        allowedOrigins === 'same-origin'
-          ? (() => {
-              try {
-                return new URL(origin).host === request.headers.host;
-              } catch {
-                return false;
-              }
-            })()
-          : allowedOrigins.includes(origin);
-      if (!allowed) return [403, 'Forbidden', `pages from ${origin} may not use this relay`];
-    }
-    return undefined;
-  }
+  const rules: AccessRules = { basePath, token: options.token, allowedOrigins, allowedHosts: options.allowedHosts ?? [] };
 
-  function runSession(ws: WebSocket, request: IncomingMessage, client: string, releaseSession: () => void): void {
+  function runSession(ws: WebSocket, request: IncomingMessage, session: { client: string; crossOrigin: boolean; release: () => void }): void {
+    const { client, crossOrigin, release: releaseSession } = session;
     // A frame ws refuses (reserved opcode, unmasked, RSV1 unnegotiated, a close reason that is not UTF-8, more than
     // maxPayload) makes it close with 1002/1007/1009 and emit 'error'; unheard, that error ended the process (#24).
     ws.on('error', () => ws.terminate());
     open.add(ws);
     const protocols = request.headers['sec-websocket-protocol'];
     const version: 1 | 2 = typeof protocols === 'string' && protocols.split(',').some((p) => p.trim() === 'wisp-v2') ? 2 : 1;
-    const dial = (host: string, port: number) => dialChecked(host, port, { policy, ledger, client, ...(options.resolve ? { resolve: options.resolve } : {}) });
+    const dial = (host: string, port: number) => {
+      // The relay host's own loopback is for its own pages and local tools, never for another site's page (#24).
+      if (crossOrigin && isHostAlias(host)) {
+        return Promise.reject(new RelayRefusal('host-port-not-allowed', `${host} is reachable only from pages of the relay's own origin, not from ${request.headers.origin}`));
+      }
+      return dialChecked(host, port, { policy, ledger, client, ...(options.resolve ? { resolve: options.resolve } : {}) });
+    };
     const refused = (target: string, error: unknown) => {
       const refusal = error instanceof RelayRefusal ? error : new RelayRefusal('connect-failed', String(error));
       options.onRefusal?.(client, target, refusal);
@@ -149,9 +118,9 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
     handleUpgrade(request, socket, head) {
       if (!isOurs(request)) return false;
       socket.on('error', () => undefined);
-      const problem = check(request);
-      if (problem) {
-        refuseUpgrade(socket, ...problem);
+      const verdict = checkAccess(request, rules);
+      if (!verdict.ok) {
+        refuseUpgrade(socket, verdict.status, verdict.reason, verdict.message);
         return true;
       }
       const client = clientAddress(request);
@@ -163,7 +132,7 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
         return true;
       }
       try {
-        wss.handleUpgrade(request, socket, head, (ws) => runSession(ws, request, client, releaseSession));
+        wss.handleUpgrade(request, socket, head, (ws) => runSession(ws, request, { client, crossOrigin: verdict.crossOrigin, release: releaseSession }));
       } catch {
         releaseSession();
         socket.destroy();
@@ -172,8 +141,8 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
     },
     handleHttp(request, response) {
       if (!isOurs(request)) return false;
-      const problem = check(request);
-      const [status, , message] = problem ?? [426, 'Upgrade Required', 'tabdock TCP relay (Wisp): open it with a WebSocket'];
+      const verdict = checkAccess(request, rules);
+      const { status, message } = verdict.ok ? { status: 426, message: 'tabdock TCP relay (Wisp): open it with a WebSocket' } : verdict;
       response.statusCode = status;
       response.setHeader('content-type', 'text/plain; charset=utf-8');
       response.setHeader('x-tabdock-relay', 'wisp');
