@@ -1,26 +1,31 @@
 // Which hosts the CORS proxy may reach. Registries are addressable directly; blob CDNs only as the target of a
-// redirect the proxy follows itself, so wide patterns like *.amazonaws.com never make it an open proxy.
+// redirect the proxy follows itself, so wide patterns like *.amazonaws.com never make it an open proxy. Entries
+// for hosts that also serve a website are narrowed to the paths registries use (the OCI distribution API under
+// /v2/, and the token endpoint their WWW-Authenticate realm names).
 
 /**
  * Entries look like `host`, `host:port`, `*.example.com`, `cdn*.quay.io`, `host:*`, optionally prefixed with
- * `http://` (plain HTTP, meant for a local test registry) or `https://` (the default, port 443).
+ * `http://` (plain HTTP, meant for a local test registry) or `https://` (the default, port 443), and optionally
+ * followed by a path prefix (`gitlab.com/jwt/auth`, `quay.io/v2/`) outside which the host is not reached.
  */
 export type HostPattern = string;
 
 export const DEFAULT_REGISTRY_HOSTS: readonly HostPattern[] = [
-  'registry-1.docker.io',
-  'auth.docker.io',
-  'ghcr.io',
-  'quay.io',
-  'public.ecr.aws',
-  'mirror.gcr.io',
-  'gcr.io',
-  '*.gcr.io',
-  '*.pkg.dev',
-  'registry.k8s.io',
-  'registry.gitlab.com',
-  'gitlab.com',
-  'mcr.microsoft.com',
+  'registry-1.docker.io/v2/',
+  'auth.docker.io/token',
+  'ghcr.io/v2/',
+  'ghcr.io/token',
+  'quay.io/v2/',
+  'public.ecr.aws/v2/',
+  'public.ecr.aws/token',
+  'mirror.gcr.io/v2/',
+  'gcr.io/v2/',
+  '*.gcr.io/v2/',
+  '*.pkg.dev/v2/',
+  'registry.k8s.io/v2/',
+  'registry.gitlab.com/v2/',
+  'gitlab.com/jwt/auth',
+  'mcr.microsoft.com/v2/',
 ];
 
 /** Where registries send blob downloads (observed Location headers of each registry's blob endpoint). */
@@ -42,6 +47,8 @@ interface CompiledPattern {
   host: RegExp;
   /** Port as text; '*' matches any. */
   port: string;
+  /** Undefined: every path. Else the path itself, or below it ('/v2/' covers '/v2/x'; '/token' covers '/token/x'). */
+  path: string | undefined;
 }
 
 export class HostAllowList {
@@ -51,38 +58,46 @@ export class HostAllowList {
     this.patterns = entries.map(compile);
   }
 
-  /** The scheme to use for `hostPort` (`host` or `host:port`), or undefined if no entry allows it. */
-  schemeFor(hostPort: string): 'http' | 'https' | undefined {
+  /** The scheme to use for `hostPort` (`host` or `host:port`) and `path`, or undefined if no entry allows them. */
+  schemeFor(hostPort: string, path: string): 'http' | 'https' | undefined {
     const { host, port } = splitHostPort(hostPort);
     for (const pattern of this.patterns) {
       const effectivePort = port ?? (pattern.scheme === 'http' ? '80' : '443');
-      if (pattern.host.test(host) && (pattern.port === '*' || pattern.port === effectivePort)) return pattern.scheme;
+      if (pattern.host.test(host) && (pattern.port === '*' || pattern.port === effectivePort) && pathAllowed(pattern, path)) return pattern.scheme;
     }
     return undefined;
   }
 
-  /** Whether an absolute URL is allowed with its own scheme. */
+  /** Whether an absolute URL is allowed with its own scheme, host, port and path. */
   allowsUrl(url: URL): boolean {
     const scheme = url.protocol === 'http:' ? 'http' : url.protocol === 'https:' ? 'https' : undefined;
     if (scheme === undefined) return false;
     const port = url.port === '' ? (scheme === 'http' ? '80' : '443') : url.port;
     return this.patterns.some(
-      (p) => p.scheme === scheme && p.host.test(url.hostname.toLowerCase()) && (p.port === '*' || p.port === port),
+      (p) => p.scheme === scheme && p.host.test(url.hostname.toLowerCase()) && (p.port === '*' || p.port === port) && pathAllowed(p, url.pathname),
     );
   }
 }
 
+function pathAllowed(pattern: CompiledPattern, path: string): boolean {
+  if (pattern.path === undefined) return true;
+  const below = pattern.path.endsWith('/') ? pattern.path : `${pattern.path}/`;
+  return path === pattern.path || path.startsWith(below);
+}
+
 function compile(entry: HostPattern): CompiledPattern {
-  let rest = entry.trim().toLowerCase();
+  let rest = entry.trim();
   let scheme: 'http' | 'https' = 'https';
-  if (rest.startsWith('http://')) {
+  if (/^http:\/\//i.test(rest)) {
     scheme = 'http';
     rest = rest.slice('http://'.length);
-  } else if (rest.startsWith('https://')) {
+  } else if (/^https:\/\//i.test(rest)) {
     rest = rest.slice('https://'.length);
   }
-  rest = rest.replace(/\/+$/, '');
-  const { host, port } = splitHostPort(rest);
+  // Host names are case-insensitive, paths are not.
+  const slash = rest.indexOf('/');
+  const path = slash === -1 || /^\/+$/.test(rest.slice(slash)) ? undefined : rest.slice(slash);
+  const { host, port } = splitHostPort((slash === -1 ? rest : rest.slice(0, slash)).toLowerCase());
   if (!/^[a-z0-9*.\-[\]:]+$/.test(host)) {
     throw new Error(`allow-list entry ${JSON.stringify(entry)} is not a host pattern; write e.g. "*.example.com:443"`);
   }
@@ -91,7 +106,10 @@ function compile(entry: HostPattern): CompiledPattern {
   const escape = (text: string) =>
     text.split('*').map((part) => part.replace(/[.\-[\]]/g, '\\$&')).join('[a-z0-9-]*');
   const source = host.startsWith('*.') ? `(?:[a-z0-9-]+\\.)+${escape(host.slice(2))}` : escape(host);
-  return { scheme, host: new RegExp(`^${source}$`), port: port ?? (scheme === 'http' ? '80' : '443') };
+  if (path !== undefined && !/^\/[A-Za-z0-9._~\-/]*$/.test(path)) {
+    throw new Error(`allow-list entry ${JSON.stringify(entry)} has a path that is not a plain path prefix; write e.g. "gitlab.com/jwt/auth"`);
+  }
+  return { scheme, host: new RegExp(`^${source}$`), port: port ?? (scheme === 'http' ? '80' : '443'), path };
 }
 
 function splitHostPort(hostPort: string): { host: string; port: string | undefined } {

@@ -2,7 +2,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HostAllowList } from './allow-list.ts';
+import { DEFAULT_REGISTRY_HOSTS, HostAllowList } from './allow-list.ts';
 import { PROXY_ERROR_HEADER } from '../shared/proxy-errors.ts';
 import { createCorsProxy } from './cors-proxy.ts';
 import { startProxyServer } from './node/node-server.ts';
@@ -40,6 +40,16 @@ beforeAll(async () => {
         return;
       case '/to-elsewhere':
         res.writeHead(302, { location: 'http://evil.example/' }).end();
+        return;
+      case '/v2/page.html':
+        // What a registry host's website could send: active content, its own CSP and a credentialed CORS answer.
+        res.writeHead(200, {
+          'content-type': 'text/html',
+          'content-security-policy': "script-src 'unsafe-inline'",
+          'access-control-allow-origin': 'https://evil.example',
+          'access-control-allow-credentials': 'true',
+        });
+        res.end('<script>parent.document.title = "owned"</script><svg onload="alert(1)"></svg>');
         return;
       case '/slow':
         // Never answers: the proxy's head timeout must.
@@ -134,6 +144,29 @@ describe('createCorsProxy', () => {
     expect(response.headers.get(PROXY_ERROR_HEADER)).toBe('redirect');
   });
 
+  it('passes upstream content as inert data: sandboxed, not sniffed, without the upstream\'s CORS or CSP', async () => {
+    for (const path of ['v2/page.html', 'example.com/', 'nowhere']) {
+      const response = await proxy()(new Request(`http://site/p/${path.startsWith('v2') ? `${upstreamHost}/${path}` : path}`));
+      expect(response.headers.get('content-security-policy'), path).toBe("sandbox; default-src 'none'");
+      expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(response.headers.get('access-control-allow-origin'), path).toBe('*');
+      expect(response.headers.get('access-control-allow-credentials'), path).toBeNull();
+    }
+  });
+
+  it('reaches a host named with a path only on that path, and not through an encoded slash', async () => {
+    const narrowed = createCorsProxy({ basePath: '/p/', registryHosts: [`http://${upstreamHost}/v2/`], redirectHosts: [] });
+    expect((await narrowed(new Request(`http://site/p/${upstreamHost}/v2/x`))).status).toBe(200);
+    const outside = await narrowed(new Request(`http://site/p/${upstreamHost}/admin`));
+    expect(outside.status).toBe(403);
+    expect(await outside.text()).toContain('outside the registry paths');
+    expect((await narrowed(new Request(`http://site/p/${upstreamHost}/v2/../admin`))).status).toBe(403);
+    expect((await narrowed(new Request(`http://site/p/${upstreamHost}/v2/%2e%2e/admin`))).status).toBe(403);
+    expect((await narrowed(new Request(`http://site/p/${upstreamHost}/v2/..%2Fadmin`))).status).toBe(400);
+    // A redirect back to the same host outside the path is refused like any other.
+    expect((await narrowed(new Request(`http://site/p/${upstreamHost}/v2/../to-cdn`))).status).toBe(403);
+  });
+
   it('gives up on an upstream that does not answer with 504', async () => {
     const response = await proxy()(new Request(`http://site/p/${upstreamHost}/slow`));
     expect(response.status).toBe(504);
@@ -152,15 +185,40 @@ describe('HostAllowList', () => {
     ['127.0.0.1:5000', 'http'],
     ['ghcr.io:8443', 'https'],
   ])('allows %s over %s', (host, scheme) => {
-    expect(list.schemeFor(host)).toBe(scheme);
+    expect(list.schemeFor(host, '/v2/')).toBe(scheme);
   });
 
   it.each(['quay.io', 'cdn.quay.io.evil.com', 'amazonaws.com.evil.com', 'registry-1.docker.io:80', '127.0.0.1:5001', '127.0.0.1'])(
     'refuses %s',
     (host) => {
-      expect(list.schemeFor(host)).toBeUndefined();
+      expect(list.schemeFor(host, '/v2/')).toBeUndefined();
     },
   );
+
+  // Whole-site hosts reach only the registry API and their token endpoint (#24 item 6).
+  const defaults = new HostAllowList(DEFAULT_REGISTRY_HOSTS);
+  it.each([
+    ['registry-1.docker.io', '/v2/library/busybox/manifests/latest'],
+    ['auth.docker.io', '/token'],
+    ['ghcr.io', '/token'],
+    ['quay.io', '/v2/auth'],
+    ['us-docker.pkg.dev', '/v2/token'],
+    ['gitlab.com', '/jwt/auth'],
+    ['public.ecr.aws', '/token/'],
+  ])('the defaults allow %s%s', (host, path) => {
+    expect(defaults.schemeFor(host, path)).toBe('https');
+  });
+  it.each([
+    ['gitlab.com', '/'],
+    ['gitlab.com', '/users/sign_in'],
+    ['gitlab.com', '/jwt/authx'],
+    ['quay.io', '/repository/'],
+    ['ghcr.io', '/tokens'],
+    ['registry-1.docker.io', '/'],
+    ['mcr.microsoft.com', '/en-us/'],
+  ])('the defaults refuse %s%s', (host, path) => {
+    expect(defaults.schemeFor(host, path)).toBeUndefined();
+  });
 });
 
 describe('npm run proxy (node-server.ts)', () => {

@@ -30,8 +30,18 @@ export const EXPOSED_RESPONSE_HEADERS = [
 
 const DROPPED_RESPONSE_HEADERS = new Set([
   'set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer',
-  'strict-transport-security', 'alt-svc', 'content-security-policy',
+  'strict-transport-security', 'alt-svc', 'content-security-policy', 'content-security-policy-report-only', 'refresh',
 ]);
+
+/**
+ * On every answer: the proxy runs on the app's own origin under `npm start`, so whatever an upstream sends (HTML,
+ * SVG with script) must never run there (#24 item 6): a sandboxed document with no sources, and no sniffing a
+ * type that would.
+ */
+const INERT_CONTENT_HEADERS = {
+  'content-security-policy': "sandbox; default-src 'none'",
+  'x-content-type-options': 'nosniff',
+};
 
 export function createCorsProxy(config: CorsProxyConfig = {}): (request: Request) => Promise<Response> {
   const basePath = config.basePath ?? '/';
@@ -62,13 +72,19 @@ export function createCorsProxy(config: CorsProxyConfig = {}): (request: Request
     if (hostPort === '' || !/^[A-Za-z0-9.\-:[\]]+$/.test(hostPort)) {
       return proxyError(400, 'bad-target', `proxy URLs look like ${basePath}<host>/<path>; got ${requestUrl.pathname}`);
     }
-    const scheme = direct.schemeFor(hostPort);
+    // An encoded slash or backslash would let an upstream that decodes before routing leave an allowed path.
+    if (/%(2f|5c)/i.test(path)) {
+      return proxyError(400, 'bad-target', `registry paths never contain an encoded "/" or "\\"; got ${path.slice(0, 100)}`);
+    }
+    const scheme = direct.schemeFor(hostPort, path);
     if (scheme === undefined) {
       return proxyError(
         403,
         'not-allowed',
-        `${hostPort} is not on this proxy's allow-list. Add it with --allow ${hostPort} (or TABDOCK_PROXY_ALLOW) ` +
-          'if it is a container registry you trust.',
+        direct.schemeFor(hostPort, '/v2/') === undefined && direct.schemeFor(hostPort, '/token') === undefined
+          ? `${hostPort} is not on this proxy's allow-list. Add it with --allow ${hostPort} (or TABDOCK_PROXY_ALLOW) ` +
+              'if it is a container registry you trust.'
+          : `${hostPort}${path.slice(0, 100)} is outside the registry paths this proxy reaches on ${hostPort}.`,
       );
     }
     let target = new URL(`${scheme}://${hostPort}${path}${requestUrl.search}`);
@@ -131,7 +147,8 @@ export function createCorsProxy(config: CorsProxyConfig = {}): (request: Request
 function relay(upstream: Response, finalUrl: URL): Response {
   const headers = new Headers();
   upstream.headers.forEach((value, name) => {
-    if (!DROPPED_RESPONSE_HEADERS.has(name)) headers.set(name, value);
+    // The upstream's own CORS answer (credentials above all) is never passed on: the proxy gives its own.
+    if (!DROPPED_RESPONSE_HEADERS.has(name) && !name.startsWith('access-control-')) headers.set(name, value);
   });
   for (const [name, value] of Object.entries(corsHeaders())) headers.set(name, value);
   headers.set('x-tabdock-final-url', finalUrl.href);
@@ -145,6 +162,7 @@ function corsHeaders(): Record<string, string> {
   return {
     'access-control-allow-origin': '*',
     'access-control-expose-headers': EXPOSED_RESPONSE_HEADERS.join(', '),
+    ...INERT_CONTENT_HEADERS,
   };
 }
 
