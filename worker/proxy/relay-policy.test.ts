@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RelayRefusal } from '../shared/relay-refusal.ts';
-import { addressRefusal, ClientLedger, DEFAULT_RELAY_POLICY, parsePortList, pickAddress, planDial } from './relay-policy.ts';
+import { ClientLedger } from './client-ledger.ts';
+import { addressRefusal, DEFAULT_RELAY_POLICY, parsePortList, pickAddress, planDial } from './relay-policy.ts';
 
 function refusalCode(fn: () => unknown): string | undefined {
   try {

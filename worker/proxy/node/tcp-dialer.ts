@@ -7,7 +7,8 @@ import net from 'node:net';
 import type { EgressDialer, EgressStream } from '../../shared/egress-dialer.ts';
 import { withDeadline } from '../../shared/deadline.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
-import { ClientLedger, DEFAULT_RELAY_POLICY, pickAddress, planDial, type RelayPolicyConfig } from '../relay-policy.ts';
+import { ClientLedger } from '../client-ledger.ts';
+import { DEFAULT_RELAY_POLICY, pickAddress, planDial, type RelayPolicyConfig } from '../relay-policy.ts';
 
 export type Resolver = (host: string) => Promise<string[]>;
 

@@ -5,7 +5,7 @@
 import { server as wisp } from '@mercuryworkshop/wisp-js/server';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import { closeReasonFor } from '../../shared/wisp-close-reasons.ts';
-import type { ClientLedger } from '../relay-policy.ts';
+import type { ClientLedger } from '../client-ledger.ts';
 import type { DialedSocket } from './tcp-dialer.ts';
 
 /** Download bytes a stream holds for a client that reads slower than its target sends, before the target waits. */
