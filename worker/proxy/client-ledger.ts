@@ -7,6 +7,9 @@ import type { RelayPolicyConfig } from './relay-policy.ts';
 export class ClientLedger {
   private readonly clients = new Map<string, { sessions: number; streams: number; bytes: number; windowStart: number; queued: number }>();
   private queuedTotal = 0;
+  private sessionsTotal = 0;
+  private streamsTotal = 0;
+  private pendingLookups = 0;
   constructor(
     private readonly policy: RelayPolicyConfig,
     private readonly now: () => number = Date.now,
@@ -39,9 +42,14 @@ export class ClientLedger {
     if (entry.sessions >= this.policy.maxSessionsPerClient) {
       throw new RelayRefusal('too-many-streams', `${client} already has ${entry.sessions} relay sessions open (limit ${this.policy.maxSessionsPerClient})`);
     }
+    if (this.sessionsTotal >= this.policy.maxSessionsTotal) {
+      throw new RelayRefusal('relay-busy', `the relay has as many sessions open as it takes (${this.policy.maxSessionsTotal}); try again later`);
+    }
     entry.sessions++;
+    this.sessionsTotal++;
     return once(() => {
       entry.sessions--;
+      this.sessionsTotal--;
       this.forgetIfIdle(client);
     });
   }
@@ -52,11 +60,27 @@ export class ClientLedger {
     if (entry.streams >= this.policy.maxStreamsPerClient) {
       throw new RelayRefusal('too-many-streams', `too many connections at once through the relay (limit ${this.policy.maxStreamsPerClient})`);
     }
+    if (this.streamsTotal >= this.policy.maxStreamsTotal) {
+      throw new RelayRefusal('relay-busy', `the relay has as many connections open as it takes (${this.policy.maxStreamsTotal}); try again later`);
+    }
     this.checkBytes(client, 0);
     entry.streams++;
+    this.streamsTotal++;
     return once(() => {
       entry.streams--;
+      this.streamsTotal--;
       this.forgetIfIdle(client);
+    });
+  }
+
+  /** Counts a name lookup until its end function is called (when the lookup settles, not when its dial gave up). */
+  startLookup(): () => void {
+    if (this.pendingLookups >= this.policy.maxPendingLookups) {
+      throw new RelayRefusal('relay-busy', `the relay is waiting on ${this.pendingLookups} slow name lookups; try again later`);
+    }
+    this.pendingLookups++;
+    return once(() => {
+      this.pendingLookups--;
     });
   }
 
@@ -102,6 +126,11 @@ export class ClientLedger {
     return entry
       ? { sessions: entry.sessions, streams: entry.streams, bytes: entry.bytes, queued: entry.queued }
       : { sessions: 0, streams: 0, bytes: 0, queued: 0 };
+  }
+
+  /** All clients together, for tests and monitoring. */
+  totals(): { sessions: number; streams: number; queuedBytes: number; pendingLookups: number } {
+    return { sessions: this.sessionsTotal, streams: this.streamsTotal, queuedBytes: this.queuedTotal, pendingLookups: this.pendingLookups };
   }
 
   /** Upload bytes waiting for targets, all clients together. */

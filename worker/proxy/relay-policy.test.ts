@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RelayRefusal } from '../shared/relay-refusal.ts';
 import { ClientLedger } from './client-ledger.ts';
+import { clientKey, parseTrustedProxies } from './client-key.ts';
 import { addressRefusal, DEFAULT_RELAY_POLICY, parsePortList, pickAddress, planDial } from './relay-policy.ts';
 
 function refusalCode(fn: () => unknown): string | undefined {
@@ -34,6 +35,8 @@ describe('relay policy', () => {
       '127.0.0.1', '127.5.5.5', '0.0.0.0', '10.0.0.1', '172.16.3.4', '192.168.1.1', '169.254.169.254', '100.100.100.200',
       '168.63.129.16', '224.0.0.1', '255.255.255.255', '192.0.2.1', '198.18.0.1', '::1', '::', 'fe80::1', 'fc00::1',
       'fd00:ec2::254', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '2002:7f00:1::1', '64:ff9b::a00:1', 'ff02::1', 'not-an-ip',
+      // IPv4-compatible (::/96, #24 item 10), which ipaddr.js classes as unicast.
+      '::127.0.0.1', '::7f00:1', '::a00:1', '::808:808',
     ];
     for (const address of refused) expect(addressRefusal(address), address).toBeDefined();
   });
@@ -68,5 +71,44 @@ describe('relay policy', () => {
     expect(parsePortList(' 80, 443 ', '--ports')).toEqual([80, 443]);
     expect(parsePortList(undefined, '--ports')).toEqual([]);
     expect(() => parsePortList('80,http', '--ports')).toThrow(/--ports wants a port number/);
+  });
+
+  it('caps sessions, streams and pending name lookups of all clients together', () => {
+    const ledger = new ClientLedger({ ...DEFAULT_RELAY_POLICY, maxSessionsTotal: 2, maxStreamsTotal: 2, maxPendingLookups: 1 });
+    ledger.openSession('a');
+    const release = ledger.openSession('b');
+    expect(refusalCode(() => ledger.openSession('c'))).toBe('relay-busy');
+    release();
+    expect(ledger.openSession('c')).toBeTypeOf('function');
+    ledger.openStream('a');
+    ledger.openStream('b');
+    expect(refusalCode(() => ledger.openStream('c'))).toBe('relay-busy');
+    const endLookup = ledger.startLookup();
+    expect(refusalCode(() => ledger.startLookup())).toBe('relay-busy');
+    endLookup();
+    expect(ledger.startLookup()).toBeTypeOf('function');
+  });
+});
+
+describe('client keys (#24 item 10)', () => {
+  it('counts an IPv4 address alone and an IPv6 address by its /64', () => {
+    expect(clientKey('203.0.113.7', undefined, [])).toBe('203.0.113.7');
+    expect(clientKey('::ffff:203.0.113.7', undefined, [])).toBe('203.0.113.7');
+    expect(clientKey('2001:db8:1:2:aaaa::1', undefined, [])).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:db8:1:2:ffff:ffff:ffff:ffff', undefined, [])).toBe('2001:db8:1:2::/64');
+    expect(clientKey('2001:db8:1:3::1', undefined, [])).toBe('2001:db8:1:3::/64');
+  });
+
+  it('reads X-Forwarded-For only from trusted proxies, from its right end', () => {
+    const trusted = parseTrustedProxies('127.0.0.1, 10.0.0.0/8', 'test');
+    // Not from a trusted proxy: a client cannot pick its own key.
+    expect(clientKey('198.51.100.1', '203.0.113.7', trusted)).toBe('198.51.100.1');
+    expect(clientKey('127.0.0.1', '203.0.113.7', trusted)).toBe('203.0.113.7');
+    // A client's own spoofed entries sit left of what the proxies added.
+    expect(clientKey('127.0.0.1', '1.2.3.4, 203.0.113.7, 10.1.2.3', trusted)).toBe('203.0.113.7');
+    expect(clientKey('127.0.0.1', '2001:db8:1:2::9', trusted)).toBe('2001:db8:1:2::/64');
+    expect(clientKey('127.0.0.1', 'garbage', trusted)).toBe('127.0.0.1');
+    expect(clientKey('127.0.0.1', undefined, trusted)).toBe('127.0.0.1');
+    expect(() => parseTrustedProxies('127.0.0.1,proxy.example', 'TABDOCK_TRUSTED_PROXY')).toThrow('TABDOCK_TRUSTED_PROXY wants addresses or CIDR ranges');
   });
 });

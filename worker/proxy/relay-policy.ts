@@ -27,6 +27,14 @@ export interface RelayPolicyConfig {
   maxQueuedBytesPerClient: number;
   /** The same, for all clients together. */
   maxQueuedBytesTotal: number;
+  /** Open sessions and streams of all clients together (each stream holds a socket, so a file descriptor). */
+  maxSessionsTotal: number;
+  maxStreamsTotal: number;
+  /**
+   * Name lookups still running, all clients together, counting those whose dial already timed out: the system
+   * resolver runs in Node's small thread pool, where slow lookups would queue every later one.
+   */
+  maxPendingLookups: number;
   /** A stream with no bytes either way for this long is closed. */
   idleTimeoutMs: number;
   /** Time allowed to resolve and connect. */
@@ -42,6 +50,9 @@ export const DEFAULT_RELAY_POLICY: RelayPolicyConfig = {
   byteWindowMs: 60 * 60 * 1000,
   maxQueuedBytesPerClient: 16 * 1024 * 1024,
   maxQueuedBytesTotal: 256 * 1024 * 1024,
+  maxSessionsTotal: 512,
+  maxStreamsTotal: 4096,
+  maxPendingLookups: 64,
   idleTimeoutMs: 5 * 60 * 1000,
   connectTimeoutMs: 10_000,
 };
@@ -98,6 +109,10 @@ export function addressRefusal(address: string): string | undefined {
   if (METADATA_ADDRESSES.has(compact) || METADATA_ADDRESSES.has(normalised)) return `${compact} is a cloud metadata address`;
   const range = parsed.range();
   if (range !== 'unicast') return `${compact} is a ${range} address`;
+  // ::/96, the deprecated IPv4-compatible addresses (RFC 4291 section 2.5.5.1), which ipaddr.js calls unicast.
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) {
+    return `${compact} is an IPv4-compatible address`;
+  }
   return undefined;
 }
 

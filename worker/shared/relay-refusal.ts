@@ -9,6 +9,7 @@ export type RefusalCode =
   | 'address-not-allowed'
   | 'not-resolved'
   | 'too-many-streams'
+  | 'relay-busy'
   | 'byte-limit'
   | 'buffer-full'
   | 'connect-refused'

@@ -23,6 +23,7 @@ const REASON_FOR: Record<RefusalCode, number> = {
   'address-not-allowed': WISP_CLOSE.HostBlocked,
   'not-resolved': WISP_CLOSE.UnreachableHost,
   'too-many-streams': WISP_CLOSE.ConnThrottled,
+  'relay-busy': WISP_CLOSE.ConnThrottled,
   'byte-limit': WISP_CLOSE.ConnThrottled,
   'buffer-full': WISP_CLOSE.ConnThrottled,
   'connect-refused': WISP_CLOSE.ConnRefused,

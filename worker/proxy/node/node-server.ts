@@ -1,14 +1,15 @@
 // `npm run proxy`: the CORS proxy handler as a plain Node HTTP server, for development and self-hosting, with
 // the Wisp TCP relay beside it at /wisp/ (worker/proxy/node/wisp-relay.ts).
 // Usage: npm run proxy -- [--port 8787] [--host 127.0.0.1] [--allow HOST[,HOST]] [--allow-redirect HOST[,HOST]]
-//          [--relay-origin ORIGIN]... [--no-relay]
+//          [--relay-origin ORIGIN]... [--trusted-proxy ADDRESS[/BITS]]... [--no-relay]
 // Extra hosts also come from TABDOCK_PROXY_ALLOW / TABDOCK_PROXY_ALLOW_REDIRECT (comma separated); the relay's
-// settings from TABDOCK_RELAY_PORTS, TABDOCK_ALLOW_HOST_PORTS and TABDOCK_RELAY_TOKEN.
+// settings from TABDOCK_RELAY_PORTS, TABDOCK_ALLOW_HOST_PORTS, TABDOCK_RELAY_TOKEN and TABDOCK_TRUSTED_PROXY.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_REDIRECT_HOSTS, DEFAULT_REGISTRY_HOSTS, parseHostList } from '../allow-list.ts';
+import { parseTrustedProxies } from '../client-key.ts';
 import { createCorsProxy, type CorsProxyConfig } from '../cors-proxy.ts';
 import { runOnNode } from './node-bridge.ts';
 import { relaySettingsFromEnv } from './relay-env.ts';
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       allow: { type: 'string', multiple: true, default: [] },
       'allow-redirect': { type: 'string', multiple: true, default: [] },
       'relay-origin': { type: 'string', multiple: true, default: [] },
+      'trusted-proxy': { type: 'string', multiple: true, default: [] },
       'no-relay': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -92,13 +94,14 @@ async function main(): Promise<void> {
   if (values.help) {
     process.stdout.write(
       'Usage: npm run proxy -- [--port 8787] [--host 127.0.0.1] [--allow HOST,...] [--allow-redirect HOST,...]\n' +
-        '                        [--relay-origin ORIGIN]... [--no-relay]\n' +
+        '                        [--relay-origin ORIGIN]... [--trusted-proxy ADDRESS[/BITS]]... [--no-relay]\n' +
         'HOST patterns: registry.example.com, *.example.com, host:5000, http://127.0.0.1:5000 (plain HTTP).\n' +
         'The TCP relay for containers is at /wisp/ (--no-relay turns it off). Pages that may use it: those of the\n' +
         'origins given with --relay-origin; without it, any page when TABDOCK_RELAY_TOKEN is set (clients then use\n' +
         '/wisp/<token>/), else only pages served by this server itself. Environment: TABDOCK_RELAY_PORTS (default\n' +
         '80,443), TABDOCK_ALLOW_HOST_PORTS (host.tabdock.internal:PORT reaches 127.0.0.1:PORT here; never for pages\n' +
-        'of another origin).\n',
+        'of another origin). Behind a reverse proxy, name it with --trusted-proxy (or TABDOCK_TRUSTED_PROXY) so that\n' +
+        'per-client limits count the X-Forwarded-For client, not the proxy.\n',
     );
     return;
   }
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
       : {
           ...relaySettingsFromEnv(process.env),
           ...(values['relay-origin'].length > 0 ? { allowedOrigins: values['relay-origin'] } : {}),
+          ...(values['trusted-proxy'].length > 0 ? { trustedProxies: parseTrustedProxies(values['trusted-proxy'].join(','), '--trusted-proxy') } : {}),
         },
   });
   process.stdout.write(`tabdock CORS proxy listening on ${running.url}\nUse it as the proxy URL: ${running.url}\n`);

@@ -36,6 +36,8 @@ export async function dialChecked(host: string, port: number, context: DialConte
   const plan = planDial(host, port, policy);
   const release = ledger.openStream(client);
   const deadline = Date.now() + policy.connectTimeoutMs;
+  // Set while a lookup this dial gave up on still runs: the stream slot is held until it ends (#24 item 10).
+  let lookupRunning: Promise<void> | undefined;
   try {
     let address: string;
     if (plan.kind === 'loopback') {
@@ -45,12 +47,14 @@ export async function dialChecked(host: string, port: number, context: DialConte
       if (net.isIP(plan.host)) {
         addresses = [plan.host];
       } else {
+        const endLookup = ledger.startLookup();
+        const lookup = Promise.resolve().then(() => (context.resolve ?? systemResolver)(plan.host));
+        const settled = lookup.then(endLookup, endLookup);
         try {
-          addresses = await withDeadline(
-            (context.resolve ?? systemResolver)(plan.host),
-            deadline - Date.now(),
-            () => new RelayRefusal('connect-timeout', `resolving ${plan.host} took too long`),
-          );
+          addresses = await withDeadline(lookup, deadline - Date.now(), () => {
+            lookupRunning = settled;
+            return new RelayRefusal('connect-timeout', `resolving ${plan.host} took too long`);
+          });
         } catch (error) {
           if (error instanceof RelayRefusal) throw error;
           throw new RelayRefusal('not-resolved', `${plan.host} could not be resolved (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
@@ -64,7 +68,8 @@ export async function dialChecked(host: string, port: number, context: DialConte
     socket.once('close', release);
     return { socket, address, count: (bytes) => ledger.checkBytes(client, bytes) };
   } catch (error) {
-    release();
+    if (lookupRunning) void lookupRunning.then(release);
+    else release();
     throw error;
   }
 }

@@ -20,9 +20,13 @@ const SEND_HIGH_WATER_BYTES = 1024 * 1024;
 export interface ConnectionContext extends StreamContext {
   /** A stream was refused or failed to connect. */
   refused(target: string, error: unknown): void;
+  /** A session with no stream for this long is closed, as an idle stream is (#24 item 10: they never were). */
+  idleTimeoutMs: number;
 }
 
 export class PolicyConnection extends wisp.ServerConnection {
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+
   constructor(
     ws: WebSocket,
     path: string,
@@ -30,6 +34,7 @@ export class PolicyConnection extends wisp.ServerConnection {
     private readonly context: ConnectionContext,
   ) {
     super(ws, path, { wisp_version: version, UDPSocket: RefusedSocket });
+    this.watchIdle();
     this.ws.send = async (data) => {
       if (ws.readyState !== WebSocket.OPEN) return;
       ws.send(data instanceof packet.WispPacket ? data.serialize().bytes : (data as Uint8Array));
@@ -49,6 +54,7 @@ export class PolicyConnection extends wisp.ServerConnection {
     const socket = type === packet.stream_types.TCP ? new PolicySocket(hostname, port, this.context) : new RefusedSocket(hostname, port);
     const stream = new wisp.ServerStream(streamId, this, socket);
     this.streams[streamId] = stream;
+    clearTimeout(this.idleTimer);
     if (socket instanceof PolicySocket) socket.onFatal = (reason) => void this.close_stream(streamId, reason, true);
     void (async () => {
       try {
@@ -89,7 +95,21 @@ export class PolicyConnection extends wisp.ServerConnection {
     super.route_packet(buffer);
   }
 
+  override async close_stream(streamId: number, reason?: number | null, quiet?: boolean): Promise<void> {
+    await super.close_stream(streamId, reason, quiet);
+    this.watchIdle();
+  }
+
+  private watchIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (Object.keys(this.streams).length > 0) return;
+    this.idleTimer = setTimeout(() => {
+      if (Object.keys(this.streams).length === 0) this.ws.close(1000, 'idle');
+    }, this.context.idleTimeoutMs);
+  }
+
   override async cleanup(): Promise<void> {
+    clearTimeout(this.idleTimer);
     // Nothing more will be read from this client: its targets' connections close now, not after a flush.
     for (const stream of Object.values(this.streams)) (stream.socket as AccountedSocket).abort();
     await super.cleanup();

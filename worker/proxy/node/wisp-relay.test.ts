@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import { WISP_CLOSE } from '../../shared/wisp-close-reasons.ts';
 import { upgraded } from '../../testing/raw-http.ts';
 import { RawWispClient } from '../../testing/raw-wisp-client.ts';
+import { parseTrustedProxies } from '../client-key.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import type { EgressStream } from '../../shared/egress-dialer.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
@@ -255,5 +256,44 @@ describe('who may use the relay (#24 item 5)', () => {
     const listed = await startProxyServer({ port: 0, relay: { allowedOrigins: ['https://app.example'] } });
     cleanups.push(() => listed.close());
     expect(await refusedWith(upgraded(listed.url, '/wisp/', { origin: 'https://other.example' }))).toBe('no upgrade: HTTP/1.1 403 Forbidden');
+  });
+});
+
+describe('limits that held only per exact address, or not at all (#24 item 10)', () => {
+  it('closes a session that has had no stream for the idle timeout', async () => {
+    const running = await startRelay({ allowedOrigins: '*', policy: { idleTimeoutMs: 300 } });
+    cleanups.push(() => running.close());
+    const wisp = await RawWispClient.open(running.url);
+    cleanups.push(() => wisp.ws.terminate());
+    const code = await Promise.race([wisp.closed, new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 2000))]);
+    expect(code).toBe(1000);
+    expect(running.relay.sessions()).toBe(0);
+  });
+
+  it('counts clients behind a trusted proxy by X-Forwarded-For, and caps sessions of all clients together', async () => {
+    const forwarded = (address: string) => ({ 'x-forwarded-for': address });
+    const open = (url: string, headers: Record<string, string>) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(url, { headers });
+        cleanups.push(() => ws.terminate());
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => resolve(101));
+        ws.on('error', () => undefined);
+      });
+    const plain = await startRelay({ allowedOrigins: '*', policy: { maxSessionsPerClient: 1 } });
+    cleanups.push(() => plain.close());
+    // Without a trusted proxy the header is the client's own word: both are 127.0.0.1.
+    expect(await open(plain.url, forwarded('203.0.113.1'))).toBe(101);
+    expect(await open(plain.url, forwarded('203.0.113.2'))).toBe(429);
+    const behindProxy = await startRelay({
+      allowedOrigins: '*',
+      trustedProxies: parseTrustedProxies('127.0.0.1', 'test'),
+      policy: { maxSessionsPerClient: 1, maxSessionsTotal: 2 },
+    });
+    cleanups.push(() => behindProxy.close());
+    expect(await open(behindProxy.url, forwarded('203.0.113.1'))).toBe(101);
+    expect(await open(behindProxy.url, forwarded('203.0.113.2'))).toBe(101);
+    expect(await open(behindProxy.url, forwarded('203.0.113.1'))).toBe(429);
+    expect(await open(behindProxy.url, forwarded('203.0.113.3'))).toBe(503);
   });
 });

@@ -9,6 +9,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { withDeadline } from '../../shared/deadline.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import { ClientLedger } from '../client-ledger.ts';
+import { clientKey, type TrustedProxy } from '../client-key.ts';
 import { DEFAULT_RELAY_POLICY, isHostAlias, type RelayPolicyConfig } from '../relay-policy.ts';
 import { checkAccess, type AccessRules, type OriginRule } from './relay-access.ts';
 import { dialChecked, type Resolver } from './tcp-dialer.ts';
@@ -30,6 +31,11 @@ export interface WispRelayOptions {
   allowedOrigins?: OriginRule;
   /** For 'same-origin': the Host names the server answers to besides IP literals and localhost (Vite's format). */
   allowedHosts?: readonly string[] | true;
+  /**
+   * Reverse proxies in front of the relay (`--trusted-proxy`, TABDOCK_TRUSTED_PROXY): behind them, per-client limits
+   * count the client named in X-Forwarded-For, not the proxy.
+   */
+  trustedProxies?: readonly TrustedProxy[];
   /** Time for the Wisp v2 handshake. */
   handshakeTimeoutMs?: number;
   resolve?: Resolver;
@@ -47,11 +53,6 @@ export interface WispRelay {
   /** Open Wisp sessions (tests). */
   sessions(): number;
   close(): void;
-}
-
-function clientAddress(request: IncomingMessage): string {
-  const address = request.socket.remoteAddress ?? 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string, message: string): void {
@@ -75,6 +76,7 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
   const pathOf = (request: IncomingMessage) => (request.url ?? '/').split('?')[0] ?? '/';
   const isOurs = (request: IncomingMessage) => pathOf(request).startsWith(basePath);
 
+  const trustedProxies = options.trustedProxies ?? [];
   const rules: AccessRules = { basePath, token: options.token, allowedOrigins, allowedHosts: options.allowedHosts ?? [] };
 
   function runSession(ws: WebSocket, request: IncomingMessage, session: { client: string; crossOrigin: boolean; release: () => void }): void {
@@ -97,7 +99,7 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
       options.onRefusal?.(client, target, refusal);
     };
     ws.binaryType = 'arraybuffer';
-    const connection = new PolicyConnection(ws, pathOf(request), version, { dial, refused, ledger, client });
+    const connection = new PolicyConnection(ws, pathOf(request), version, { dial, refused, ledger, client, idleTimeoutMs: policy.idleTimeoutMs });
     void (async () => {
       try {
         await withDeadline(connection.setup(), handshakeTimeoutMs, () => new Error('handshake timeout'));
@@ -124,12 +126,13 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
         refuseUpgrade(socket, verdict.status, verdict.reason, verdict.message);
         return true;
       }
-      const client = clientAddress(request);
+      const client = clientKey(request.socket.remoteAddress, request.headers['x-forwarded-for'], trustedProxies);
       let releaseSession: () => void;
       try {
         releaseSession = ledger.openSession(client);
       } catch (error) {
-        refuseUpgrade(socket, 429, 'Too Many Requests', (error as Error).message);
+        const busy = error instanceof RelayRefusal && error.code === 'relay-busy';
+        refuseUpgrade(socket, busy ? 503 : 429, busy ? 'Service Unavailable' : 'Too Many Requests', (error as Error).message);
         return true;
       }
       try {

@@ -2,7 +2,7 @@
 // relay URL, ws(s)://<page origin>/wisp/, works with nothing else running. Only pages of the same origin may use
 // it, and only through a Host the server answers to (Vite's allowedHosts, as Vite checks plain HTTP; without it a
 // DNS-rebinding page passed as "same origin"). Settings: TABDOCK_RELAY_PORTS, TABDOCK_ALLOW_HOST_PORTS,
-// TABDOCK_RELAY_TOKEN.
+// TABDOCK_RELAY_TOKEN, TABDOCK_TRUSTED_PROXY.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Plugin, PreviewServer, ViteDevServer } from 'vite';
