@@ -49,6 +49,8 @@ interface CompiledPattern {
   port: string;
   /** Undefined: every path. Else the path itself, or below it ('/v2/' covers '/v2/x'; '/token' covers '/token/x'). */
   path: string | undefined;
+  /** The host part has a '*': the names it matches are not the operator's own choice. */
+  wildcard: boolean;
 }
 
 export class HostAllowList {
@@ -70,10 +72,19 @@ export class HostAllowList {
 
   /** Whether an absolute URL is allowed with its own scheme, host, port and path. */
   allowsUrl(url: URL): boolean {
+    return this.patternsFor(url).length > 0;
+  }
+
+  /** Whether an entry names the URL's host itself (no wildcard): then its name is dialled as the operator named it. */
+  namesExactly(url: URL): boolean {
+    return this.patternsFor(url).some((pattern) => !pattern.wildcard);
+  }
+
+  private patternsFor(url: URL): CompiledPattern[] {
     const scheme = url.protocol === 'http:' ? 'http' : url.protocol === 'https:' ? 'https' : undefined;
-    if (scheme === undefined) return false;
+    if (scheme === undefined) return [];
     const port = url.port === '' ? (scheme === 'http' ? '80' : '443') : url.port;
-    return this.patterns.some(
+    return this.patterns.filter(
       (p) => p.scheme === scheme && p.host.test(url.hostname.toLowerCase()) && (p.port === '*' || p.port === port) && pathAllowed(p, url.pathname),
     );
   }
@@ -109,7 +120,7 @@ function compile(entry: HostPattern): CompiledPattern {
   if (path !== undefined && !/^\/[A-Za-z0-9._~\-/]*$/.test(path)) {
     throw new Error(`allow-list entry ${JSON.stringify(entry)} has a path that is not a plain path prefix; write e.g. "gitlab.com/jwt/auth"`);
   }
-  return { scheme, host: new RegExp(`^${source}$`), port: port ?? (scheme === 'http' ? '80' : '443'), path };
+  return { scheme, host: new RegExp(`^${source}$`), port: port ?? (scheme === 'http' ? '80' : '443'), path, wildcard: host.includes('*') };
 }
 
 function splitHostPort(hostPort: string): { host: string; port: string | undefined } {

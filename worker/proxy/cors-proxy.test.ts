@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REGISTRY_HOSTS, HostAllowList } from './allow-list.ts';
 import { PROXY_ERROR_HEADER } from '../shared/proxy-errors.ts';
 import { createCorsProxy } from './cors-proxy.ts';
+import { checkedLookup, createCheckedFetch } from './node/checked-fetch.ts';
 import { startProxyServer } from './node/node-server.ts';
 
 let upstream: Server;
@@ -50,6 +51,10 @@ beforeAll(async () => {
           'access-control-allow-credentials': 'true',
         });
         res.end('<script>parent.document.title = "owned"</script><svg onload="alert(1)"></svg>');
+        return;
+      case '/to-wildcard':
+        // A name only a wildcard entry allows, which (in this test's resolver) points back inside.
+        res.writeHead(307, { location: `http://blob.wild.test:${cdnHost.split(':')[1]}/blob` }).end();
         return;
       case '/slow':
         // Never answers: the proxy's head timeout must.
@@ -167,6 +172,25 @@ describe('createCorsProxy', () => {
     expect((await narrowed(new Request(`http://site/p/${upstreamHost}/v2/../to-cdn`))).status).toBe(403);
   });
 
+  it('dials a name that only a wildcard entry allows only at a public address it resolves to (#24 item 10)', async () => {
+    const resolved: string[] = [];
+    const checked = createCorsProxy({
+      basePath: '/p/',
+      registryHosts: [`http://${upstreamHost}`],
+      redirectHosts: [`http://*.wild.test:${cdnHost.split(':')[1]}`],
+      fetchByWildcard: createCheckedFetch(async (host) => {
+        resolved.push(host);
+        return ['127.0.0.1'];
+      }),
+    });
+    const response = await checked(new Request(`http://site/p/${upstreamHost}/to-wildcard`));
+    expect(response.status).toBe(502);
+    expect(await response.text()).toContain('blob.wild.test resolves only to addresses the proxy does not reach (127.0.0.1 is a loopback address)');
+    // Names an entry gives exactly (here the registry's address) are dialled as given, without the check.
+    expect(resolved).toEqual(['blob.wild.test']);
+    expect((await checked(new Request(`http://site/p/${upstreamHost}/manifest`))).status).toBe(200);
+  });
+
   it('gives up on an upstream that does not answer with 504', async () => {
     const response = await proxy()(new Request(`http://site/p/${upstreamHost}/slow`));
     expect(response.status).toBe(504);
@@ -235,5 +259,21 @@ describe('npm run proxy (node-server.ts)', () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe('checkedLookup', () => {
+  const lookup = (addresses: string[], all: boolean) =>
+    new Promise<unknown>((resolve) =>
+      checkedLookup(async () => addresses)('name.test', { all }, (error, address, family) => resolve(error ? error.message : all ? address : [address, family])),
+    );
+
+  it('yields only the public addresses of a name, and refuses one that has none', async () => {
+    expect(await lookup(['10.0.0.1', '93.184.216.34'], false)).toEqual(['93.184.216.34', 4]);
+    expect(await lookup(['::1', '2606:4700::1111', '93.184.216.34'], true)).toEqual([
+      { address: '2606:4700::1111', family: 6 },
+      { address: '93.184.216.34', family: 4 },
+    ]);
+    expect(await lookup(['169.254.169.254'], false)).toContain('does not reach (169.254.169.254 is a cloud metadata address)');
   });
 });

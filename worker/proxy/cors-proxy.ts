@@ -16,6 +16,12 @@ export interface CorsProxyConfig {
   maxRedirects?: number;
   /** Injected for tests and for runtimes whose global fetch needs wrapping. */
   fetch?: typeof fetch;
+  /**
+   * Used instead of `fetch` for targets whose name only a wildcard entry allows (`*.amazonaws.com`): on Node it
+   * connects only to a public address the name resolves to (node/checked-fetch.ts). Edge runtimes reach no
+   * private addresses and leave it unset.
+   */
+  fetchByWildcard?: (url: URL, init: RequestInit) => Promise<Response>;
 }
 
 /** Request headers passed upstream; everything else (cookies above all) is dropped. */
@@ -101,7 +107,8 @@ export function createCorsProxy(config: CorsProxyConfig = {}): (request: Request
       const timer = setTimeout(() => controller.abort(), upstreamTimeoutMs);
       let upstream: Response;
       try {
-        upstream = await doFetch(target, {
+        const byWildcard = config.fetchByWildcard && !isIpLiteral(target.hostname) && !viaRedirect.namesExactly(target);
+        upstream = await (byWildcard ? config.fetchByWildcard! : doFetch)(target, {
           method: request.method,
           headers,
           // No `credentials` option: server-side fetch sends no cookies, and Cloudflare Workers rejects the field.
@@ -201,4 +208,8 @@ function describe(error: unknown): string {
     return causeText && causeText !== error.message ? `${error.message} (${causeText})` : error.message;
   }
   return String(error);
+}
+
+function isIpLiteral(hostname: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(hostname) || hostname.startsWith('[');
 }

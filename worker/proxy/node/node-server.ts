@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_REDIRECT_HOSTS, DEFAULT_REGISTRY_HOSTS, parseHostList } from '../allow-list.ts';
 import { parseTrustedProxies } from '../client-key.ts';
 import { createCorsProxy, type CorsProxyConfig } from '../cors-proxy.ts';
+import { createCheckedFetch } from './checked-fetch.ts';
 import { runOnNode } from './node-bridge.ts';
 import { relaySettingsFromEnv } from './relay-env.ts';
 import { createWispRelay, type WispRelayOptions } from './wisp-relay.ts';
@@ -44,6 +45,7 @@ export async function startProxyServer(options: ProxyServerOptions = {}): Promis
     basePath: '/',
     registryHosts: [...DEFAULT_REGISTRY_HOSTS, ...(options.extraRegistryHosts ?? [])],
     redirectHosts: [...DEFAULT_REDIRECT_HOSTS, ...(options.extraRedirectHosts ?? [])],
+    fetchByWildcard: createCheckedFetch(),
   };
   if (options.upstreamTimeoutMs !== undefined) config.upstreamTimeoutMs = options.upstreamTimeoutMs;
   const handler = createCorsProxy(config);

@@ -3,6 +3,7 @@
 //   import { corsProxyPlugin } from './worker/proxy/node/vite-plugin.ts';  plugins: [corsProxyPlugin()]
 import { DEFAULT_REDIRECT_HOSTS, DEFAULT_REGISTRY_HOSTS, parseHostList } from '../allow-list.ts';
 import { createCorsProxy } from '../cors-proxy.ts';
+import { createCheckedFetch } from './checked-fetch.ts';
 import { runOnNode, type NodeRequestLike, type NodeResponseLike } from './node-bridge.ts';
 
 export const DEFAULT_PROXY_BASE_PATH = '/cors-proxy/';
@@ -38,6 +39,7 @@ export function corsProxyPlugin(options: CorsProxyPluginOptions = {}): CorsProxy
       ...(options.extraRedirectHosts ?? []),
       ...parseHostList(env.TABDOCK_PROXY_ALLOW_REDIRECT),
     ],
+    fetchByWildcard: createCheckedFetch(),
   });
   const mount = (server: ViteServerLike) => {
     // Mounted without a connect path prefix so req.url keeps the full path the handler parses.
