@@ -7,19 +7,9 @@ import { packet } from '@mercuryworkshop/wisp-js/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
+import { prng } from '../../testing/prng.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
 import { createWispRelay, type WispRelay } from './wisp-relay.ts';
-
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function bytesOf(p: InstanceType<typeof packet.WispPacket>): Uint8Array {
   return p.serialize().bytes;
