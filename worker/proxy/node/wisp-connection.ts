@@ -91,6 +91,9 @@ export class PolicyConnection extends wisp.ServerConnection {
         void this.close_stream(streamId, closeReasonFor(error), true);
         return;
       }
+      // Queued as a view of the WebSocket message: wisp-js's own parse would copy every payload once more.
+      if (socket) void this.streams[streamId]!.put_data(buffer.bytes.subarray(packet.WispPacket.min_size));
+      return;
     }
     super.route_packet(buffer);
   }

@@ -22,6 +22,8 @@ declare module '@mercuryworkshop/wisp-js/server' {
       send_buffer: { size: number };
       setup(): Promise<void>;
       close(reason?: number | null): Promise<void>;
+      /** Queues a DATA payload for the socket (waits while 128 are queued). */
+      put_data(data: Uint8Array): Promise<void>;
     }
     class ServerConnection {
       constructor(
