@@ -16,6 +16,8 @@ export type ServerKind = keyof typeof SCRIPTS;
 export interface ServerProcess {
   /** The server's base URL, ending in '/'. */
   readonly url: string;
+  /** Its relay's URL (ws://.../wisp/). */
+  relayUrl(): string;
   readonly pid: number;
   /** Undefined while it runs; how it ended otherwise. */
   exit(): { code: number | null; signal: string | null } | undefined;
@@ -23,6 +25,8 @@ export interface ServerProcess {
   output(): string;
   /** Resident memory of the child process itself, from /proc (Linux). */
   rssBytes(): number;
+  /** Runs a full garbage collection in the child (started with `gcOnSignal`) and waits for it. */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +35,8 @@ export interface ServerProcessOptions {
   env?: Record<string, string>;
   /** Extra node flags (e.g. --max-old-space-size). */
   nodeArgs?: readonly string[];
+  /** Preload gc-on-signal.ts, so that collectGarbage() works. */
+  gcOnSignal?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -38,7 +44,8 @@ export async function startServerProcess(kind: ServerKind, options: ServerProces
   const args = kind === 'proxy' ? ['--port', '0', ...(options.args ?? [])] : [...(options.args ?? [])];
   // Vite reads port 0 as "the default, 5173": give it a free one.
   const portEnv = kind === 'vite' ? { TABDOCK_TEST_PORT: String(await freePort()) } : {};
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', SCRIPTS[kind], ...args], {
+  const gcArgs = options.gcOnSignal ? ['--expose-gc', '--import', fileURLToPath(new URL('./gc-on-signal.ts', import.meta.url))] : [];
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ...gcArgs, SCRIPTS[kind], ...args], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: { ...process.env, ...portEnv, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,6 +77,7 @@ export async function startServerProcess(kind: ServerKind, options: ServerProces
   });
   return {
     url,
+    relayUrl: () => `${url.replace('http:', 'ws:')}wisp/`,
     pid: child.pid ?? -1,
     exit: () => exit,
     output: () => output,
@@ -77,6 +85,15 @@ export async function startServerProcess(kind: ServerKind, options: ServerProces
       const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
       if (!match?.[1]) throw new Error(`no VmRSS for process ${child.pid}`);
       return Number(match[1]) * 1024;
+    },
+    async collectGarbage() {
+      const before = (output.match(/gc-on-signal: collected/g) ?? []).length;
+      child.kill('SIGUSR2');
+      const until = Date.now() + 5000;
+      while ((output.match(/gc-on-signal: collected/g) ?? []).length === before) {
+        if (Date.now() > until || exit) throw new Error(`no garbage collection in the child (started without gcOnSignal?):\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     },
     async stop() {
       if (exit) return;
