@@ -5,7 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { WISP_CLOSE } from '../../shared/wisp-close-reasons.ts';
-import { upgraded } from '../../testing/raw-http.ts';
+import { statusLine, upgraded } from '../../testing/raw-http.ts';
 import { RawWispClient } from '../../testing/raw-wisp-client.ts';
 import { parseTrustedProxies } from '../client-key.ts';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
@@ -260,6 +260,22 @@ describe('who may use the relay (#24 item 5)', () => {
 });
 
 describe('limits that held only per exact address, or not at all (#24 item 10)', () => {
+  it('gives back the session slot of an upgrade that ws refuses as malformed', async () => {
+    const running = await startRelay({ allowedOrigins: '*', policy: { maxSessionsPerClient: 2 } });
+    cleanups.push(() => running.close());
+    const { host } = new URL(running.url);
+    for (let i = 0; i < 4; i++) {
+      const answer = await statusLine(
+        running.url,
+        `GET /wisp/ HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: bad\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      expect(answer).toBe('HTTP/1.1 400 Bad Request');
+    }
+    const wisp = await RawWispClient.open(running.url);
+    cleanups.push(() => wisp.ws.terminate());
+    expect(running.relay.ledger.snapshot('127.0.0.1').sessions).toBe(1);
+  });
+
   it('closes a session that has had no stream for the idle timeout', async () => {
     const running = await startRelay({ allowedOrigins: '*', policy: { idleTimeoutMs: 300 } });
     cleanups.push(() => running.close());

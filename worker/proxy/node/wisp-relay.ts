@@ -135,8 +135,17 @@ export function createWispRelay(options: WispRelayOptions = {}): WispRelay {
         refuseUpgrade(socket, busy ? 503 : 429, busy ? 'Service Unavailable' : 'Too Many Requests', (error as Error).message);
         return true;
       }
+      // ws answers a malformed handshake (bad key or version) with 400 and never calls back: the slot must not stay
+      // taken, or eight such requests lock the client out for good (everyone, behind an unnamed reverse proxy).
+      let upgraded = false;
+      socket.once('close', () => {
+        if (!upgraded) releaseSession();
+      });
       try {
-        wss.handleUpgrade(request, socket, head, (ws) => runSession(ws, request, { client, crossOrigin: verdict.crossOrigin, release: releaseSession }));
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          upgraded = true;
+          runSession(ws, request, { client, crossOrigin: verdict.crossOrigin, release: releaseSession });
+        });
       } catch {
         releaseSession();
         socket.destroy();
