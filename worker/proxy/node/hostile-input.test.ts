@@ -1,25 +1,20 @@
 // One bad request or WebSocket frame must never end a server (#24, items 1-3): each is sent to `npm run proxy`'s
 // CLI and to a Vite dev server with tabdock's plugins (what `npm run dev` and `npm start` mount), each running in a
 // child process; afterwards the process still runs, answers HTTP and relays a fresh Wisp stream.
-import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusLine, upgraded } from '../../testing/raw-http.ts';
 import { startServerProcess, type ServerKind, type ServerProcess } from '../../testing/server-process.ts';
-import { WispDialer } from '../../vm/net/wisp-dialer.ts';
+import { echoThroughRelay, startEchoTarget, type TcpTarget } from '../../testing/tcp-targets.ts';
 
-let echo: net.Server;
+let echo: TcpTarget;
 let echoPort: number;
 const TOKEN = 'relay-token-123';
 /** Started together (a child takes about a second to start): plain, and with a relay token. */
 const servers = new Map<string, ServerProcess>();
 
 beforeAll(async () => {
-  echo = net.createServer((socket) => {
-    socket.on('data', (chunk) => socket.write(chunk));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-  echoPort = (echo.address() as AddressInfo).port;
+  echo = await startEchoTarget();
+  echoPort = echo.port;
   const env = { TABDOCK_ALLOW_HOST_PORTS: String(echoPort) };
   await Promise.all(
     (['proxy', 'vite'] as const).flatMap((kind) => [
@@ -31,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([...servers.values()].map((server) => server.stop()));
-  await new Promise<void>((resolve) => echo.close(() => resolve()));
+  await echo.close();
 });
 
 /** Still there: answers plain HTTP on the relay's path and relays a fresh Wisp stream to the echo server. */
@@ -39,16 +34,7 @@ async function expectServing(server: ServerProcess, relayPath = 'wisp/'): Promis
   await new Promise((resolve) => setTimeout(resolve, 20));
   expect(server.exit(), server.output()).toBeUndefined();
   expect((await fetch(`${server.url}${relayPath}`)).status).toBe(426);
-  const dialer = new WispDialer(`${server.url.replace('http:', 'ws:')}${relayPath}`, { openTimeoutMs: 3000 });
-  try {
-    const stream = await dialer.dial('host.tabdock.internal', echoPort);
-    const reply = new Promise<string>((resolve) => stream.onData((bytes) => resolve(Buffer.from(bytes).toString())));
-    stream.write(new TextEncoder().encode('still relaying'));
-    expect(await reply).toBe('still relaying');
-    stream.destroy();
-  } finally {
-    dialer.close();
-  }
+  expect(await echoThroughRelay(`${server.url.replace('http:', 'ws:')}${relayPath}`, echoPort, 'still relaying')).toBe('still relaying');
 }
 
 const MASK = [0, 0, 0, 0];

@@ -6,10 +6,10 @@
 // timeout) would show as growth from round to round. Measured after a full garbage collection (V8 collects only
 // under pressure, so an idle relay may keep dead buffers indefinitely), and against the first round rather than the
 // fresh process, because freed memory is kept for reuse, not given back (V8's heap, glibc's arenas).
-import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataPacket, RawWispClient } from '../../testing/raw-wisp-client.ts';
 import { startServerProcess, type ServerProcess } from '../../testing/server-process.ts';
+import { startSinkTarget, type TcpTarget } from '../../testing/tcp-targets.ts';
 
 const MIB = 1024 * 1024;
 const CLIENTS = 8;
@@ -24,27 +24,19 @@ const ROUND_GROWTH_BOUND_BYTES = 16 * MIB;
 const SETTLED_GROWTH_BOUND_BYTES = 96 * MIB;
 const SETTLE_TIMEOUT_MS = 5000;
 
-let sink: net.Server;
+let sink: TcpTarget;
 let sinkPort: number;
-const sinkSockets = new Set<net.Socket>();
 let relay: ServerProcess;
 
 beforeAll(async () => {
-  sink = net.createServer((socket) => {
-    socket.pause();
-    sinkSockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sinkSockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  sinkPort = (sink.address() as AddressInfo).port;
+  sink = await startSinkTarget();
+  sinkPort = sink.port;
   relay = await startServerProcess('proxy', { env: { TABDOCK_ALLOW_HOST_PORTS: String(sinkPort) }, gcOnSignal: true });
 }, 30_000);
 
 afterAll(async () => {
   await relay.stop();
-  for (const socket of sinkSockets) socket.destroy();
-  await new Promise<void>((resolve) => sink.close(() => resolve()));
+  await sink.close();
 });
 
 function drained(clients: RawWispClient[]): Promise<void> {

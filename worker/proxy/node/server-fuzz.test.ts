@@ -7,8 +7,9 @@ import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { below, pick, prng, randomBytes } from '../../testing/prng.ts';
 import { connectPacket, closePacket, dataPacket } from '../../testing/raw-wisp-client.ts';
+import { statusLine } from '../../testing/raw-http.ts';
 import { startServerProcess, type ServerKind, type ServerProcess } from '../../testing/server-process.ts';
-import { WispDialer } from '../../vm/net/wisp-dialer.ts';
+import { echoThroughRelay, startEchoTarget, type TcpTarget } from '../../testing/tcp-targets.ts';
 
 const HTTP_REQUESTS = 240;
 const WS_SESSIONS = 40;
@@ -17,7 +18,7 @@ const RSS_GROWTH_BOUND_BYTES = 64 * 1024 * 1024;
 
 let upstream: Server;
 let upstreamPort: number;
-let echo: net.Server;
+let echo: TcpTarget;
 let echoPort: number;
 const servers = new Map<ServerKind, ServerProcess>();
 
@@ -28,12 +29,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamPort = (upstream.address() as AddressInfo).port;
-  echo = net.createServer((socket) => {
-    socket.on('data', (chunk) => socket.write(chunk));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-  echoPort = (echo.address() as AddressInfo).port;
+  echo = await startEchoTarget();
+  echoPort = echo.port;
   const env = { TABDOCK_ALLOW_HOST_PORTS: String(echoPort), TABDOCK_PROXY_ALLOW: `http://127.0.0.1:${upstreamPort}` };
   await Promise.all((['proxy', 'vite'] as const).map(async (kind) => servers.set(kind, await startServerProcess(kind, { env }))));
 }, 60_000);
@@ -41,29 +38,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([...servers.values()].map((server) => server.stop()));
   upstream.closeAllConnections();
-  await Promise.all([upstream, echo].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  await echo.close();
 });
-
-/**
- * Writes `bytes` on a fresh connection and waits for the server to answer or close; a request cut short gets no
- * answer at all, so the wait is short.
- */
-function send(port: number, bytes: Uint8Array, timeoutMs = 250): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
-    let head = '';
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('data', (chunk) => {
-      head += chunk.toString('latin1');
-      if (head.includes('\r\n')) socket.destroy();
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(head.split('\r\n')[0] ?? '');
-    });
-  });
-}
 
 /** Requests a client could send, aimed only at the test's own upstream and the relay. */
 function corpus(host: string, proxyPath: string): string[] {
@@ -180,7 +157,7 @@ describe.each<[ServerKind, string]>([
     const rssBefore = server.rssBytes();
     const requests = Array.from({ length: HTTP_REQUESTS }, () => mutate(random, pick(random, corpus(`127.0.0.1:${port}`, proxyPath))));
     const answers: string[] = [];
-    await inBatches(requests, 24, async (request) => answers.push(await send(port, request)));
+    await inBatches(requests, 24, async (request) => answers.push(await statusLine(server.url, request, 250)));
     // The server answered what it could read with a status, never a 5xx of its own making.
     expect(answers.filter((line) => /^HTTP\/1\.1 5\d\d/.test(line) && !/^HTTP\/1\.1 50[24]/.test(line)), server.output()).toEqual([]);
     const sessions = Array.from({ length: WS_SESSIONS }, (_, i) => prng((kind === 'proxy' ? 0x5000 : 0x6000) + i));
@@ -191,15 +168,6 @@ describe.each<[ServerKind, string]>([
     const normal = await fetch(`${server.url}${proxyPath}127.0.0.1:${upstreamPort}/v2/`);
     expect(normal.status).toBe(200);
     expect(await normal.text()).toBe('upstream says hi');
-    const dialer = new WispDialer(`${server.url.replace('http:', 'ws:')}wisp/`, { openTimeoutMs: 3000 });
-    try {
-      const stream = await dialer.dial('host.tabdock.internal', echoPort);
-      const reply = new Promise<string>((resolve) => stream.onData((bytes) => resolve(Buffer.from(bytes).toString())));
-      stream.write(new TextEncoder().encode('after the fuzz'));
-      expect(await reply).toBe('after the fuzz');
-      stream.destroy();
-    } finally {
-      dialer.close();
-    }
+    expect(await echoThroughRelay(`${server.url.replace('http:', 'ws:')}wisp/`, echoPort, 'after the fuzz')).toBe('after the fuzz');
   }, 60_000);
 });

@@ -6,29 +6,23 @@ import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WISP_CLOSE } from '../../shared/wisp-close-reasons.ts';
 import { dataPacket, RawWispClient } from '../../testing/raw-wisp-client.ts';
+import { startSinkTarget, type TcpTarget } from '../../testing/tcp-targets.ts';
 import { createWispRelay, type WispRelay, type WispRelayOptions } from './wisp-relay.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
 /** A TCP server that accepts and never reads: its kernel buffers fill, then the relay's writes wait. */
-let sink: net.Server;
+let sink: TcpTarget;
 let sinkPort: number;
-const sinkSockets = new Set<net.Socket>();
 /** A TCP server that writes up to 64 MiB to each connection as fast as it is taken, counting what was taken. */
 let source: net.Server;
 let sourcePort: number;
 let sourceTaken = 0;
 
 beforeAll(async () => {
-  sink = net.createServer((socket) => {
-    socket.pause();
-    sinkSockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sinkSockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  sinkPort = (sink.address() as AddressInfo).port;
+  sink = await startSinkTarget();
+  sinkPort = sink.port;
   source = net.createServer((socket) => {
     socket.on('error', () => undefined);
     const chunk = Buffer.alloc(64 * KIB, 0x61);
@@ -48,8 +42,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const socket of sinkSockets) socket.destroy();
-  await Promise.all([sink, source].map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  await sink.close();
+  await new Promise<void>((resolve) => source.close(() => resolve()));
 });
 
 const cleanups: Array<() => unknown> = [];

@@ -2,12 +2,13 @@
 // neither crash the relay nor the worker's dialer (vitest fails a run on any uncaught error), nor leak sessions
 // or streams, nor leave a dial hanging; afterwards both still carry a normal stream. Seeded, so reproducible.
 import { createServer, type Server } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { packet } from '@mercuryworkshop/wisp-js/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import { prng } from '../../testing/prng.ts';
+import { startEchoTarget, type TcpTarget } from '../../testing/tcp-targets.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
 import { createWispRelay, type WispRelay } from './wisp-relay.ts';
 
@@ -56,20 +57,16 @@ function fuzzFrame(random: () => number, echoPort: number): Uint8Array | string 
   return bytes;
 }
 
-let echo: net.Server;
+let echo: TcpTarget;
 let echoPort: number;
 
 beforeAll(async () => {
-  echo = net.createServer((socket) => {
-    socket.on('data', (chunk) => socket.write(chunk));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-  echoPort = (echo.address() as AddressInfo).port;
+  echo = await startEchoTarget();
+  echoPort = echo.port;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => echo.close(() => resolve()));
+  await echo.close();
 });
 
 async function echoOnce(dialer: WispDialer): Promise<string> {
