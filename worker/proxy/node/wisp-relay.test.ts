@@ -260,6 +260,26 @@ describe('who may use the relay (#24 item 5)', () => {
 });
 
 describe('limits that held only per exact address, or not at all (#24 item 10)', () => {
+  it("lets the worker's dialer open a new session after an idle one closed, without calling the relay down", async () => {
+    const running = await startRelay({ allowedOrigins: '*', policy: { idleTimeoutMs: 200, hostPorts: [echoPort] } });
+    cleanups.push(() => running.close());
+    const downs: string[] = [];
+    const dialer = new WispDialer(running.url, { onDown: (message) => downs.push(message) });
+    cleanups.push(() => dialer.close());
+    const first = await dialer.dial('host.tabdock.internal', echoPort);
+    first.destroy();
+    for (let wait = 0; wait < 50 && running.relay.sessions() > 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(running.relay.sessions()).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(dialer.state()).not.toBe('down');
+    expect(downs).toEqual([]);
+    const second = await dialer.dial('host.tabdock.internal', echoPort);
+    const reply = readText(second, 5);
+    second.write(new TextEncoder().encode('again'));
+    expect(await reply).toBe('AGAIN');
+    second.destroy();
+  });
+
   it('gives back the session slot of an upgrade that ws refuses as malformed', async () => {
     const running = await startRelay({ allowedOrigins: '*', policy: { maxSessionsPerClient: 2 } });
     cleanups.push(() => running.close());

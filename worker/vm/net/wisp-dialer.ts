@@ -70,7 +70,7 @@ export class WispDialer implements EgressDialer {
     this.current = 'connecting';
     this.opening = new Promise<ClientConnection>((resolve, reject) => {
       let settled = false;
-      let connection: ClientConnection;
+      let connection: HardenedConnection;
       const fail = (message: string) => {
         if (settled) return;
         settled = true;
@@ -106,7 +106,10 @@ export class WispDialer implements EgressDialer {
         }
         if (this.connection === connection) {
           this.connection = undefined;
-          this.markDown(`the relay at ${this.url} closed the connection`);
+          // A clean close is the relay ending a session that had no stream for its idle timeout: nothing is wrong,
+          // the next dial opens a new one (names keep going to the relay, and the page hears nothing).
+          if (connection.closeCode === 1000) this.current = 'connecting';
+          else this.markDown(`the relay at ${this.url} closed the connection`);
         }
       };
     }).finally(() => {
@@ -166,8 +169,24 @@ export class WispDialer implements EgressDialer {
   }
 }
 
-/** wisp-js's client, with malformed frames from the relay ending the session instead of throwing in onmessage. */
+/**
+ * wisp-js's client, with malformed frames from the relay ending the session instead of throwing in onmessage, and
+ * the WebSocket's close code kept (wisp-js's onclose passes none).
+ */
 class HardenedConnection extends wispClient.ClientConnection {
+  closeCode: number | undefined;
+
+  override connect_ws(): void {
+    super.connect_ws();
+    // Wrapped on each socket: wisp-js opens a second one when it falls back from Wisp v2 to v1.
+    const ws = this.ws;
+    const onclose = ws.onclose;
+    ws.onclose = (event: CloseEvent) => {
+      this.closeCode = event.code;
+      onclose?.call(ws, event);
+    };
+  }
+
   override on_ws_msg(event: MessageEvent): void {
     try {
       if (!(event.data instanceof ArrayBuffer)) throw new TypeError('text frame');
