@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       'Usage: npm run proxy -- [--port 8787] [--host 127.0.0.1] [--allow HOST,...] [--allow-redirect HOST,...]\n' +
         '                        [--relay-origin ORIGIN]... [--trusted-proxy ADDRESS[/BITS]]... [--no-relay]\n' +
-        'HOST patterns: registry.example.com, *.example.com, host:5000, http://127.0.0.1:5000 (plain HTTP).\n' +
+        'HOST patterns: registry.example.com, *.example.com, host:5000, http://127.0.0.1:5000 (plain HTTP),\n' +
+        'registry.example.com/v2/ (that path and below only).\n' +
         'The TCP relay for containers is at /wisp/ (--no-relay turns it off). Pages that may use it: those of the\n' +
         'origins given with --relay-origin; without it, any page when TABDOCK_RELAY_TOKEN is set (clients then use\n' +
         '/wisp/<token>/), else only pages served by this server itself. Environment: TABDOCK_RELAY_PORTS (default\n' +
