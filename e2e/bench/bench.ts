@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { VmFailure } from '../../worker/shared/contract.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR, tuningFromEnv } from '../../worker/node/node-platform.ts';
-import { BENCH_SECTIONS } from './node/sections.ts';
+import { BENCH_SECTIONS } from './sections.ts';
 import type { BenchContext, PreparedSection } from './node/section.ts';
 import type { NetworkConfig } from '../../worker/vm/net/index.ts';
 

@@ -1,8 +1,8 @@
 // Bench section "browser": the same guest in Debian's Chromium (time to first prompt, bytes before it, and
 // `docker run` typed through the terminal); e2e/bench/browser/browser.ts builds the site and drives the page itself.
-import { runBrowserBench } from '../browser/browser.ts';
-import { runBrowserDiskBench } from '../browser/browser-disk.ts';
-import type { BenchContext, BenchSection } from './section.ts';
+import { runBrowserBench } from './browser.ts';
+import { runBrowserDiskBench } from './browser-disk.ts';
+import type { BenchContext, BenchSection } from '../node/section.ts';
 
 export const browserSection: BenchSection = {
   name: 'browser',

@@ -1,0 +1,100 @@
+// The layout's rules (README "Layout"), checked by `npm run check:rules` in `npm test`: one room per run
+// context, the page talks to the worker only through the shared vocabulary, no import cycles.
+/** Product code: not tests, not fixtures, not benches or specs. */
+const TESTS = '\\.test\\.ts$|^worker/testing/|^e2e/';
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-folder-cycles',
+      comment: 'Folders import each other in one direction only (STYLE.md: no folder cycles).',
+      severity: 'error',
+      scope: 'folder',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-module-cycles',
+      comment: 'Files never import each other in a loop.',
+      severity: 'error',
+      from: { pathNot: TESTS },
+      to: { circular: true },
+    },
+    {
+      name: 'page-imports-only-shared',
+      comment: 'The page (src/) may import only the wire vocabulary in worker/shared/, never worker internals.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^worker/', pathNot: '^worker/shared/' },
+    },
+    {
+      name: 'product-never-imports-tests',
+      comment: 'Product code never imports tests, fixtures, specs or benches.',
+      severity: 'error',
+      from: { path: '^(src|worker)/', pathNot: TESTS },
+      to: { path: TESTS },
+    },
+    {
+      name: 'service-worker-imports-nothing',
+      comment: 'The Service Worker bundles nothing from other rooms; it may take types from worker/shared/.',
+      severity: 'error',
+      from: { path: '^worker/service-worker/', pathNot: TESTS },
+      to: { pathNot: '^worker/service-worker/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'service-worker-types-only-from-shared',
+      comment: 'Even its types come only from worker/shared/.',
+      severity: 'error',
+      from: { path: '^worker/service-worker/', pathNot: TESTS },
+      to: { pathNot: '^worker/(service-worker|shared)/' },
+    },
+    {
+      name: 'shared-imports-only-shared',
+      comment: 'The shared vocabulary depends on nothing of the project outside itself.',
+      severity: 'error',
+      from: { path: '^worker/shared/', pathNot: TESTS },
+      to: { path: '^(src|worker|e2e)/', pathNot: '^worker/shared/' },
+    },
+    {
+      name: 'vm-worker-imports-only-shared',
+      comment: 'The VM worker runs in a Web Worker and in Node: of the other rooms it may import only worker/shared/.',
+      severity: 'error',
+      from: { path: '^worker/vm/', pathNot: TESTS },
+      to: { path: '^(src|worker|e2e)/', pathNot: '^worker/(vm|shared)/' },
+    },
+    {
+      name: 'proxy-imports-only-shared',
+      comment: 'The proxy and relay are deployed alone (Node, edge): they may import only worker/shared/.',
+      severity: 'error',
+      from: { path: '^worker/proxy/', pathNot: TESTS },
+      to: { path: '^(src|worker|e2e)/', pathNot: '^worker/(proxy|shared)/' },
+    },
+    {
+      name: 'proxy-core-is-platform-neutral',
+      comment: 'worker/proxy/*.ts and edge/ run on edge runtimes: no Node built-ins, nothing from proxy/node/.',
+      severity: 'error',
+      from: { path: '^worker/proxy/(?!node/)', pathNot: TESTS },
+      to: { path: '^worker/proxy/node/|^node:|^(fs|net|http|https|dns|stream|crypto|os|path)$' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'Every import resolves.',
+      severity: 'error',
+      from: {},
+      // vite/client is a `/// <reference types>` for Vite's import.meta types, not a module.
+      to: { couldNotResolve: true, pathNot: '^vite/client$' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // Tests and specs may import anything; benches (e2e/bench/) and fixtures (worker/testing/) are cruised.
+    exclude: { path: '^(node_modules|dist|public/vm|vm-images/\\.cache)|\\.(test|spec)\\.ts$' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: {
+      extensions: ['.ts', '.js', '.mjs', '.json'],
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'types', 'node', 'default'],
+    },
+  },
+};
