@@ -7,6 +7,7 @@ import { diskSection } from './disk.ts';
 import { dockerRunSection } from './docker-run.ts';
 import { dockerViewSection } from './docker-view.ts';
 import { egressSection } from './egress.ts';
+import { emulationSection } from './emulation.ts';
 import { portPreviewSection } from './port-preview.ts';
 import { pullSection } from './pull.ts';
 import type { BenchSection } from './section.ts';
@@ -21,6 +22,7 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   pullSection,
   buildSection,
   egressSection,
+  emulationSection,
   browserSection,
   dockerViewSection,
   browserDiskSection,
