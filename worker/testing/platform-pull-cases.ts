@@ -1,7 +1,9 @@
 // VM test cases for images of other platforms (issues #27, #29), registered inside registry-pull.vm.test.ts's boot
 // (one boot for all pull tests): linux/amd64 images run emulated with --platform, the tabdock line for images
 // without linux/386, an arm64-only image, and an emulated program that crashes.
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { VmNotice } from '../shared/contract.ts';
 import type { VmHost } from '../vm/vm-host.ts';
@@ -24,6 +26,12 @@ export interface PlatformPullContext {
 export async function pushPlatformImages(registryHost: string, testImagesDir: string, workDir: string): Promise<void> {
   // tabdock/amd64 (vm-images/lib/test-image-amd64.sh): Debian's amd64 busybox-static, linux/amd64 only.
   await pushLayout(join(testImagesDir, 'amd64'), 'latest', registryHost, 'library/amd64only');
+  // The same image as a bare manifest (no index), as many single-platform images are pushed: without --all,
+  // skopeo copies the index's one entry.
+  await promisify(execFile)('skopeo', [
+    'copy', '--quiet', '--dest-tls-verify=false', '--override-arch', 'amd64',
+    `oci:${join(testImagesDir, 'amd64')}:latest`, `docker://${registryHost}/library/amd64single:latest`,
+  ]);
   const armOnly = await buildOciLayout(join(workDir, 'armonly'), 'v1', 1024, ['arm64']);
   await pushLayout(armOnly.layoutDir, 'v1', registryHost, 'library/armonly');
 }
@@ -60,6 +68,16 @@ export function describePlatformPulls(context: () => PlatformPullContext): void 
       expect((await run(host, 'docker run --rm --platform linux/amd64 amd64only:latest uname -m')).trim()).toBe('x86_64');
       // The image's own command (uname -m).
       expect(await run(host, 'docker run --rm --platform linux/amd64 amd64only:latest')).toContain('x86_64');
+      expect(advices(notices).length).toBe(before);
+    });
+
+    it('runs a bare linux/amd64 manifest (no index) without --platform, as Docker does on any host', async () => {
+      const { host, notices } = context();
+      const before = advices(notices).length;
+      const output = await run(host, 'docker run --rm amd64single:latest uname -m 2>&1');
+      // dockerd's own warning, then the emulated program's answer.
+      expect(output).toContain("The requested image's platform (linux/amd64) does not match the detected host platform");
+      expect(output.trim().split('\n').at(-1)).toBe('x86_64');
       expect(advices(notices).length).toBe(before);
     });
 
