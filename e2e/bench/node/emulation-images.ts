@@ -12,7 +12,7 @@ import { INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE } from '../../../worker/testing/o
 
 export type Arch = '386' | 'amd64';
 const DEBIAN_ARCH: Record<Arch, string> = { '386': 'i386', amd64: 'amd64' };
-/** What `dpkg -i` installs in the Debian images (trixie): a program and a library chain. */
+/** What `dpkg -i` installs in the Debian images (from the build host's Debian 12): a program and a library chain. */
 export const DEBS = ['hello', 'tree', 'jq', 'libjq1', 'libonig5'];
 
 // 4 threads add to one 64-bit counter with atomics and to another under a mutex: QEMU 7.2 does not promise
@@ -188,8 +188,9 @@ export async function buildEmulationImages(testImagesDir: string, log: (message:
     );
   for (const arch of ['386', 'amd64'] as const) {
     const tree = join(work, `debian-${arch}`);
-    // The .debs are downloaded inside the new root (its apt lists are still there while hooks run).
-    mmdebstrap(arch, tree, '', `--customize-hook='mkdir -p "$1/debs" && chroot "$1" sh -c "cd /debs && apt-get download ${DEBS.join(' ')}"'`);
+    mmdebstrap(arch, tree, '', '');
+    // The .debs come from this host's apt (Debian 12 with i386 added, as the image build sets it up).
+    sh(`mkdir -p '${tree}/debs' && cd '${tree}/debs' && apt-get download -q ${DEBS.map((name) => `${name}:${DEBIAN_ARCH[arch]}`).join(' ')}`);
     await layoutOfTree(tree, layouts.debian[arch], arch, arch, ['bash']);
     log(`emulation: debian image for linux/${arch} built`);
   }
