@@ -94,10 +94,15 @@ export function describePlatformPulls(context: () => PlatformPullContext): void 
       expect(await run(host, 'cd /tmp/emu-compose && docker compose run --rm app 2>&1')).toContain('x86_64');
     });
 
-    it('reports the exit of an emulated program that crashes, and the daemon runs the next container', async () => {
+    it('reports the exit of an emulated program that crashes or is stopped, and the daemon runs the next container', async () => {
       const { host } = context();
+      // As PID 1, qemu could not die of its program's signal and hung (tabdock-runtime.c puts docker-init first).
       const crash = await host.exec("docker run --rm --platform linux/amd64 amd64only:latest sh -c 'kill -SEGV $$'", { timeoutMs: 120_000 });
       expect(crash.exitCode).toBe(139);
+      // docker stop's SIGTERM ends it (143), rather than the SIGKILL after the grace period (137).
+      await run(host, 'docker run -d --name emu-stop --platform linux/amd64 amd64only:latest sleep 600');
+      await run(host, 'docker stop -t 60 emu-stop');
+      expect((await run(host, "docker inspect -f '{{.State.ExitCode}}' emu-stop && docker rm emu-stop >/dev/null")).trim()).toBe('143');
       expect((await run(host, 'docker run --rm busybox echo still-running')).trim()).toBe('still-running');
     });
 
