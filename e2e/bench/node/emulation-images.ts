@@ -149,18 +149,38 @@ export interface EmulationLayouts {
   /** tag -> OCI layout folder, for `library/emu-<name>:<tag>`. */
   tools: Record<Arch, string>;
   debian: Record<Arch, string>;
-  runtimes: string;
 }
 
-/** Builds (or finds, built before) every image of the section. */
+const cacheDir = () => process.env.TABDOCK_BENCH_EMULATION_CACHE ?? join(tmpdir(), 'tabdock-bench-emulation');
+
+const mmdebstrap = (arch: Arch, tree: string, include: string) =>
+  sh(
+    `mmdebstrap --quiet --variant=minbase --arch=${DEBIAN_ARCH[arch]} ${include ? `--include=${include}` : ''} ` +
+      "--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' " +
+      `trixie '${tree}' http://deb.debian.org/debian`,
+  );
+
+/** The amd64 Debian with Node and a JVM (the biggest image: built last, while the VM already runs). */
+export async function buildRuntimesImage(log: (message: string) => void): Promise<string> {
+  const layout = join(cacheDir(), 'runtimes-amd64');
+  if (existsSync(join(layout, 'index.json'))) return layout;
+  const tree = join(cacheDir(), 'runtimes-work');
+  await rm(tree, { recursive: true, force: true });
+  mmdebstrap('amd64', tree, 'nodejs,default-jre-headless');
+  await layoutOfTree(tree, layout, 'amd64', 'amd64', ['bash']);
+  await rm(tree, { recursive: true, force: true });
+  log('emulation: runtimes image (Node, a JVM) for linux/amd64 built');
+  return layout;
+}
+
+/** Builds (or finds, built before) the tools and Debian images. */
 export async function buildEmulationImages(testImagesDir: string, log: (message: string) => void): Promise<EmulationLayouts> {
-  const cache = process.env.TABDOCK_BENCH_EMULATION_CACHE ?? join(tmpdir(), 'tabdock-bench-emulation');
+  const cache = cacheDir();
   const layouts: EmulationLayouts = {
     tools: { '386': join(cache, 'tools-386'), amd64: join(cache, 'tools-amd64') },
     debian: { '386': join(cache, 'debian-386'), amd64: join(cache, 'debian-amd64') },
-    runtimes: join(cache, 'runtimes-amd64'),
   };
-  const all = [...Object.values(layouts.tools), ...Object.values(layouts.debian), layouts.runtimes];
+  const all = [...Object.values(layouts.tools), ...Object.values(layouts.debian)];
   if (all.every((dir) => existsSync(join(dir, 'index.json')))) {
     log(`emulation: images found in ${cache}`);
     return layouts;
@@ -180,23 +200,14 @@ export async function buildEmulationImages(testImagesDir: string, log: (message:
     await layoutOfTree(tree, layouts.tools[arch], arch, arch, ['sh']);
     log(`emulation: tools image for linux/${arch} built`);
   }
-  const mmdebstrap = (arch: Arch, tree: string, include: string, hook: string) =>
-    sh(
-      `mmdebstrap --quiet --variant=minbase --arch=${DEBIAN_ARCH[arch]} ${include ? `--include=${include}` : ''} ` +
-        "--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' " +
-        `${hook} trixie '${tree}' http://deb.debian.org/debian`,
-    );
   for (const arch of ['386', 'amd64'] as const) {
     const tree = join(work, `debian-${arch}`);
-    mmdebstrap(arch, tree, '', '');
+    mmdebstrap(arch, tree, '');
     // The .debs come from this host's apt (Debian 12 with i386 added, as the image build sets it up).
     sh(`mkdir -p '${tree}/debs' && cd '${tree}/debs' && apt-get download -q ${DEBS.map((name) => `${name}:${DEBIAN_ARCH[arch]}`).join(' ')}`);
     await layoutOfTree(tree, layouts.debian[arch], arch, arch, ['bash']);
     log(`emulation: debian image for linux/${arch} built`);
   }
-  mmdebstrap('amd64', join(work, 'runtimes'), 'nodejs,default-jre-headless', '');
-  await layoutOfTree(join(work, 'runtimes'), layouts.runtimes, 'amd64', 'amd64', ['bash']);
-  log('emulation: runtimes image (Node, a JVM) for linux/amd64 built');
   await rm(work, { recursive: true, force: true });
   return layouts;
 }
