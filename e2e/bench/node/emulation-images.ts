@@ -153,9 +153,12 @@ export interface EmulationLayouts {
 
 const cacheDir = () => process.env.TABDOCK_BENCH_EMULATION_CACHE ?? join(tmpdir(), 'tabdock-bench-emulation');
 
+// OpenJDK's postinst registers its man page with update-alternatives, which fails when /usr/share/man/man1 (left
+// out by the path filter) does not exist: the folder is made first.
 const mmdebstrap = (arch: Arch, tree: string, include: string) =>
   sh(
     `mmdebstrap --quiet --variant=minbase --arch=${DEBIAN_ARCH[arch]} ${include ? `--include=${include}` : ''} ` +
+      `--essential-hook='mkdir -p "$1/usr/share/man/man1"' ` +
       "--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' " +
       `trixie '${tree}' http://deb.debian.org/debian`,
   );

@@ -121,9 +121,15 @@ export const emulationSection: BenchSection = {
     const build = await buildCost(host, log);
     // Last: the biggest image (about 100 MB of layer), so the figures above come first.
     if (!registry) throw new Error('emulation section was not prepared');
-    await pushLayout(await buildRuntimesImage(log), 'amd64', registry.host, 'library/emu-runtimes');
-    pullMs['emu-runtimes:amd64'] = (await ok(host, 'docker pull -q --platform linux/amd64 emu-runtimes:amd64')).ms;
-    const runtimes = { node: await runtime(host, "node -e 'console.log(process.arch, process.version)'"), java: await runtime(host, 'java -version') };
+    let runtimes: Record<string, unknown>;
+    try {
+      await pushLayout(await buildRuntimesImage(log), 'amd64', registry.host, 'library/emu-runtimes');
+      pullMs['emu-runtimes:amd64'] = (await ok(host, 'docker pull -q --platform linux/amd64 emu-runtimes:amd64')).ms;
+      runtimes = { node: await runtime(host, "node -e 'console.log(process.arch, process.version)'"), java: await runtime(host, 'java -version') };
+    } catch (error) {
+      // The figures above stay: the runtimes image is the part most likely to fail to build.
+      runtimes = { error: error instanceof Error ? error.message.slice(0, 2000) : String(error) };
+    }
     log(`emulation: runtimes ${JSON.stringify(runtimes)}`);
     await timed(host, 'docker rmi -f emu-tools:386 emu-tools:amd64 emu-debian:386 emu-debian:amd64 emu-runtimes:amd64 >/dev/null; docker image prune -f >/dev/null');
     const ratio = (key: string) => Math.round(((emulated[key] as number) / (native[key] as number)) * 10) / 10;
