@@ -19,7 +19,8 @@ Builds the tabdock guest image from the pins in vm-images/versions.env into publ
   initrd          gzip initramfs: busybox-static + disk/ext4 modules
   rootDisk        sparse ext4 image (docker.io, containerd, runc, ...) made with mke2fs -d, no mounts
   manifest.json   file names (content-hashed), bytes, sha256, kernel cmdline, package versions
-  test-images/    busybox:latest and tabdock/httpd:latest (linux/386) as OCI layouts and docker archives
+  test-images/    busybox:latest and tabdock/httpd:latest (linux/386) as OCI layouts and docker archives,
+                  tabdock/amd64 (linux/amd64 only) as an OCI layout
 
 Stages are cached in vm-images/.cache/ and skipped when their inputs are unchanged.
 Needs root (mmdebstrap, chroot) on Debian bookworm; missing host tools are installed with apt-get.
@@ -48,6 +49,7 @@ source "$VM_DIR/lib/common.sh"
 source "$VM_DIR/lib/host-tools.sh"
 source "$VM_DIR/lib/rootfs-base.sh"
 source "$VM_DIR/lib/test-images.sh"
+source "$VM_DIR/lib/test-image-amd64.sh"
 source "$VM_DIR/lib/modules.sh"
 source "$VM_DIR/lib/helpers.sh"
 source "$VM_DIR/lib/rootfs.sh"
@@ -61,6 +63,7 @@ started=$SECONDS
 ensure_host_tools
 build_rootfs_base
 build_test_images
+build_test_image_amd64
 build_modules
 build_helpers
 build_rootfs

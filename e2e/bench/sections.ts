@@ -7,6 +7,7 @@ import { diskSection } from './node/disk.ts';
 import { dockerRunSection } from './node/docker-run.ts';
 import { dockerViewSection } from './browser/docker-view-section.ts';
 import { egressSection } from './node/egress.ts';
+import { emulationSection } from './node/emulation.ts';
 import { portPreviewSection } from './node/port-preview.ts';
 import { pullSection } from './node/pull.ts';
 import type { BenchSection } from './node/section.ts';
@@ -21,6 +22,7 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   pullSection,
   buildSection,
   egressSection,
+  emulationSection,
   browserSection,
   dockerViewSection,
   browserDiskSection,

@@ -184,6 +184,7 @@ export class SessionController {
           return;
       case 'relay-unreachable':
       case 'relay-refused':
+      case 'image-platform':
         // The network's business: the terminal shows them; the saved session is not concerned.
         return;
       default: {

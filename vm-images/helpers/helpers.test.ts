@@ -63,6 +63,54 @@ describe('tabdock-runtime', () => {
   });
 });
 
+describe('tabdock-runtime for emulated linux/amd64 containers', () => {
+  /** The first bytes of an ELF file of a class (1: 32-bit, 2: 64-bit) and machine (3: i386, 0x3e: x86-64). */
+  const elf = (elfClass: number, machine: number) => Buffer.from([0x7f, 0x45, 0x4c, 0x46, elfClass, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, machine, 0]);
+  const config = (args: string[], mounts: string) =>
+    JSON.stringify({ ociVersion: '1.1.0', process: { args, env: ['HOME=/root', 'PATH=/usr/bin:/bin'], cwd: '/' }, root: { path: 'rootfs' }, hostname: 'x', mounts: JSON.parse(mounts) });
+  const initMount = { destination: '/sbin/docker-init', type: 'bind', source: '/usr/bin/docker-init', options: ['bind', 'ro'] };
+
+  function bundleWith(name: string, files: (root: string) => void): string {
+    const bundle = `${dir}/${name}`;
+    mkdirSync(`${bundle}/rootfs/bin`, { recursive: true });
+    mkdirSync(`${bundle}/rootfs/usr/bin`, { recursive: true });
+    files(`${bundle}/rootfs`);
+    return bundle;
+  }
+
+  it('puts docker-init in front of an x86-64 program found on PATH through an absolute symlink, or a script it runs', () => {
+    const bundle = bundleWith('amd64', (root) => {
+      writeFileSync(`${root}/bin/busybox`, elf(2, 0x3e));
+      // Absolute symlinks resolve inside the root, as in the container.
+      execFileSync('ln', ['-s', '/bin/busybox', `${root}/usr/bin/app`]);
+      writeFileSync(`${root}/entry.sh`, '#!/usr/bin/app sh\necho hi\n');
+    });
+    for (const args of [['app', '-x'], ['/entry.sh']]) {
+      writeFileSync(`${bundle}/config.json`, config(args, '[{"destination":"/proc","type":"proc","source":"proc"}]'));
+      execFileSync(`${dir}/tabdock-crun`, ['create', '--bundle', bundle, 'id']);
+      const written = JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8'));
+      expect(written.process.args).toEqual(['/sbin/docker-init', '--', ...args]);
+      expect(written.mounts).toEqual([initMount, { destination: '/proc', type: 'proc', source: 'proc' }]);
+    }
+    writeFileSync(`${bundle}/config.json`, config(['app'], '[]'));
+    execFileSync(`${dir}/tabdock-crun`, ['create', '--bundle', bundle, 'id']);
+    expect(JSON.parse(readFileSync(`${bundle}/config.json`, 'utf8')).mounts).toEqual([initMount]);
+  });
+
+  it('leaves i386 programs, missing ones, and containers that already have docker-init alone', () => {
+    const bundle = bundleWith('i386', (root) => {
+      writeFileSync(`${root}/bin/sh`, elf(1, 3));
+      writeFileSync(`${root}/bin/amd64`, elf(2, 0x3e));
+    });
+    for (const args of [['sh'], ['nothere'], ['/sbin/docker-init', '--', 'amd64'], ['/bin/sh', '-c', 'amd64']]) {
+      const text = config(args, '[]');
+      writeFileSync(`${bundle}/config.json`, text);
+      execFileSync(`${dir}/tabdock-crun`, ['create', '--bundle', bundle, 'id']);
+      expect(readFileSync(`${bundle}/config.json`, 'utf8'), args.join(' ')).toBe(text);
+    }
+  });
+});
+
 describe('tabdock-runtime for BuildKit', () => {
   it("runs crun when started through a symlink named runc, and replaces the hook on `run` as on create", () => {
     const bundle = `${dir}/buildkit-bundle`;

@@ -22,7 +22,8 @@ guest_packages() {
     "udhcpc=$PKG_udhcpc" \
     "kmod=$PKG_kmod" \
     "mount=$PKG_mount" \
-    "procps=$PKG_procps"
+    "procps=$PKG_procps" \
+    "qemu-user-static=$PKG_qemu_user_static"
 }
 
 build_rootfs_base() {
@@ -44,8 +45,10 @@ build_rootfs_base() {
   log "base: mmdebstrap $DEBIAN_SUITE/$GUEST_ARCH, kernel from $KERNEL_SUITE (downloads cached in $debs)"
   # The apt-archives sync-in/sync-out pattern is the one mmdebstrap(1) documents for caching downloads.
   # Docs, man pages and locales are left out by dpkg itself (copyright files stay for the licenses).
-  # Default-Release: every package apt picks by itself (dependencies) comes from $DEBIAN_SUITE; the kernel's
-  # exact pins are the only reason $KERNEL_SUITE is listed.
+  # Default-Release: every package apt picks by itself (dependencies) comes from $DEBIAN_SUITE; the exact pins
+  # of the kernel and of qemu-user-static are the only reason $KERNEL_SUITE is listed.
+  # qemu-user-static ships 35 emulators (300 MB): only qemu-x86_64-static (9 MB) is unpacked, and none of its
+  # binfmt registrations (tabdock-init registers x86_64 itself).
   mmdebstrap --variant=essential --arch="$GUEST_ARCH" --include="$include" \
     --aptopt="APT::Default-Release \"$DEBIAN_SUITE\"" \
     --dpkgopt='path-exclude=/usr/share/man/*' \
@@ -55,6 +58,11 @@ build_rootfs_base() {
     --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/lintian/*' \
+    --dpkgopt='path-exclude=/usr/bin/qemu-*' \
+    --dpkgopt='path-include=/usr/bin/qemu-x86_64-static' \
+    --dpkgopt='path-exclude=/usr/libexec/qemu-binfmt/*' \
+    --dpkgopt='path-exclude=/usr/lib/binfmt.d/*' \
+    --dpkgopt='path-exclude=/usr/share/binfmts/*' \
     --skip=download/empty --skip=essential/unlink \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
     --setup-hook="sync-in '$debs' /var/cache/apt/archives/" \

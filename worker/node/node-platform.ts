@@ -105,6 +105,7 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
     platform.onEmulatorLoaded = (emulator) => {
       attachNetwork(emulator as unknown as V86NetworkLike, {
         onLayerProgress: (progress) => host?.layerProgress(progress),
+        onPlatformAdvice: (advice) => host?.notify({ code: 'image-platform', message: advice }),
         ...(network ?? {}),
         ...(egress === false
           ? {}

@@ -89,6 +89,11 @@ export type VmNoticeCode =
   | 'relay-unreachable'
   /** The relay refused a connection a container asked for (its policy, limits, or the host refused). */
   | 'relay-refused'
+  /**
+   * A Docker Hub image has no linux/386 variant: which platforms it has, `--platform linux/amd64` (emulated)
+   * where it has that, and images that do have linux/386. Shown in the terminal before dockerd's own error.
+   */
+  | 'image-platform'
   /** Browser storage is full: disk blocks the guest wrote wait in memory; saving needs space (message says how much). */
   | 'storage-full'
   /** Reading the disk image failed (network); retried until it works, the guest waits meanwhile. */

@@ -110,6 +110,7 @@ const host = new VmHost({
     attachNetwork(emulator as unknown as V86NetworkLike, {
       proxyUrl: network.proxyUrl ?? defaultProxyUrl,
       onLayerProgress: (progress) => host.layerProgress(progress),
+      onPlatformAdvice: (advice) => host.notify({ code: 'image-platform', message: advice }),
       ...(network.dockerHubUpstream === undefined ? {} : { dockerHubUpstream: network.dockerHubUpstream }),
       ...(egress ? { egress } : {}),
     });

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseConnectTarget, refusalReason, serveConnectTunnel, type TunnelReply } from './connect-tunnel.ts';
-import { familiarName, MirrorVerdicts, missingMessage, platformMessage } from './mirror-verdicts.ts';
+import { missingVerdict, platformVerdict, type MirrorVerdict } from './mirror-verdicts.ts';
 import type { GuestSocket } from './guest-socket.ts';
 import { FakeGuestSocket } from '../../testing/fake-socket.ts';
 
 const CONNECT_HUB = 'CONNECT registry-1.docker.io:443 HTTP/1.1\r\nHost: registry-1.docker.io:443\r\nUser-Agent: Go-http-client/1.1\r\n\r\n';
+const NOT_FOUND = missingVerdict(404, 'library/nosuchimage', 'latest')!;
+const NO_386 = platformVerdict('ubuntu:latest', 'library/ubuntu', ['linux/amd64', 'linux/arm64/v8'])!;
+const DENIED = missingVerdict(401, 'someone/private', 'v1')!;
+const UNREACHABLE: MirrorVerdict = { kind: 'unreachable', message: 'could not reach http://127.0.0.1:9: connection refused' };
 
 describe('parseConnectTarget', () => {
   it('takes host:port in authority form, IPv6 in brackets, and nothing else', () => {
@@ -20,7 +24,7 @@ describe('parseConnectTarget', () => {
 describe('serveConnectTunnel without a relay', () => {
   it("refuses a Docker Hub tunnel with the mirror's verdict as the reason, which Go prints as the error", async () => {
     const socket = new FakeGuestSocket();
-    serveConnectTunnel(socket, { dockerHubVerdict: () => 'manifest for nosuchimage:latest not found: manifest unknown: manifest unknown' });
+    serveConnectTunnel(socket, { dockerHubVerdict: () => NOT_FOUND });
     socket.send(CONNECT_HUB);
     await socket.whenClosed();
     expect(socket.outputText()).toMatch(/^HTTP\/1\.1 502 manifest for nosuchimage:latest not found: manifest unknown: manifest unknown\r\n/);
@@ -28,7 +32,7 @@ describe('serveConnectTunnel without a relay', () => {
 
   it('says what to do for any other host, and refuses names the shim serves over HTTP at once', async () => {
     const other = new FakeGuestSocket();
-    serveConnectTunnel(other, { dockerHubVerdict: () => 'ignored for other hosts' });
+    serveConnectTunnel(other, { dockerHubVerdict: () => NOT_FOUND });
     other.send('CONNECT ghcr.io:443 HTTP/1.1\r\n\r\n');
     await other.whenClosed();
     expect(other.outputText()).toContain('502 tabdock has no relay for ghcr.io:443: set a relay in Network...');
@@ -75,45 +79,38 @@ describe('serveConnectTunnel with a relay', () => {
     reply!.connected();
     expect(ok.outputText()).toBe('HTTP/1.1 200 Connection established\r\n\r\n');
     expect(ok.closed).toBe(false);
-    const hub = new FakeGuestSocket();
-    serveConnectTunnel(hub, { relay, dockerHubVerdict: () => 'no matching manifest for linux/386 in the manifest list entries' });
-    hub.send(CONNECT_HUB);
-    reply!.refused({ message: 'the relay is down' });
-    await hub.whenClosed();
-    // Docker Hub unreachable through the relay too: the mirror's verdict is what the user should read.
-    expect(hub.outputText()).toContain('502 no matching manifest for linux/386 in the manifest list entries');
-  });
-});
-
-describe('mirror verdicts', () => {
-  it("words a missing manifest and a denied repository as dockerd does, with Docker Hub's familiar names", () => {
-    expect(familiarName('library/busybox')).toBe('busybox');
-    expect(missingMessage(404, 'library/nosuchimage', 'latest')).toBe('manifest for nosuchimage:latest not found: manifest unknown: manifest unknown');
-    expect(missingMessage(401, 'someone/private', 'v1')).toMatch(/^pull access denied for someone\/private, repository does not exist or may require 'docker login'/);
-    expect(missingMessage(500, 'library/busybox', 'latest')).toBeUndefined();
-    expect(refusalReason('registry-1.docker.io', 443, undefined)).toContain('no relay for registry-1.docker.io:443');
+    // Docker Hub unreachable through the relay as well: the mirror's verdict is what the user should read.
+    for (const verdict of [DENIED, UNREACHABLE]) {
+      const hub = new FakeGuestSocket();
+      serveConnectTunnel(hub, { relay, dockerHubVerdict: () => verdict });
+      hub.send(CONNECT_HUB);
+      expect(calls.at(-1)).toEqual(['registry-1.docker.io', 443]);
+      reply!.refused({ message: 'registry-1.docker.io:443: could not resolve or reach the host' });
+      await hub.whenClosed();
+      expect(hub.outputText()).toContain(`502 ${verdict.message}`);
+    }
   });
 
-  it('finds an image index without linux/386, and only an index', () => {
-    const index = (platforms: string[]) =>
-      new TextEncoder().encode(JSON.stringify({ manifests: platforms.map((p) => ({ platform: { os: 'linux', architecture: p } })) }));
-    const type = 'application/vnd.oci.image.index.v1+json';
-    expect(platformMessage(type, index(['amd64', 'arm64']))).toBe('no matching manifest for linux/386 in the manifest list entries');
-    expect(platformMessage(type, index(['amd64', '386']))).toBeUndefined();
-    expect(platformMessage('application/vnd.oci.image.manifest.v1+json', index(['amd64']))).toBeUndefined();
-    expect(platformMessage(type, new TextEncoder().encode('not json'))).toBeUndefined();
-  });
-
-  it('keeps the last verdict for a minute, until a pull that fits clears it', () => {
-    let now = 0;
-    const verdicts = new MirrorVerdicts(() => now);
-    verdicts.record('first');
-    verdicts.record('second');
-    expect(verdicts.current()).toBe('second');
-    now = 60_001;
-    expect(verdicts.current()).toBeUndefined();
-    verdicts.record('third');
-    verdicts.clear();
-    expect(verdicts.current()).toBeUndefined();
+  it("answers a final verdict (a missing tag, no linux/386) without the relay, and tells tabdock's advice first", async () => {
+    const advice: string[] = [];
+    let relayed = 0;
+    const order: string[] = [];
+    for (const verdict of [NOT_FOUND, NO_386]) {
+      const hub = new FakeGuestSocket();
+      serveConnectTunnel(hub, {
+        relay: () => relayed++,
+        dockerHubVerdict: () => verdict,
+        onAdvice: (line) => {
+          advice.push(line);
+          order.push(`advice, ${hub.outputText().length} bytes answered`);
+        },
+      });
+      hub.send(CONNECT_HUB);
+      await hub.whenClosed();
+      expect(hub.outputText()).toContain(`502 ${verdict.message}`);
+    }
+    expect(relayed).toBe(0);
+    expect(advice).toEqual([NO_386.kind === 'no-platform' ? NO_386.advice : '']);
+    expect(order).toEqual(['advice, 0 bytes answered']);
   });
 });

@@ -5,9 +5,11 @@
 // one, the CONNECT is refused with a reason Go's HTTP client passes on verbatim (net/http transport.go: the
 // status text after the code becomes the error), so `docker pull` ends with the Docker Hub mirror's verdict
 // ("manifest ... not found: manifest unknown", "no matching manifest for linux/386 ...") rather than with a
-// connection refused by a registry the guest cannot reach.
+// connection refused by a registry the guest cannot reach. A final verdict (mirror-verdicts.ts isFinal) is
+// answered at once, relay or not: Docker Hub could only say the same.
 import type { GuestSocket } from './guest-socket.ts';
 import { encodeLatin1 } from './http1.ts';
+import { isFinal, type MirrorVerdict } from './mirror-verdicts.ts';
 
 /** The guest port dockerd's HTTPS_PROXY names (vm-images/config/tabdock-init). */
 export const CONNECT_PROXY_PORT = 3128;
@@ -25,7 +27,12 @@ export interface ConnectTunnelConfig {
   /** Carries the tunnel to host:port (egress relayTcp); undefined when no relay is configured. */
   relay?: (socket: GuestSocket, host: string, port: number, reply: TunnelReply) => void;
   /** The Docker Hub mirror's last verdict (mirror-verdicts.ts), for a refused tunnel to Docker Hub. */
-  dockerHubVerdict?: () => string | undefined;
+  dockerHubVerdict?: () => MirrorVerdict | undefined;
+  /**
+   * Told tabdock's line for the user when a Docker Hub tunnel is answered with a verdict that has one (an image
+   * without linux/386), just before dockerd hears the verdict and prints its own error.
+   */
+  onAdvice?: (advice: string) => void;
   /** Names the shim serves over plain HTTP (mirror, rewritten registries): never tunnelled, refused at once. */
   servedLocally?: (host: string) => boolean;
 }
@@ -88,14 +95,20 @@ export function serveConnectTunnel(socket: GuestSocket, config: ConnectTunnelCon
       refuse(socket, 502, `${target.host} is served by tabdock over plain HTTP`);
       return;
     }
+    const verdict = target.host === DOCKER_HUB_REGISTRY ? config.dockerHubVerdict?.() : undefined;
+    if (verdict !== undefined && isFinal(verdict)) {
+      if (verdict.kind === 'no-platform') config.onAdvice?.(verdict.advice);
+      refuse(socket, 502, verdict.message);
+      return;
+    }
     if (!config.relay) {
-      refuse(socket, 502, refusalReason(target.host, target.port, config.dockerHubVerdict?.()));
+      refuse(socket, 502, refusalReason(target.host, target.port, verdict?.message));
       return;
     }
     config.relay(socket, target.host, target.port, {
       connected: () => socket.write(encodeLatin1('HTTP/1.1 200 Connection established\r\n\r\n')),
       // Docker Hub unreachable through the relay as well: the mirror's verdict still says more than the relay.
-      refused: (error) => refuse(socket, 502, target.host === DOCKER_HUB_REGISTRY ? (config.dockerHubVerdict?.() ?? error.message) : error.message),
+      refused: (error) => refuse(socket, 502, verdict?.message ?? error.message),
     });
   });
 }

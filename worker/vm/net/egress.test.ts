@@ -367,10 +367,10 @@ describe('egress', () => {
     expect(answeredAddress(adapter.received.at(-1))).toMatch(/^198\.18\./);
   });
 
-  it('relays a stream accepted elsewhere (an HTTP CONNECT tunnel), answering before tunnel bytes flow', async () => {
+  it('relays a stream accepted elsewhere (an HTTP CONNECT tunnel), answering before tunnel bytes flow, noticing only a relay that is down', async () => {
     const { emulator } = fakeEmulator();
     const { dialer, calls } = scriptedDialer();
-    const notices: Array<{ target: string }> = [];
+    const notices: Array<{ code: string; target: string }> = [];
     const handle = attachEgress(emulator, { dialer, onNotice: (notice) => notices.push(notice) })!;
     const socket = new FakeGuestSocket();
     const events: string[] = [];
@@ -392,7 +392,14 @@ describe('egress', () => {
     calls[1]!.reject(new RelayRefusal('address-not-allowed', 'private'));
     await tick();
     expect(events).toEqual(['200', 'address-not-allowed']);
-    expect(notices.map((notice) => notice.target)).toEqual(['10.0.0.1:443']);
+    // The tunnel's requester prints the refusal; only a relay that cannot be reached at all is a notice.
+    expect(notices).toEqual([]);
+    const downSocket = new FakeGuestSocket();
+    handle.relayTcp(downSocket, 'registry.example', 443, { connected: () => events.push('200'), refused: (error) => events.push(error.code) });
+    calls[2]!.reject(new RelayRefusal('relay-unreachable', 'the relay is down'));
+    await tick();
+    expect(notices.map((notice) => [notice.code, notice.target])).toEqual([['relay-unreachable', 'registry.example:443']]);
+    downSocket.dispose();
     socket.dispose();
     refusedSocket.dispose();
   });

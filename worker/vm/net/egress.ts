@@ -66,7 +66,8 @@ export interface EgressHandle {
   /**
    * Relays a guest stream something else accepted (the HTTP CONNECT tunnel of the guest's proxy port) to
    * host:port, through the same dialer, policy and notices as a direct connection. With `reply`, it learns
-   * whether to answer 200 or an error before any tunnel bytes flow; without, a refusal closes the socket.
+   * whether to answer 200 or an error before any tunnel bytes flow, and its refusals raise no notice (the
+   * requester reports them) unless the relay itself is unreachable; without, a refusal closes the socket.
    */
   relayTcp(socket: GuestSocket, host: string, port: number, reply?: RelayReply): void;
   /** The name a guest address stands for (tests). */
@@ -238,7 +239,12 @@ export function attachEgress(emulator: V86, config: EgressConfig): EgressHandle 
     stats: () => ({ ...stats }),
     relayTcp(socket, host, port, reply) {
       stats.relayed++;
-      relayGuestSocket(dialer, socket, host, port, reply, { onRefused: (target, error) => notify(target, error) });
+      // With a reply the requester (dockerd's CONNECT) prints the refusal itself: a page notice would repeat it
+      // and blame "a container". That the relay is down at all is still said once.
+      const onRefused = (target: string, error: RelayRefusal) => {
+        if (!reply || error.code === 'relay-unreachable') notify(target, error);
+      };
+      relayGuestSocket(dialer, socket, host, port, reply, { onRefused });
     },
     nameOf: (address) => names.nameOf(ipv4ToNumber(address.split('.').map(Number))),
   };

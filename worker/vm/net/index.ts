@@ -38,6 +38,8 @@ export interface NetworkConfig extends RegistryMirrorConfig {
   sendWindowBytes?: number;
   /** Carries dockerd's HTTPS tunnels (connect-tunnel.ts) to their host; without it they are refused with a reason. */
   tunnelRelay?: ConnectTunnelConfig['relay'];
+  /** Told tabdock's line for an image without linux/386 (platform-advice.ts), before dockerd prints its error. */
+  onPlatformAdvice?: (advice: string) => void;
   /** Carries every other guest TCP connection out (egress.ts): a Wisp relay, or node:net in Node. */
   egress?: { dialer: EgressDialer; onNotice?: (notice: EgressNotice) => void };
 }
@@ -82,6 +84,7 @@ export function attachNetwork(emulator: V86NetworkLike, config: NetworkConfig = 
     dockerHubVerdict: () => verdicts.current(),
     servedLocally: (host) => mirror.servesHost(host),
   };
+  if (config.onPlatformAdvice) tunnels.onAdvice = config.onPlatformAdvice;
   // dockerd's CONNECT tunnels go out the way any other guest TCP does: an explicit relay, else egress's own.
   if (config.tunnelRelay) tunnels.relay = config.tunnelRelay;
   else if (config.egress) tunnels.relay = (socket, host, port, reply) => egress?.relayTcp(socket, host, port, reply);

@@ -1,22 +1,40 @@
 // What the Docker Hub mirror last told dockerd it cannot give, so the next step of dockerd's pull can say so.
 // dockerd treats every failure of a mirror as "try the next endpoint" (moby distribution/errors.go,
 // continueOnError with a mirror endpoint), and for Docker Hub the next one is always https://registry-1.docker.io,
-// whose error is the one printed: without a relay the guest cannot reach it, and the user would read
-// "connection refused" for a misspelt image name. The CONNECT proxy (connect-tunnel.ts) answers that last
-// attempt with the mirror's verdict instead, in dockerd's own words (moby distribution/errors.go notFoundError,
-// distribution/pull_v2.go noMatchesErr).
+// whose error is the one printed. The CONNECT proxy (connect-tunnel.ts) answers that last attempt with the
+// mirror's verdict, in dockerd's own words (moby distribution/errors.go notFoundError, distribution/pull_v2.go
+// noMatchesErr), without asking the relay where Docker Hub could only repeat it (a missing tag, an index
+// without linux/386).
+import { hasNativePlatform, NATIVE_PLATFORM, platformAdvice } from './platform-advice.ts';
 
-/** The platform every guest image must have (the guest is i386). */
-const GUEST_PLATFORM = { os: 'linux', architecture: '386' } as const;
 /** A verdict answers the pull that follows it; dockerd tries the next endpoint at once. */
 const VERDICT_TTL_MS = 60_000;
 
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+/** Why the mirror could not give dockerd what it asked for; `message` is what dockerd prints. */
+export type MirrorVerdict =
+  /** The image index has no linux/386 entry; `advice` is tabdock's line for the user (platform-advice.ts). */
+  | { kind: 'no-platform'; message: string; advice: string }
+  /** The registry answered 404: Docker Hub itself would too. */
+  | { kind: 'not-found'; message: string }
+  /** 401/403 to the shim's anonymous pull: dockerd's own login may still get it from Docker Hub. */
+  | { kind: 'denied'; message: string }
+  /** The upstream (or the CORS proxy) could not be reached: the relay may still reach Docker Hub. */
+  | { kind: 'unreachable'; message: string };
 
-export interface MirrorVerdict {
-  /** e.g. `manifest for nosuchimage:latest not found: manifest unknown` */
-  message: string;
-  atMs: number;
+/** Whether Docker Hub, asked by dockerd itself, could only give the same answer: then the relay is not asked. */
+export function isFinal(verdict: MirrorVerdict): boolean {
+  switch (verdict.kind) {
+    case 'no-platform':
+    case 'not-found':
+      return true;
+    case 'denied':
+    case 'unreachable':
+      return false;
+    default: {
+      const unknown: never = verdict;
+      throw new Error(`unknown verdict ${JSON.stringify(unknown)}`);
+    }
+  }
 }
 
 /** How dockerd names a Docker Hub repository to users: `library/busybox` is `busybox`. */
@@ -24,40 +42,42 @@ export function familiarName(repository: string): string {
   return repository.startsWith('library/') ? repository.slice('library/'.length) : repository;
 }
 
-/** dockerd's message for a reference the registry does not have (status 404) or will not give (401/403). */
-export function missingMessage(status: number, repository: string, reference: string): string | undefined {
+/** `busybox:latest` or `busybox@sha256:...`, as dockerd writes a reference. */
+export function familiarReference(repository: string, reference: string): string {
   const name = familiarName(repository);
-  const ref = reference.startsWith('sha256:') ? `${name}@${reference}` : `${name}:${reference}`;
-  if (status === 404) return `manifest for ${ref} not found: manifest unknown: manifest unknown`;
+  return reference.startsWith('sha256:') ? `${name}@${reference}` : `${name}:${reference}`;
+}
+
+/** dockerd's message for a reference the registry does not have (status 404) or will not give (401/403). */
+export function missingVerdict(status: number, repository: string, reference: string): MirrorVerdict | undefined {
+  if (status === 404) {
+    return { kind: 'not-found', message: `manifest for ${familiarReference(repository, reference)} not found: manifest unknown: manifest unknown` };
+  }
   if (status === 401 || status === 403) {
-    return `pull access denied for ${name}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`;
+    const message = `pull access denied for ${familiarName(repository)}, repository does not exist or may require 'docker login': denied: requested access to the resource is denied`;
+    return { kind: 'denied', message };
   }
   return undefined;
 }
 
-/** dockerd's message when an image index has no manifest for the guest's platform; undefined when it has one. */
-export function platformMessage(contentType: string, manifest: Uint8Array): string | undefined {
-  if (!INDEX_TYPES.has(contentType.split(';')[0]!.trim())) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(manifest));
-  } catch {
-    return undefined;
-  }
-  const entries = (parsed as { manifests?: Array<{ platform?: { os?: string; architecture?: string } }> }).manifests;
-  if (!Array.isArray(entries)) return undefined;
-  const fits = entries.some((entry) => entry.platform?.os === GUEST_PLATFORM.os && entry.platform?.architecture === GUEST_PLATFORM.architecture);
-  return fits ? undefined : `no matching manifest for ${GUEST_PLATFORM.os}/${GUEST_PLATFORM.architecture} in the manifest list entries`;
+/** The verdict for an image index without a linux/386 entry; undefined when it has one. */
+export function platformVerdict(image: string, repository: string, platforms: readonly string[]): MirrorVerdict | undefined {
+  if (hasNativePlatform(platforms)) return undefined;
+  return {
+    kind: 'no-platform',
+    message: `no matching manifest for ${NATIVE_PLATFORM} in the manifest list entries`,
+    advice: platformAdvice(image, repository, platforms),
+  };
 }
 
 /** The last verdict of the Docker Hub mirror, kept for a minute. */
 export class MirrorVerdicts {
-  private last: MirrorVerdict | undefined;
+  private last: { verdict: MirrorVerdict; atMs: number } | undefined;
 
   constructor(private readonly nowMs: () => number = () => Date.now()) {}
 
-  record(message: string): void {
-    this.last = { message, atMs: this.nowMs() };
+  record(verdict: MirrorVerdict): void {
+    this.last = { verdict, atMs: this.nowMs() };
   }
 
   /** A pull that found what it wanted ends the verdict of an earlier one. */
@@ -65,8 +85,8 @@ export class MirrorVerdicts {
     this.last = undefined;
   }
 
-  current(): string | undefined {
+  current(): MirrorVerdict | undefined {
     if (!this.last || this.nowMs() - this.last.atMs > VERDICT_TTL_MS) return undefined;
-    return this.last.message;
+    return this.last.verdict;
   }
 }

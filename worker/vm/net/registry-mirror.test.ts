@@ -8,6 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCorsProxy } from '../../proxy/cors-proxy.ts';
 import { attachNetwork, type NetworkConfig, type NetworkHandle, type V86NetworkLike, type V86TcpConnection } from './index.ts';
 import { UPSTREAM_FAILED_STATUS } from './registry-errors.ts';
+import { MirrorVerdicts } from './mirror-verdicts.ts';
+import { RegistryMirror } from './registry-mirror.ts';
+import { Upstream } from './upstream.ts';
 import { FakeGuestSocket, parseResponses, type ParsedResponse } from '../../testing/fake-socket.ts';
 import { buildOciLayout, INDEX_MEDIA_TYPE, type BuiltImage } from '../../testing/oci-layout.ts';
 import { freePort, pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from '../../testing/registry.ts';
@@ -27,6 +30,8 @@ beforeAll(async () => {
   image = await buildOciLayout(join(workDir, 'layout'), 'v1');
   await pushLayout(image.layoutDir, 'v1', registry.host, 'test/hello');
   await pushLayout(image.layoutDir, 'v1', registry.host, 'library/hello');
+  const foreign = await buildOciLayout(join(workDir, 'foreign'), 'v2', 1024, ['amd64', 'arm64']);
+  await pushLayout(foreign.layoutDir, 'v2', registry.host, 'library/foreign');
 }, 60_000);
 
 afterAll(async () => {
@@ -213,6 +218,43 @@ describe('failures on the way out', () => {
     const response = await ask(net, 'GET', 'ghcr.io', '/v2/x/y/manifests/latest');
     expect(response.status).toBe(UPSTREAM_FAILED_STATUS);
     expect(json(response).errors[0]?.message).toContain(`CORS proxy at http://127.0.0.1:${deadPort}/cors-proxy/ is unreachable`);
+  });
+});
+
+describe("verdicts for dockerd's next endpoint (Docker Hub)", () => {
+  const mirrorOf = (upstreamOrigin: string) => {
+    const proxy = createCorsProxy({ registryHosts: [upstreamOrigin] });
+    const verdicts = new MirrorVerdicts();
+    const mirror = new RegistryMirror(new Upstream({ proxyUrl: 'http://proxy.test/', fetch: (request) => proxy(request), timeoutMs: 120_000 }), {
+      dockerHubUpstream: upstreamOrigin,
+      verdicts,
+    });
+    const send = (method: 'GET' | 'HEAD', path: string) =>
+      mirror.handle({ method, target: path, version: '1.1', headers: [['host', 'mirror.tabdock.internal']], body: new Uint8Array(0), keepAlive: false });
+    return { verdicts, send };
+  };
+
+  it('notes an index without linux/386 under the tag dockerd asked for, with the advice; a fitting pull clears it', async () => {
+    const { verdicts, send } = mirrorOf(`http://${registry.host}`);
+    const head = await send('HEAD', '/v2/library/foreign/manifests/v2');
+    expect(head.status).toBe(200);
+    // dockerd fetches the index by the digest the HEAD gave; the advice still names the tag.
+    expect((await send('GET', `/v2/library/foreign/manifests/${head.headers.get('docker-content-digest')}`)).status).toBe(200);
+    const verdict = verdicts.current();
+    expect(verdict).toMatchObject({ kind: 'no-platform', message: 'no matching manifest for linux/386 in the manifest list entries' });
+    expect(verdict?.kind === 'no-platform' && verdict.advice).toContain('foreign:v2 has no linux/386 image (it has linux/amd64, linux/arm64)');
+    await send('GET', '/v2/library/hello/manifests/v1');
+    expect(verdicts.current()).toBeUndefined();
+  });
+
+  it('notes a missing tag as final and a stopped upstream as not final', async () => {
+    const { verdicts, send } = mirrorOf(`http://${registry.host}`);
+    expect((await send('GET', '/v2/library/hello/manifests/nope')).status).toBe(404);
+    expect(verdicts.current()).toMatchObject({ kind: 'not-found', message: expect.stringContaining('manifest for hello:nope not found') });
+    const deadPort = await freePort();
+    const dead = mirrorOf(`http://127.0.0.1:${deadPort}`);
+    expect((await dead.send('GET', '/v2/library/hello/manifests/v1')).status).toBe(UPSTREAM_FAILED_STATUS);
+    expect(dead.verdicts.current()).toMatchObject({ kind: 'unreachable', message: expect.stringContaining(`could not reach http://127.0.0.1:${deadPort}`) });
   });
 });
 

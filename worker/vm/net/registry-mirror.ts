@@ -5,7 +5,8 @@ import { headerValue, type Http1Request } from './http1.ts';
 import { TokenCache, TokenError, parseBearerChallenge } from './registry-auth.ts';
 import { mapUpstreamFailure, registryError, upstreamUnavailable, type ResourceKind } from './registry-errors.ts';
 import { type Upstream, UpstreamError } from './upstream.ts';
-import { missingMessage, platformMessage, type MirrorVerdicts } from './mirror-verdicts.ts';
+import { familiarReference, missingVerdict, platformVerdict, type MirrorVerdicts } from './mirror-verdicts.ts';
+import { indexPlatforms } from './platform-advice.ts';
 import { blobTotalBytes, LayerProgressTracker, type LayerProgressSink } from './layer-progress.ts';
 
 export interface RegistryMirrorConfig {
@@ -58,6 +59,8 @@ export class RegistryMirror {
   private readonly maxManifestBytes: number;
   private readonly verdicts: MirrorVerdicts | undefined;
   private readonly layerProgress: LayerProgressTracker | undefined;
+  /** Docker Hub repository -> the tag dockerd last asked for: it fetches the index by digest, users know the tag. */
+  private readonly lastTags = new Map<string, string>();
 
   constructor(
     private readonly upstream: Upstream,
@@ -111,7 +114,10 @@ export class RegistryMirror {
       const upstreamPath = `/v2/${repository}/${kind}s/${reference}`;
       return await this.fetchResource(request, registry, repository, kind, upstreamPath, reference);
     } catch (error) {
-      if (error instanceof UpstreamError) return upstreamUnavailable(error);
+      if (error instanceof UpstreamError) {
+        if (registry.isDockerHub) this.verdicts?.record({ kind: 'unreachable', message: error.message });
+        return upstreamUnavailable(error);
+      }
       if (error instanceof TokenError) {
         return registryError(401, 'UNAUTHORIZED', `could not get a pull token for ${registry.host}/${repository}: ${error.message}`);
       }
@@ -164,8 +170,9 @@ export class RegistryMirror {
       await response.body?.cancel();
       response = await this.authorisedFetch(url, 'GET', headers, registry, repository);
     }
+    if (kind === 'manifest' && registry.isDockerHub && !reference.startsWith('sha256:')) this.noteTag(repository, reference);
     if (!response.ok) {
-      const verdict = kind === 'manifest' && registry.isDockerHub ? missingMessage(response.status, repository, reference) : undefined;
+      const verdict = kind === 'manifest' && registry.isDockerHub ? missingVerdict(response.status, repository, reference) : undefined;
       if (verdict !== undefined) this.verdicts?.record(verdict);
       return mapUpstreamFailure(response, { registryHost: registry.host, repository, reference, kind, nowMs: Date.now() });
     }
@@ -187,6 +194,12 @@ export class RegistryMirror {
         throw new Error(`unknown resource kind ${String(unreachable)}`);
       }
     }
+  }
+
+  private noteTag(repository: string, tag: string): void {
+    // A handful of pulls at a time; the map only has to outlive one pull.
+    if (this.lastTags.size >= 64 && !this.lastTags.has(repository)) this.lastTags.clear();
+    this.lastTags.set(repository, tag);
   }
 
   /** Fetches with a cached token, and on a Bearer challenge gets one and retries once. */
@@ -235,7 +248,9 @@ export class RegistryMirror {
       return registryError(502, 'UNSUPPORTED', `the manifest of ${registry.host}/${repository}:${reference} is larger than ${this.maxManifestBytes} bytes`);
     }
     if (registry.isDockerHub && this.verdicts) {
-      const verdict = platformMessage(contentType, bytes);
+      const platforms = indexPlatforms(contentType, bytes);
+      const tag = reference.startsWith('sha256:') ? (this.lastTags.get(repository) ?? reference) : reference;
+      const verdict = platforms === undefined ? undefined : platformVerdict(familiarReference(repository, tag), repository, platforms);
       if (verdict === undefined) this.verdicts.clear();
       else this.verdicts.record(verdict);
     }

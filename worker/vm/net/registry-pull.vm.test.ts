@@ -2,7 +2,8 @@
 // proxy server -> a Docker-Hub-like token gateway with a blob CDN -> Debian's docker-registry. Offline: the image
 // is the colleague-built busybox test layout plus a fresh layer, so the pull must really download bytes.
 // The same boot checks the Docker view's Engine API: reachable by the worker only, queries, actions, the /events
-// watch, the shim's layer progress, and `npm run vm -- --docker-socket` (a pull streamed over the host socket).
+// watch, the shim's layer progress, and `npm run vm -- --docker-socket` (a pull streamed over the host socket),
+// and images of other platforms (worker/testing/platform-pull-cases.ts: linux/amd64 emulated, the tabdock line).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -17,7 +18,9 @@ import { startProxyServer, type RunningProxyServer } from '../../proxy/node/node
 import { networkConfigFromFlags } from '../../node/network-flags.ts';
 import { buildOciLayout, extendOciLayout, type ExtendedImage } from '../../testing/oci-layout.ts';
 import { pushLayout, startAuthGateway, startRegistry, type AuthGateway, type TestRegistry } from '../../testing/registry.ts';
-import type { EngineLogMessage, EngineUpdate } from '../../shared/contract.ts';
+import type { EngineLogMessage, EngineUpdate, VmNotice } from '../../shared/contract.ts';
+import type { EgressNotice } from './egress.ts';
+import { describePlatformPulls, pushPlatformImages } from '../../testing/platform-pull-cases.ts';
 import { serveDockerSocket } from '../../node/docker-socket.ts';
 
 const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
@@ -32,6 +35,10 @@ let image: ExtendedImage;
 let viewed: ExtendedImage;
 let workDir: string;
 let host: VmHost;
+/** Every notice the host raised, and every refusal the harness's relay reported (none may be Docker Hub's). */
+const notices: VmNotice[] = [];
+const relayNotices: EgressNotice[] = [];
+const hubRelayNotices = () => relayNotices.filter((notice) => notice.target.startsWith('registry-1.docker.io'));
 
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'tabdock-pull-vm-'));
@@ -47,6 +54,7 @@ beforeAll(async () => {
   // An image that exists, but not for the guest's linux/386.
   const foreign = await buildOciLayout(join(workDir, 'foreign'), 'v1', 1024, ['amd64', 'arm64']);
   await pushLayout(foreign.layoutDir, 'v1', registry.host, 'library/foreign');
+  await pushPlatformImages(registry.host, join(assetBase, 'test-images'), workDir);
   viewed = await extendOciLayout(join(assetBase, 'test-images', 'busybox'), join(workDir, 'viewed'), 'v1', { 'viewed.bin': randomBytes(256 * 1024) });
   await pushLayout(viewed.layoutDir, 'v1', registry.host, 'test/viewed');
   web = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('plain-http-from-host\n'));
@@ -64,7 +72,10 @@ beforeAll(async () => {
     proxy: proxy.url,
     registries: [`registry.test=http://${gateway.host}`, `web.test=http://${webHost}`],
   });
-  host = createNodeVmHost({ network: config });
+  host = createNodeVmHost({ network: config, egress: { onNotice: (notice) => relayNotices.push(notice) } });
+  host.subscribe((event) => {
+    if (event.type === 'notice') notices.push(event.notice);
+  });
   await host.boot({ assetBase, bootTimeoutMs: 480_000 });
 }, 600_000);
 
@@ -172,6 +183,8 @@ describe('the Engine API for the Docker view', { timeout: TEST_TIMEOUT_MS }, () 
   });
 });
 
+describePlatformPulls(() => ({ host, registryHost: registry.host, testImagesDir: join(assetBase, 'test-images'), workDir, notices }));
+
 describe('docker pull through the shim', () => {
   it('pulls a token-protected multi-layer image and runs it', async () => {
     const startedAt = Date.now();
@@ -202,13 +215,21 @@ describe('docker pull through the shim', () => {
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toMatch(/manifest for nosuchimage:latest not found: manifest unknown/);
     expect(result.output).not.toMatch(/connection refused/i);
+    // Docker Hub could only say the same: the relay is not asked, so it cannot complain.
+    expect(hubRelayNotices()).toEqual([]);
+    expect(notices.filter((notice) => notice.code === 'image-platform' && notice.message.includes('nosuchimage'))).toEqual([]);
   });
 
-  it('ends a pull of an image without linux/386 with dockerd\'s "no matching manifest for linux/386"', async () => {
+  it('ends a pull of an image without linux/386 with the tabdock line, then dockerd\'s "no matching manifest for linux/386"', async () => {
+    const before = notices.length;
     const result = await host.exec('docker pull foreign:v1 2>&1', { timeoutMs: 120_000 });
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toContain('no matching manifest for linux/386 in the manifest list entries');
     expect(result.output).not.toMatch(/connection refused/i);
+    expect(notices.slice(before)).toEqual([
+      { code: 'image-platform', message: expect.stringContaining('foreign:v1 has no linux/386 image (it has linux/amd64, linux/arm64)') },
+    ]);
+    expect(hubRelayNotices()).toEqual([]);
   });
 
   it('names a stopped upstream at once instead of hanging', async () => {
@@ -217,6 +238,8 @@ describe('docker pull through the shim', () => {
     const result = await host.exec('docker pull mirror.tabdock.internal/pulled:v2 2>&1', { timeoutMs: 120_000 });
     expect(result.exitCode).not.toBe(0);
     expect(result.output).toContain(`could not reach ${upstream}`);
+    // dockerd's fallback to Docker Hub went to the relay (offline here); its refusal is no page notice.
+    expect(hubRelayNotices()).toEqual([]);
   });
 
   it('forwards plain HTTP from a container', async () => {
