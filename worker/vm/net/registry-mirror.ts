@@ -6,7 +6,7 @@ import { TokenCache, TokenError, parseBearerChallenge } from './registry-auth.ts
 import { mapUpstreamFailure, registryError, upstreamUnavailable, type ResourceKind } from './registry-errors.ts';
 import { type Upstream, UpstreamError } from './upstream.ts';
 import { missingMessage, platformMessage, type MirrorVerdicts } from './mirror-verdicts.ts';
-import { blobTotalBytes, LayerProgressTracker, type LayerProgressSink } from './layer-progress.ts';
+import { blobOffsetBytes, blobTotalBytes, LayerProgressTracker, type LayerProgressSink } from './layer-progress.ts';
 
 export interface RegistryMirrorConfig {
   /** Names under which dockerd reaches the Docker Hub mirror (its daemon.json `registry-mirrors` entry). */
@@ -173,7 +173,7 @@ export class RegistryMirror {
       case 'manifest':
         return this.manifestResponse(response, request.method === 'HEAD', reference, registry, repository);
       case 'blob': {
-        const blob = { registry: registry.host, repository, digest: reference, totalBytes: blobTotalBytes(response.headers) };
+        const blob = { registry: registry.host, repository, digest: reference, totalBytes: blobTotalBytes(response.headers), offsetBytes: blobOffsetBytes(response.headers) };
         const body = request.method === 'HEAD' || !this.layerProgress ? response.body : this.layerProgress.track(response.body, blob);
         return blobResponse(response, reference, body);
       }
@@ -239,7 +239,7 @@ export class RegistryMirror {
       if (verdict === undefined) this.verdicts.clear();
       else this.verdicts.record(verdict);
     }
-    this.layerProgress?.noteManifest(bytes);
+    if (!isHead) this.layerProgress?.noteManifest(bytes, { registry: registry.host, repository });
     // dockerd checks the digest of what it receives; compute it from the bytes actually sent.
     const digest = `sha256:${hex(await crypto.subtle.digest('SHA-256', bytes))}`;
     if (reference.startsWith('sha256:') && reference !== digest) {
