@@ -1,5 +1,5 @@
 // The benchmark sections bench.ts runs, in order. Add a section module here to extend bench.json.
-import { browserDiskSection, browserSection } from './browser.ts';
+import { browserDiskSection, browserSection, pullBrowserSection } from './browser.ts';
 import { buildSection } from './build.ts';
 import { consoleThroughputSection } from './console-throughput.ts';
 import { containerStartSection } from './container-start.ts';
@@ -19,6 +19,7 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   portPreviewSection,
   snapshotSection,
   pullSection,
+  pullBrowserSection,
   buildSection,
   egressSection,
   browserSection,
