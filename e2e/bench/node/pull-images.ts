@@ -59,7 +59,7 @@ export async function startBenchRegistry(log: (message: string) => void): Promis
 }
 
 /** The layers of a single-platform layout (index.json -> image index -> manifest), bottom first. */
-async function layoutLayers(layoutDir: string): Promise<BenchImageLayer[]> {
+export async function layoutLayers(layoutDir: string): Promise<BenchImageLayer[]> {
   const blob = async (digest: string) => JSON.parse(await readFile(join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length)), 'utf8')) as Record<string, unknown>;
   const top = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
   let manifest = await blob(top.manifests[0]?.digest ?? '');
