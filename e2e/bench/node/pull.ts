@@ -3,6 +3,7 @@
 // `docker pull nginx` goes through the mirror path a page uses; the transfer figures (pull-transfer.ts) use
 // their own registry under the name bench.test.
 import { startBenchRegistry, type BenchRegistry } from './pull-images.ts';
+import { measureLevers } from './pull-levers.ts';
 import { NODE_PULL_CASES } from './pull-real.ts';
 import { measureTransfer, prepareTransfer } from './pull-transfer.ts';
 import type { BenchSection } from './section.ts';
@@ -34,6 +35,7 @@ export const pullSection: BenchSection = {
         context.log(`pull: ${pullCase.name} failed: ${String(error)}`);
       }
     }
+    results['levers'] = await measureLevers(context, bench);
     results['transfer'] = await measureTransfer(context);
     return results;
   },
