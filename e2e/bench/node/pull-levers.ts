@@ -2,6 +2,7 @@
 // `docker pull nginx` with the setting against the guest as built, in the same VM. A setting is applied by guest
 // commands and taken back after its pull; dockerd is restarted with the command line and environment it has
 // (read from /proc), so the bench needs no image of its own. TABDOCK_BENCH_PULL_LEVERS=0 skips this part.
+import { DEFAULT_MIRROR_HOST } from '../../../worker/vm/net/index.ts';
 import type { BenchRegistry } from './pull-images.ts';
 import { NGINX } from './pull-images.ts';
 import { roundMs, type BenchContext } from './section.ts';
@@ -51,8 +52,9 @@ export const PULL_LEVERS: readonly PullLever[] = [
   },
   {
     name: 'containerdImageStore',
+    // Its resolver (containerd's) reads the mirror as HTTPS unless the name itself is an insecure registry.
     what: 'daemon.json "features": {"containerd-snapshotter": true}: containerd fetches, stores and unpacks',
-    apply: restartDockerd('', `cp ${DAEMON_JSON} ${SAVED_DAEMON_JSON} && sed -i 's/^{/{"features": {"containerd-snapshotter": true},/' ${DAEMON_JSON}`),
+    apply: restartDockerd('', `cp ${DAEMON_JSON} ${SAVED_DAEMON_JSON} && sed -i -e 's/^{/{"features": {"containerd-snapshotter": true},/' -e 's#"192.168.87.0/24"#"192.168.87.0/24", "${DEFAULT_MIRROR_HOST}"#' ${DAEMON_JSON}`),
     revert: restartDockerd('', `cp ${SAVED_DAEMON_JSON} ${DAEMON_JSON}`),
   },
 ];
