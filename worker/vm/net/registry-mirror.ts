@@ -219,7 +219,12 @@ export class RegistryMirror {
     repository: string,
   ): Promise<Response> {
     const contentType = upstream.headers.get('content-type') ?? 'application/vnd.oci.image.manifest.v1+json';
-    if (isHead && upstream.body === null) {
+    // A HEAD answers with the registry's own digest and length. Chromium gives a HEAD response an empty body
+    // stream, not null as Node does: hashing that stream gave sha256 of nothing, which dockerd then asked for
+    // and printed "Failed to pull manifest by the resolved digest" on every pull (issue #27). Without the
+    // headers, fetchResource has already made this a GET, whose bytes are hashed below.
+    if (isHead && hasManifestHeaders(upstream)) {
+      await upstream.body?.cancel();
       return new Response(null, {
         status: 200,
         headers: {

@@ -1,8 +1,9 @@
 // The shim must answer dockerd's manifest requests as the registry behind it does (issue #27): a different digest,
 // length or type on HEAD than on GET by digest makes dockerd print "Failed to pull manifest by the resolved digest"
 // and fall back to pull by tag. Raw HTTP with dockerd's own Accept lines (one header per type), straight to Debian's
-// docker-registry and through the shim on a loopback port (directly, and through `npm run proxy`'s server, the
-// page's path), for an OCI index, a Docker manifest list and the manifest each names, by tag and by digest.
+// docker-registry and through the shim on a loopback port (directly, through `npm run proxy`'s server, and with
+// Chromium's fetch semantics, the page's path), for an OCI index, a Docker manifest list and the manifest each
+// names, by tag and by digest.
 import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -66,10 +67,21 @@ beforeAll(async () => {
   await pushLayout(BUSYBOX_LAYOUT, 'latest', registry.host, 'library/indexed');
   await run('skopeo', ['copy', '--all', '--format', 'v2s2', '--dest-tls-verify=false', '--quiet', `oci:${BUSYBOX_LAYOUT}:latest`, `docker://${registry.host}/library/listed:latest`]);
   proxy = await startProxyServer({ port: 0, extraRegistryHosts: [`http://${registry.host}`] });
-  for (const [name, proxyUrl] of [['shim', undefined], ['shim behind the CORS proxy', proxy.url]] as const) {
+  // Chromium's fetch gives a HEAD response an empty body stream where Node's is null (the cause of #27.1).
+  const chromiumLikeFetch = async (request: Request): Promise<Response> => {
+    const response = await fetch(request);
+    if (request.method !== 'HEAD') return response;
+    return new Response(new ReadableStream<Uint8Array>({ start: (controller) => controller.close() }), { status: response.status, headers: response.headers });
+  };
+  const variants = [
+    ['shim', {}],
+    ['shim behind the CORS proxy', { proxyUrl: proxy.url }],
+    ["shim behind the CORS proxy, with Chromium's HEAD bodies", { proxyUrl: proxy.url, fetch: chromiumLikeFetch }],
+  ] as const;
+  for (const [name, options] of variants) {
     let net: NetworkHandle | undefined;
     const bridge = await listenAsGuest((socket) => net?.serve(socket));
-    net = attachNetwork({ add_listener: () => undefined, remove_listener: () => undefined }, { dockerHubUpstream: `http://${registry.host}`, ...(proxyUrl ? { proxyUrl } : {}) });
+    net = attachNetwork({ add_listener: () => undefined, remove_listener: () => undefined }, { dockerHubUpstream: `http://${registry.host}`, ...options });
     shims.push({ name, ...bridge });
   }
 }, 60_000);
