@@ -13,8 +13,6 @@ export interface PullCase {
 
 const COMMAND_TIMEOUT_MS = 900_000;
 const PAGE_TIMEOUT_MS = 120_000;
-/** dockerd's warning for a registry that answers a tag but not the digest it resolved to (issue #27). */
-const DIGEST_FALLBACK_WARNING = /Failed to pull manifest by the resolved digest/;
 
 async function must(context: BenchContext, command: string): Promise<string> {
   const result = await context.host.exec(command, { timeoutMs: COMMAND_TIMEOUT_MS });
@@ -28,7 +26,7 @@ function imageOf(bench: BenchRegistry, reference: string): BenchImage {
   return image;
 }
 
-/** What a pull printed that a reader would not want to see. */
+/** What a pull printed that a reader would not want to see (dockerd's digest-fallback warning, issue #27). */
 function warnings(output: string): string[] {
   return output.split('\n').filter((line) => /WARNING|DEPRECATED/.test(line));
 }
