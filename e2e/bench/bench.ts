@@ -37,7 +37,7 @@ function mergeNetwork(configs: readonly NetworkConfig[]): NetworkConfig {
 async function main(): Promise<void> {
   const only = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
   const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
-  const selected = BENCH_SECTIONS.filter((section) => only.length === 0 || only.includes(section.name));
+  const selected = BENCH_SECTIONS.filter((section) => only.length === 0 || only.includes(section.name) || (section.group !== undefined && only.includes(section.group)));
   const prepared: PreparedSection[] = [];
   for (const section of selected) if (section.prepare) prepared.push(await section.prepare(log));
   const results: Record<string, unknown> = { createdAt: new Date().toISOString(), machine: machineInfo() };

@@ -1,5 +1,5 @@
 // The benchmark sections bench.ts runs, in order. Add a section module here to extend bench.json.
-import { browserDiskSection, browserSection } from './browser/browser-section.ts';
+import { browserDiskSection, browserSection, pullBrowserSection } from './browser/browser-section.ts';
 import { buildSection } from './node/build.ts';
 import { consoleThroughputSection } from './node/console-throughput.ts';
 import { containerStartSection } from './node/container-start.ts';
@@ -20,6 +20,7 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   portPreviewSection,
   snapshotSection,
   pullSection,
+  pullBrowserSection,
   buildSection,
   egressSection,
   emulationSection,

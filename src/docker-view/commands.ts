@@ -2,6 +2,8 @@
 // learner sees what was run, plus the short texts the rows show (state, uptime, sizes).
 import type { EngineAction } from '../../worker/shared/contract.ts';
 import { shellQuote } from '../shell-quote.ts';
+import { shortId } from './describe-event.ts';
+import type { LayerView } from './view-state.ts';
 
 /** `docker stop web`; names come from the daemon, quoted anyway so the echo is always a valid command. */
 export function equivalentCommand(action: EngineAction, name: string): string {
@@ -31,6 +33,48 @@ export function formatDuration(ms: number): string {
   if (s < 86400) return `${Math.floor(s / 3600)} h`;
   const days = Math.floor(s / 86400);
   return `${days} day${days === 1 ? '' : 's'}`;
+}
+
+/**
+ * A size as the docker CLI prints a pull's progress ("12.35MB", "512B"): go-units HumanSizeWithPrecision(size, 4),
+ * decimal units and Go's %.4g, which drops trailing zeros. The Docker view's layer lines use it so their figures
+ * read exactly like the terminal's (issue #27).
+ */
+export function dockerSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let size = bytes;
+  let unit = 0;
+  while (size >= 1000 && unit < units.length - 1) {
+    size /= 1000;
+    unit++;
+  }
+  const digits = size.toPrecision(4);
+  return `${digits.includes('.') ? digits.replace(/\.?0+$/, '') : digits}${units[unit]}`;
+}
+
+/** A layer's line as the docker CLI prints it during a pull: `3f4ca61aafcd: Downloading  12.35MB/35.12MB`. */
+export function layerLabel(layer: LayerView): string {
+  const id = shortId(layer.digest);
+  switch (layer.state) {
+    case 'waiting':
+      return `${id}: Waiting`;
+    case 'downloading': {
+      const total = layer.totalBytes > 0 ? `/${dockerSize(layer.totalBytes)}` : '';
+      return `${id}: Downloading  ${dockerSize(layer.loadedBytes)}${total}`;
+    }
+    case 'done':
+      return `${id}: Download complete`;
+    case 'complete':
+      return `${id}: Pull complete`;
+    case 'exists':
+      return `${id}: Already exists`;
+    case 'failed':
+      return `${id}: Download failed at ${dockerSize(layer.loadedBytes)}`;
+    default: {
+      const unreachable: never = layer.state;
+      throw new Error(`unknown layer state ${String(unreachable)}`);
+    }
+  }
 }
 
 /** Decimal units, as `docker images` prints sizes. */

@@ -3,8 +3,7 @@
 // DockerViewState; everything it does goes back through PanelActions (index.ts talks to the VM).
 import type { EngineImage } from '../../worker/shared/contract.ts';
 import { ArchitecturePicture } from './architecture.ts';
-import { formatBytes } from './commands.ts';
-import { shortId } from './describe-event.ts';
+import { layerLabel } from './commands.ts';
 import { KeyedList, type RowSpec } from './keyed-list.ts';
 import { buildContainerRow, buildImageRow, containerSignature, el, imageSignature, networkRow, volumeRow, type LayersState, type RowActions } from './rows.ts';
 import type { ContainerView, DockerViewState } from './view-state.ts';
@@ -191,11 +190,10 @@ export class DockerPanel {
       ...layers.map((layer) => {
         const item = el('li', 'dv-pull-layer');
         item.dataset['state'] = layer.state;
-        const total = layer.totalBytes > 0 ? ` of ${formatBytes(layer.totalBytes)}` : '';
-        const label = `layer ${shortId(layer.digest)}: ${formatBytes(layer.loadedBytes)}${total}${layer.state === 'downloading' ? '' : `, ${layer.state}`}`;
+        const label = layerLabel(layer);
         const bar = el('progress', 'dv-progress');
         bar.max = layer.totalBytes || 1;
-        bar.value = layer.state === 'done' ? bar.max : Math.min(layer.loadedBytes, bar.max);
+        bar.value = layer.state === 'downloading' || layer.state === 'waiting' || layer.state === 'failed' ? Math.min(layer.loadedBytes, bar.max) : bar.max;
         bar.setAttribute('aria-label', label);
         item.append(el('span', 'dv-pull-label', label), bar);
         return item;

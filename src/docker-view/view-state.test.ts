@@ -233,6 +233,36 @@ describe('pull progress and the picture', () => {
     expect([...state.layers.keys()]).toEqual(['sha256:other', 'sha256:third']);
   });
 
+  it("lists a manifest's layers as waiting, then settles them on the image's pull event as the CLI does (#27)", () => {
+    const layer = { registry: '127.0.0.1:5000', repository: 'library/nginx', loadedBytes: 0, totalBytes: 35_120_000 };
+    const waiting = ['sha256:a1', 'sha256:a2', 'sha256:a3'].map((digest) => ({ ...layer, digest, state: 'waiting' as const }));
+    let state = reduce(initialViewState(), { kind: 'layers', layers: waiting, atMs: T });
+    // Waiting is not yet a download: no activity line until a layer's bytes start.
+    expect(state.activity).toEqual([]);
+    state = reduce(state, { kind: 'layers', layers: [{ ...layer, digest: 'sha256:a1', loadedBytes: 12_345_678, state: 'downloading' }], atMs: T + 500 });
+    state = reduce(state, { kind: 'layers', layers: [{ ...layer, digest: 'sha256:a2', loadedBytes: 35_120_000, state: 'done' }], atMs: T + 900 });
+    expect(state.activity.map((a) => a.text)).toEqual(['Pulling a layer of nginx from 127.0.0.1:5000', 'Pulling a layer of nginx from 127.0.0.1:5000']);
+    state = reduce(state, { kind: 'layers', layers: [{ ...layer, digest: 'sha256:a1', loadedBytes: 35_120_000, state: 'done' }], atMs: T + 2_000 });
+    state = reduce(state, { kind: 'events', events: [ev('image', 'pull', 'nginx:latest', { name: 'nginx' })], atMs: T + 3_000 });
+    expect([...state.layers.values()].map((l) => [l.digest, l.state])).toEqual([
+      ['sha256:a1', 'complete'],
+      ['sha256:a2', 'complete'],
+      ['sha256:a3', 'exists'],
+    ]);
+  });
+
+  it("writes each layer's line in the docker CLI's words and sizes", async () => {
+    const { dockerSize, layerLabel } = await import('./commands.ts');
+    // go-units HumanSizeWithPrecision(size, 4), as `docker pull` prints progress.
+    expect([0, 512, 1000, 999_960, 12_345_678, 35_120_000, 1_500_000_000].map(dockerSize)).toEqual(['0B', '512B', '1kB', '1000kB', '12.35MB', '35.12MB', '1.5GB']);
+    const layer = { registry: 'r', repository: 'library/nginx', digest: 'sha256:3f4ca61aafcd0123456789', loadedBytes: 12_345_678, totalBytes: 35_120_000 };
+    expect(layerLabel({ ...layer, state: 'waiting' })).toBe('3f4ca61aafcd: Waiting');
+    expect(layerLabel({ ...layer, state: 'downloading' })).toBe('3f4ca61aafcd: Downloading  12.35MB/35.12MB');
+    expect(layerLabel({ ...layer, state: 'done' })).toBe('3f4ca61aafcd: Download complete');
+    expect(layerLabel({ ...layer, state: 'complete' })).toBe('3f4ca61aafcd: Pull complete');
+    expect(layerLabel({ ...layer, state: 'exists' })).toBe('3f4ca61aafcd: Already exists');
+  });
+
   it('lights client, API and daemon first for a new command, then the parts in event order', () => {
     const layer = { registry: 'r', repository: 'library/nginx', digest: 'sha256:l1', loadedBytes: 0, totalBytes: 1, state: 'downloading' as const };
     let state = reduce(initialViewState(), { kind: 'layers', layers: [layer], atMs: T });

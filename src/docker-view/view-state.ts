@@ -26,6 +26,12 @@ export interface ActivityEntry {
   kind: 'event' | 'raw' | 'pull' | 'daemon';
 }
 
+/**
+ * A layer of the current pull: the shim's states, then what the image's `pull` event settles, in the docker CLI's
+ * words: a downloaded layer is then "Pull complete", one that was never requested "Already exists".
+ */
+export type LayerView = Omit<LayerProgress, 'state'> & { state: LayerProgress['state'] | 'complete' | 'exists' };
+
 export interface LitPart {
   seq: number;
   part: ArchPart;
@@ -38,7 +44,7 @@ export interface DockerViewState {
   networks: ReadonlyMap<string, EngineNetwork>;
   volumes: ReadonlyMap<string, EngineVolume>;
   /** Layers of the pulls in progress (or just finished), by digest. */
-  layers: ReadonlyMap<string, LayerProgress>;
+  layers: ReadonlyMap<string, LayerView>;
   /** When the shim last reported a layer: a pull's next layer can start just after its others finished. */
   lastLayerAtMs: number;
   /** Newest last, at most MAX_ACTIVITY. */
@@ -193,6 +199,7 @@ function applyEvent(state: DockerViewState, event: EngineEventMessage, atMs: num
     case 'image':
       // Sizes, tags and ids after a pull, tag or load come from the list; a delete is known at once.
       if (action === 'delete') next = { ...next, images: without(next.images, event.actorId) };
+      if (action === 'pull') next = { ...next, layers: settleLayers(next.layers) };
       stale.add('images');
       break;
     case 'network':
@@ -217,12 +224,16 @@ function applyEvent(state: DockerViewState, event: EngineEventMessage, atMs: num
 function applyLayers(state: DockerViewState, layers: readonly LayerProgress[], atMs: number): DockerViewState {
   const map = new Map(state.layers);
   let next = state;
+  let lastLayerAtMs = state.lastLayerAtMs;
   for (const layer of layers) {
-    const first = !map.has(layer.digest);
-    // A new pull starts: forget the layers of the previous one once all of them finished.
-    if (first && startsNewPull(map, layer, atMs - state.lastLayerAtMs)) map.clear();
+    const known = map.get(layer.digest);
+    // A new pull starts: forget the layers of the previous one once all of them finished. The layers of one batch
+    // (a manifest's list) came together, so only the first can start a pull.
+    if (known === undefined && startsNewPull(map, layer, atMs - lastLayerAtMs)) map.clear();
+    lastLayerAtMs = atMs;
     map.set(layer.digest, layer);
-    if (first) {
+    // The manifest lists layers as waiting; a layer's activity is when its download starts.
+    if (layer.state !== 'waiting' && (known === undefined || known.state === 'waiting')) {
       next = { ...next, seq: next.seq + 1 };
       next = addActivity(next, { text: `Pulling a layer of ${layer.repository.replace(/^library\//, '')} from ${layer.registry}`, kind: 'pull', atMs });
       next = light(next, atMs - state.lastEventAtMs > NEW_COMMAND_GAP_MS ? ['client', 'api', 'daemon', 'registry', 'images'] : ['registry', 'images']);
@@ -232,7 +243,17 @@ function applyLayers(state: DockerViewState, layers: readonly LayerProgress[], a
   return { ...next, layers: map, lastLayerAtMs: atMs };
 }
 
-function startsNewPull(listed: ReadonlyMap<string, LayerProgress>, layer: LayerProgress, quietMs: number): boolean {
+/** The pull ended: its downloaded layers are complete, and the ones it never asked for were already there. */
+function settleLayers(layers: ReadonlyMap<string, LayerView>): ReadonlyMap<string, LayerView> {
+  const settled = new Map<string, LayerView>();
+  for (const [digest, layer] of layers) {
+    const state = layer.state === 'done' ? 'complete' : layer.state === 'waiting' ? 'exists' : layer.state;
+    settled.set(digest, { ...layer, state });
+  }
+  return settled;
+}
+
+function startsNewPull(listed: ReadonlyMap<string, LayerView>, layer: LayerProgress, quietMs: number): boolean {
   const known = [...listed.values()];
   if (known.some((l) => l.state === 'downloading')) return false;
   return quietMs > NEW_PULL_GAP_MS || known.some((l) => l.repository !== layer.repository || l.registry !== layer.registry);

@@ -107,7 +107,8 @@ export interface LayerProgress {
   loadedBytes: number;
   /** 0 when the registry did not say. */
   totalBytes: number;
-  state: 'downloading' | 'done' | 'failed';
+  /** `waiting`: listed by the image's manifest, not requested yet (the CLI's "Waiting"). */
+  state: 'waiting' | 'downloading' | 'done' | 'failed';
 }
 
 export type EngineQuery =

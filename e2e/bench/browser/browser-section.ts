@@ -2,6 +2,7 @@
 // `docker run` typed through the terminal); e2e/bench/browser/browser.ts builds the site and drives the page itself.
 import { runBrowserBench } from './browser.ts';
 import { runBrowserDiskBench } from './browser-disk.ts';
+import { runBrowserPullBench } from './pull.ts';
 import type { BenchContext, BenchSection } from '../node/section.ts';
 
 export const browserSection: BenchSection = {
@@ -18,5 +19,15 @@ export const browserDiskSection: BenchSection = {
   ownVm: true,
   async run(context: BenchContext) {
     return { ...(await runBrowserDiskBench(context.log)) };
+  },
+};
+
+/** The Chromium half of `pull` (e2e/bench/browser/pull.ts); `npm run bench -- pull` runs both. */
+export const pullBrowserSection: BenchSection = {
+  name: 'pullBrowser',
+  group: 'pull',
+  ownVm: true,
+  async run(context: BenchContext) {
+    return runBrowserPullBench(context.log);
   },
 };

@@ -25,6 +25,8 @@ export interface PreparedSection {
 export interface BenchSection {
   /** Key of this section in bench.json. */
   name: string;
+  /** `npm run bench -- <group>` also runs this section (its Chromium half has a name of its own). */
+  group?: string;
   /** Boots its own VMs (or a browser's): runs before the shared VM boots, so no two VMs run at once. */
   ownVm?: boolean;
   /** Runs before the boot (the network shim is configured once, when the emulator loads), e.g. a registry. */

@@ -76,6 +76,23 @@ describe('registry mirror against a plain registry', () => {
     expect(response.headers.get('docker-distribution-api-version')).toBe('registry/2.0');
   });
 
+  it("answers a HEAD with the registry's digest when fetch gives HEAD an empty body, as Chromium does (#27)", async () => {
+    const proxy = createCorsProxy({ registryHosts: [`http://${registry.host}`] });
+    // Chromium's fetch: a HEAD response carries an empty ReadableStream where Node's has null.
+    const chromiumLikeFetch = async (request: Request): Promise<Response> => {
+      const response = await proxy(request);
+      if (request.method !== 'HEAD') return response;
+      const empty = new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+      return new Response(empty, { status: response.status, headers: response.headers });
+    };
+    const net = attachNetwork(noEmulator, { proxyUrl: 'http://proxy.test/', fetch: chromiumLikeFetch, hostRewrites: { 'registry.test': `http://${registry.host}` } });
+    const accept = { accept: INDEX_MEDIA_TYPE };
+    const head = await ask(net, 'HEAD', 'registry.test', '/v2/test/hello/manifests/v1', accept);
+    expect(head.status).toBe(200);
+    expect(head.headers.get('docker-content-digest')).toBe(image.indexDigest);
+    expect(head.headers.get('content-length')).toBe(String(image.indexBytes.length));
+  });
+
   it('serves HEAD and GET of a manifest list by tag with type, length and digest', async () => {
     const net = shim();
     const accept = { accept: `${INDEX_MEDIA_TYPE}, application/vnd.oci.image.manifest.v1+json` };

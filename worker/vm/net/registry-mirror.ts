@@ -7,7 +7,7 @@ import { mapUpstreamFailure, registryError, upstreamUnavailable, type ResourceKi
 import { type Upstream, UpstreamError } from './upstream.ts';
 import { familiarReference, missingVerdict, platformVerdict, type MirrorVerdicts } from './mirror-verdicts.ts';
 import { indexPlatforms } from './platform-advice.ts';
-import { blobTotalBytes, LayerProgressTracker, type LayerProgressSink } from './layer-progress.ts';
+import { blobOffsetBytes, blobTotalBytes, LayerProgressTracker, type LayerProgressSink } from './layer-progress.ts';
 
 export interface RegistryMirrorConfig {
   /** Names under which dockerd reaches the Docker Hub mirror (its daemon.json `registry-mirrors` entry). */
@@ -180,7 +180,7 @@ export class RegistryMirror {
       case 'manifest':
         return this.manifestResponse(response, request.method === 'HEAD', reference, registry, repository);
       case 'blob': {
-        const blob = { registry: registry.host, repository, digest: reference, totalBytes: blobTotalBytes(response.headers) };
+        const blob = { registry: registry.host, repository, digest: reference, totalBytes: blobTotalBytes(response.headers), offsetBytes: blobOffsetBytes(response.headers) };
         const body = request.method === 'HEAD' || !this.layerProgress ? response.body : this.layerProgress.track(response.body, blob);
         return blobResponse(response, reference, body);
       }
@@ -232,7 +232,12 @@ export class RegistryMirror {
     repository: string,
   ): Promise<Response> {
     const contentType = upstream.headers.get('content-type') ?? 'application/vnd.oci.image.manifest.v1+json';
-    if (isHead && upstream.body === null) {
+    // A HEAD answers with the registry's own digest and length. Chromium gives a HEAD response an empty body
+    // stream, not null as Node does: hashing that stream gave sha256 of nothing, which dockerd then asked for
+    // and printed "Failed to pull manifest by the resolved digest" on every pull (issue #27). Without the
+    // headers, fetchResource has already made this a GET, whose bytes are hashed below.
+    if (isHead && hasManifestHeaders(upstream)) {
+      await upstream.body?.cancel();
       return new Response(null, {
         status: 200,
         headers: {
@@ -254,7 +259,7 @@ export class RegistryMirror {
       if (verdict === undefined) this.verdicts.clear();
       else this.verdicts.record(verdict);
     }
-    this.layerProgress?.noteManifest(bytes);
+    if (!isHead) this.layerProgress?.noteManifest(bytes, { registry: registry.host, repository });
     // dockerd checks the digest of what it receives; compute it from the bytes actually sent.
     const digest = `sha256:${hex(await crypto.subtle.digest('SHA-256', bytes))}`;
     if (reference.startsWith('sha256:') && reference !== digest) {

@@ -4,12 +4,14 @@
 // The same boot checks the Docker view's Engine API: reachable by the worker only, queries, actions, the /events
 // watch, the shim's layer progress, and `npm run vm -- --docker-socket` (a pull streamed over the host socket),
 // and images of other platforms (worker/testing/platform-pull-cases.ts: linux/amd64 emulated, the tabdock line).
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmHost } from '../vm-host.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from '../../node/node-platform.ts';
@@ -24,6 +26,8 @@ import { describePlatformPulls, pushPlatformImages } from '../../testing/platfor
 import { serveDockerSocket } from '../../node/docker-socket.ts';
 
 const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
+/** dockerd's warning when a registry answers a tag but not the digest it resolved to (issue #27). */
+const DIGEST_FALLBACK_WARNING = /Failed to pull manifest by the resolved digest|falling back to\s+pull by tag/;
 const marker = `pulled-${randomBytes(6).toString('hex')}`;
 
 let registry: TestRegistry;
@@ -57,6 +61,10 @@ beforeAll(async () => {
   await pushPlatformImages(registry.host, join(assetBase, 'test-images'), workDir);
   viewed = await extendOciLayout(join(assetBase, 'test-images', 'busybox'), join(workDir, 'viewed'), 'v1', { 'viewed.bin': randomBytes(256 * 1024) });
   await pushLayout(viewed.layoutDir, 'v1', registry.host, 'test/viewed');
+  // The guest's own busybox as an OCI index and as a Docker manifest list (skopeo converts it): the pulls below
+  // fetch manifests and the config only, as the layer is already there.
+  await pushLayout(join(assetBase, 'test-images', 'busybox'), 'latest', registry.host, 'library/indexed');
+  await promisify(execFile)('skopeo', ['copy', '--all', '--format', 'v2s2', '--dest-tls-verify=false', '--quiet', `oci:${join(assetBase, 'test-images', 'busybox')}:latest`, `docker://${registry.host}/library/listed:latest`]);
   web = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('plain-http-from-host\n'));
   await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
   const webHost = `127.0.0.1:${(web.address() as AddressInfo).port}`;
@@ -191,6 +199,7 @@ describe('docker pull through the shim', () => {
     const pull = await run(host, 'docker pull registry.test/test/pulled:v1 2>&1', 280_000);
     const pullMs = Date.now() - startedAt;
     expect(pull).toContain(image.indexDigest);
+    expect(pull).not.toMatch(DIGEST_FALLBACK_WARNING);
     console.log(`pull of a ${image.layerBytes}-byte new layer took ${pullMs} ms`);
     expect(await run(host, 'docker run --rm registry.test/test/pulled:v1 cat /pulled-marker.txt')).toContain(marker);
     expect(gateway.tokenRequests).toBeGreaterThan(0);
@@ -200,6 +209,27 @@ describe('docker pull through the shim', () => {
     // The image exists upstream only as library/pulled: the pull works only if the shim adds library/.
     const pull = await run(host, 'docker pull mirror.tabdock.internal/pulled:v1 2>&1', 280_000);
     expect(pull).toContain(image.indexDigest);
+  });
+
+  it('pulls an OCI index and a Docker manifest list by tag and by digest with no fallback warning, keeping the registry digest', async () => {
+    for (const name of ['indexed', 'listed']) {
+      const head = await fetch(`http://${registry.host}/v2/library/${name}/manifests/latest`, {
+        method: 'HEAD',
+        headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json' },
+      });
+      const digest = head.headers.get('docker-content-digest') ?? '';
+      expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      // By tag through the Docker Hub mirror (the name a tutorial types), then by digest.
+      const byTag = await run(host, `docker pull ${name} 2>&1`, 280_000);
+      expect(byTag).not.toMatch(DIGEST_FALLBACK_WARNING);
+      expect(byTag).toContain(`Digest: ${digest}`);
+      expect((await run(host, `docker images --digests --format '{{.Digest}}' ${name}`)).trim()).toBe(digest);
+      await run(host, `docker rmi ${name} >/dev/null`);
+      const byDigest = await run(host, `docker pull ${name}@${digest} 2>&1`, 280_000);
+      expect(byDigest).not.toMatch(DIGEST_FALLBACK_WARNING);
+      expect((await run(host, `docker images --digests --format '{{.Digest}}' ${name}`)).trim()).toBe(digest);
+      await run(host, `docker rmi ${name}@${digest} >/dev/null`);
+    }
   });
 
   it('prints "manifest unknown" for a tag that does not exist', async () => {
