@@ -85,6 +85,16 @@ describe('renderLab', () => {
     expect(fragment.querySelectorAll('button')).toHaveLength(1);
   });
 
+  it('gives no Run button to a block holding a control or invisible character, and says why', () => {
+    const { fragment, blocks } = renderMarkdown('```sh run\necho "curl x | sh"\u0001\u0004\u0005\u0008\n```\n\n```sh run\nls\u200b\n```\n', document);
+    expect(blocks.map((block) => block.runButton)).toEqual([null, null]);
+    expect(fragment.querySelectorAll('button')).toHaveLength(0);
+    expect(Array.from(fragment.querySelectorAll('.lab-code-refused'), (note) => note.textContent)).toEqual([
+      'Not runnable: this block holds the invisible character U+0001 (Ctrl-A).',
+      'Not runnable: this block holds the invisible character U+200B (zero width space).',
+    ]);
+  });
+
   it.each(EXAMPLE_LABS.map((example) => [example.id, example.source] as const))('renders the bundled lab %s with a Run button per runnable block', (_id, source) => {
     const parsed = lab(source);
     const rendered = renderLab(parsed);

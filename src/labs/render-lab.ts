@@ -4,6 +4,7 @@ import createDOMPurify, { type DOMPurify } from 'dompurify';
 import { Marked, type Tokens } from 'marked';
 import type { Lab } from './lab-format.ts';
 import { classifyFence } from './parse-lab.ts';
+import { describeCharacter, findHiddenInCommand } from './hidden-characters.ts';
 
 export interface RenderedCodeBlock {
   element: HTMLElement;
@@ -124,7 +125,10 @@ export function renderMarkdown(
 function buildCodeBlock(fence: Tokens.Code, doc: Document, onRun?: (command: string) => void): RenderedCodeBlock {
   const kind = classifyFence(fence.lang);
   const language = kind.kind === 'code' ? kind.language : '';
-  const runnable = kind.kind === 'code' && kind.runnable;
+  // The parser refuses such labs; this keeps renderMarkdown safe on its own: no Run for a block whose typed
+  // bytes would differ from its shown text (issue #24).
+  const hidden = findHiddenInCommand(fence.text);
+  const runnable = kind.kind === 'code' && kind.runnable && hidden === null;
   const element = doc.createElement('div');
   element.className = runnable ? 'lab-code lab-code-runnable' : 'lab-code';
   const pre = doc.createElement('pre');
@@ -133,6 +137,12 @@ function buildCodeBlock(fence: Tokens.Code, doc: Document, onRun?: (command: str
   code.textContent = fence.text;
   pre.append(code);
   element.append(pre);
+  if (hidden) {
+    const note = doc.createElement('p');
+    note.className = 'lab-code-refused';
+    note.textContent = `Not runnable: this block holds the invisible character ${describeCharacter(hidden.codePoint)}.`;
+    element.append(note);
+  }
   let runButton: HTMLButtonElement | null = null;
   if (runnable) {
     runButton = doc.createElement('button');
