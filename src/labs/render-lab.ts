@@ -20,6 +20,8 @@ export interface RenderedStep {
   section: HTMLElement;
   header: HTMLElement;
   blocks: RenderedCodeBlock[];
+  /** The step's check command, shown in a disclosure under the header; null when the step has no check. */
+  check: HTMLDetailsElement | null;
 }
 
 export interface RenderedLab {
@@ -187,11 +189,27 @@ export function renderLab(lab: Lab, options: RenderOptions = {}): RenderedLab {
     body.className = 'lab-step-body';
     const rendered = renderMarkdown(step.markdown, doc, (command) => options.onRun?.(command, index));
     body.append(rendered.fragment);
-    section.append(header, body);
+    const check = step.verify === null ? null : checkDisclosure(step.verify, doc);
+    section.append(header, ...(check ? [check] : []), body);
     root.append(section);
-    return { index, section, header, blocks: rendered.blocks };
+    return { index, section, header, blocks: rendered.blocks, check };
   });
   return { root, intro, steps };
+}
+
+/** A step's check, shown as it will run (issue #24: nothing runs that the reader cannot see). */
+function checkDisclosure(command: string, doc: Document): HTMLDetailsElement {
+  const details = doc.createElement('details');
+  details.className = 'lab-verify';
+  const summary = doc.createElement('summary');
+  summary.textContent = 'Check command';
+  const pre = doc.createElement('pre');
+  const code = doc.createElement('code');
+  code.className = 'lab-verify-command';
+  code.textContent = command;
+  pre.append(code);
+  details.append(summary, pre);
+  return details;
 }
 
 /** The lab as an HTML string (tests, static previews). Run buttons are present but inert. */
