@@ -9,6 +9,7 @@ import { renderLab } from './render-lab.ts';
 import { runCheck, type StepStatus, type VerifyFn } from './step-check.ts';
 import { hasSetup } from './lab-setup.ts';
 import { buildSetupSectionElement, buildShareBarElement } from './panel-parts.ts';
+import { buildStepView, paintStepView, type StepView } from './step-view.ts';
 import { el } from './dom.ts';
 
 export type { StepStatus } from './step-check.ts';
@@ -64,14 +65,6 @@ export interface LabPanelHandle {
 export const DEFAULT_SETUP_TIMEOUT_MS = 180_000;
 export const DEFAULT_AUTO_CHECK_DELAYS_MS: readonly number[] = [3_000, 8_000, 20_000, 45_000];
 
-interface StepView {
-  status: StepStatus;
-  verify: string | null;
-  badge: HTMLElement;
-  message: HTMLElement;
-  checkButton: HTMLButtonElement | null;
-}
-
 export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPanelHandle {
   const doc = deps.document ?? container.ownerDocument;
   const listeners = new Set<(event: LabPanelEvent) => void>();
@@ -93,12 +86,7 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     const view = current?.views[stepIndex];
     if (!current || !view) return;
     const wasDone = view.status === 'done';
-    view.status = status;
-    view.badge.className = `lab-status lab-status-${status}`;
-    view.badge.textContent = STATUS_LABELS[status];
-    view.message.textContent = message;
-    view.message.hidden = message === '';
-    if (view.checkButton) view.checkButton.disabled = status === 'checking';
+    paintStepView(view, status, message);
     emit({ type: 'step-status', stepIndex, status, message });
     if (status === 'done' && !wasDone) {
       emit({ type: 'step-done', stepIndex, title: current.lab.steps[stepIndex]?.title ?? '' });
@@ -195,22 +183,9 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     clearAutoChecks();
     const { lab, origin } = loaded;
     const rendered = renderLab(lab, { document: doc, onRun: run });
-    const views = rendered.steps.map((step, index): StepView => {
-      const verify = lab.steps[index]?.verify ?? null;
-      const badge = el(doc, 'span', { className: 'lab-status lab-status-pending', textContent: STATUS_LABELS.pending });
-      const message = el(doc, 'p', { className: 'lab-step-message' });
-      message.hidden = true;
-      message.setAttribute('role', 'status');
-      let checkButton: HTMLButtonElement | null = null;
-      if (verify !== null) {
-        checkButton = el(doc, 'button', { className: 'lab-check', textContent: 'Check', type: 'button' });
-        checkButton.title = 'Check whether this step is done';
-        checkButton.addEventListener('click', () => void checkStep(index));
-        step.header.append(badge, checkButton);
-      }
-      step.header.after(message);
-      return { status: 'pending', verify, badge, message, checkButton };
-    });
+    const views = rendered.steps.map((step, index): StepView =>
+      buildStepView(doc, step.header, lab.steps[index]?.verify ?? null, () => void checkStep(index)),
+    );
     current = { lab, origin, views };
 
     const header = el(doc, 'header', { className: 'lab-panel-header' });
@@ -294,11 +269,3 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     },
   };
 }
-
-const STATUS_LABELS: Record<StepStatus, string> = {
-  pending: 'Not checked',
-  checking: 'Checking…',
-  done: 'Done',
-  failed: 'Not done yet',
-  error: 'Could not check',
-};
