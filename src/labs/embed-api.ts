@@ -39,6 +39,9 @@ const embedRequestSchema = z.discriminatedUnion('type', [
 
 export type EmbedRequest = z.infer<typeof embedRequestSchema>;
 
+export const CHECKS_NOT_ACCEPTED_ERROR =
+  "checks-not-accepted: the reader has not accepted this lab's checks; they are asked in the frame, and a checks-consent event says when they answer";
+
 export type EmbedEvent =
   | { tabdock: 1; type: 'ready' }
   | { tabdock: 1; type: 'reply'; id: string; ok: true; status?: string }
@@ -49,6 +52,8 @@ export type EmbedEvent =
   | { tabdock: 1; type: 'step-status'; stepIndex: number; status: string }
   | { tabdock: 1; type: 'step-done'; stepIndex: number; title: string }
   | { tabdock: 1; type: 'lab-complete'; title: string }
+  /** The reader's answer in the frame to "This lab checks your work by running these commands". */
+  | { tabdock: 1; type: 'checks-consent'; state: 'asking' | 'accepted' | 'declined' }
   /** The machine failed to start or stopped; `code` is the VM error code (worker/contract.ts VmErrorCode). */
   | { tabdock: 1; type: 'error'; code: string; message: string };
 
@@ -126,6 +131,10 @@ export function connectEmbedBridge(deps: EmbedBridgeDeps): () => void {
         if (request.stepIndex >= deps.panel.statuses().length) {
           return { tabdock: 1, type: 'reply', id: request.id, ok: false, error: `no step ${request.stepIndex} in this lab` };
         }
+        // Only the reader's click in the frame allows checks; the embedding page cannot (issue #24).
+        if (!(await deps.panel.checksAllowed())) {
+          return { tabdock: 1, type: 'reply', id: request.id, ok: false, error: CHECKS_NOT_ACCEPTED_ERROR };
+        }
         const status = await deps.panel.checkStep(request.stepIndex);
         return { tabdock: 1, type: 'reply', id: request.id, ok: true, status };
       }
@@ -177,6 +186,8 @@ function toEmbedEvent(event: LabPanelEvent): EmbedEvent | null {
       return { tabdock: 1, type: 'step-done', stepIndex: event.stepIndex, title: event.title };
     case 'lab-complete':
       return { tabdock: 1, type: 'lab-complete', title: event.title };
+    case 'checks-consent':
+      return { tabdock: 1, type: 'checks-consent', state: event.state };
     case 'run':
     case 'setup-finished':
     case 'share-link':

@@ -10,6 +10,8 @@ import { runCheck, type StepStatus, type VerifyFn } from './step-check.ts';
 import { hasSetup } from './lab-setup.ts';
 import { buildSetupSectionElement, buildShareBarElement } from './panel-parts.ts';
 import { buildStepView, paintStepView, type StepView } from './step-view.ts';
+import { AcceptedChecks, defaultConsentStorage, labChecks, type ConsentStorage } from './check-consent.ts';
+import { CHECK_NOT_RUN_MESSAGE, mountChecksConsent, type ChecksConsent, type ChecksConsentState } from './consent-box.ts';
 import { el } from './dom.ts';
 
 export type { StepStatus } from './step-check.ts';
@@ -28,6 +30,8 @@ export interface LabPanelDeps {
   setupTimeoutMs?: number;
   /** After a Run click, check that step after each of these delays until it is done. */
   autoCheckDelaysMs?: readonly number[];
+  /** Where accepted check lists are remembered; defaults to localStorage, null remembers for this page only. */
+  consentStorage?: ConsentStorage | null;
   document?: Document;
 }
 
@@ -39,7 +43,9 @@ export type LabPanelEvent =
   | { type: 'step-done'; stepIndex: number; title: string }
   | { type: 'lab-complete'; title: string }
   | { type: 'setup-finished'; ok: boolean; output: string }
-  | { type: 'share-link'; link: string };
+  | { type: 'share-link'; link: string }
+  /** The reader's answer to "This lab checks your work by running these commands" ('asking': on screen). */
+  | { type: 'checks-consent'; state: Extract<ChecksConsentState, 'asking' | 'accepted' | 'declined'> };
 
 export interface LabPanelHandle {
   /** Shows a loaded lab, a load error, or nothing, straight from loadLabFromLocation(). */
@@ -55,6 +61,11 @@ export interface LabPanelHandle {
   recheck(): Promise<void>;
   /** Check every step not yet done, one after another. */
   checkAll(): Promise<void>;
+  /**
+   * Whether the reader has accepted this lab's checks (waits for the remembered answer to be read). Until then
+   * checkStep, recheck and checkAll run nothing: the steps say "Check not run".
+   */
+  checksAllowed(): Promise<boolean>;
   statuses(): readonly StepStatus[];
   /** The current share link (also what the Share button copies). */
   shareLink(): Promise<string | LabLinkError>;
@@ -72,7 +83,8 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
   const root = el(doc, 'div', { className: 'lab-panel' });
   container.replaceChildren(root);
 
-  let current: { lab: Lab; origin: LabOrigin; views: StepView[] } | null = null;
+  let current: { lab: Lab; origin: LabOrigin; views: StepView[]; consent: ChecksConsent } | null = null;
+  const acceptedChecks = new AcceptedChecks(deps.consentStorage === undefined ? defaultConsentStorage(doc.defaultView) : deps.consentStorage);
   let generation = 0;
   let checkQueue: Promise<unknown> = Promise.resolve();
   const autoTimers = new Set<ReturnType<typeof setTimeout>>();
@@ -116,6 +128,7 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     const myGeneration = generation;
     const command = view.verify;
     const timeoutMs = current.lab.verifyTimeoutMs;
+    const { consent } = current;
     queued.add(stepIndex);
     // One check at a time: each is a process in an emulated single-core guest, where parallel checks only
     // slow each other (and the user's own command) down.
@@ -123,6 +136,8 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
       queued.delete(stepIndex);
       if (myGeneration !== generation) return 'pending';
       if (options.unlessDone && view.status === 'done') return 'done';
+      // Nothing runs before the reader has accepted this lab's checks (issue #24); the step already says so.
+      if (!(await consent.allowed()) || myGeneration !== generation) return view.status;
       setStatus(stepIndex, 'checking', '');
       const outcome = await runCheck(deps.verifyStep, command, timeoutMs);
       if (myGeneration !== generation) return 'pending';
@@ -184,9 +199,21 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     const { lab, origin } = loaded;
     const rendered = renderLab(lab, { document: doc, onRun: run });
     const views = rendered.steps.map((step, index): StepView =>
-      buildStepView(doc, step.header, lab.steps[index]?.verify ?? null, () => void checkStep(index)),
+      buildStepView(doc, step.header, lab.steps[index]?.verify ?? null, () => {
+        current?.consent.ask();
+        void checkStep(index);
+      }),
     );
-    current = { lab, origin, views };
+    const myGeneration = generation;
+    const consent = mountChecksConsent(doc, {
+      checks: labChecks(lab),
+      stepName: (index) => rendered.steps[index]?.header.querySelector('h2')?.textContent ?? `Step ${index + 1}`,
+      accepted: acceptedChecks,
+      onChange: (state) => {
+        if (myGeneration === generation) consentChanged(state);
+      },
+    });
+    current = { lab, origin, views, consent };
 
     const header = el(doc, 'header', { className: 'lab-panel-header' });
     header.append(el(doc, 'h1', { textContent: lab.title }));
@@ -194,10 +221,24 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     progress = el(doc, 'p', { className: 'lab-progress' });
     header.append(progress, buildShareBar());
     root.replaceChildren(header);
+    if (consent.element) root.append(consent.element);
     if (hasSetup(lab)) root.append(buildSetupSection(lab));
     root.append(rendered.root);
     updateProgress();
     emit({ type: 'lab-shown', title: lab.title, stepCount: lab.steps.length });
+  }
+
+  /** Steps say why they are not checked while checks are not accepted. */
+  function consentChanged(state: ChecksConsentState): void {
+    if (!current || state === 'looking-up' || state === 'not-needed') return;
+    for (const view of current.views) {
+      if (view.verify === null || view.status === 'checking') continue;
+      if (state !== 'accepted' && view.status !== 'done') paintStepView(view, view.status, CHECK_NOT_RUN_MESSAGE);
+      if (state === 'accepted' && view.message.textContent === CHECK_NOT_RUN_MESSAGE) paintStepView(view, view.status, '');
+    }
+    // Accepting allows checks; it runs none by itself (the machine may still be booting): the next command
+    // that finishes, a Run or a Check click does.
+    emit({ type: 'checks-consent', state });
   }
 
   function buildShareBar(): HTMLElement {
@@ -255,6 +296,7 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     checkStep,
     recheck,
     checkAll,
+    checksAllowed: () => current?.consent.allowed() ?? Promise.resolve(false),
     statuses: () => current?.views.map((view) => view.status) ?? [],
     shareLink,
     on(listener) {
