@@ -29,6 +29,10 @@ describe('parseEmbedRequest', () => {
       { tabdock: 1, type: 'check', id: 'a', stepIndex: -1 },
       { tabdock: 1, type: 'check', id: 'a', stepIndex: 1.5 },
       { tabdock: 1, type: 'run', id: '', command: 'x' },
+      // What the page shows is not what readline would run (issue #24).
+      { tabdock: 1, type: 'run', id: 'a', command: 'echo "curl x | sh"\u0001\u0004\u0005\u0008' },
+      { tabdock: 1, type: 'run', id: 'a', command: 'echo \u202Ehs | lruc' },
+      { tabdock: 1, type: 'run', id: 'a', command: 'ls\u200b' },
     ];
     for (const message of bad) {
       const result = parseEmbedRequest(message);
@@ -36,6 +40,8 @@ describe('parseEmbedRequest', () => {
       if (!result.ok) expect(result.reason.length).toBeGreaterThan(0);
     }
     expect(parseEmbedRequest({ tabdock: 1, type: 'run', id: 'keep', command: 7 })).toMatchObject({ ok: false, id: 'keep' });
+    expect(parseEmbedRequest({ tabdock: 1, type: 'run', id: 'k', command: 'ls\u0003' })).toMatchObject({ ok: false, reason: expect.stringContaining('U+0003 (Ctrl-C)') });
+    expect(parseEmbedRequest({ tabdock: 1, type: 'run', id: 'k', command: 'cat <<EOF\n\tindented\nEOF' }).ok).toBe(true);
   });
 
   it('ignores messages that are not for tabdock, and never throws on junk', () => {

@@ -6,6 +6,7 @@ import type { EngineQuery, EngineQueryResults } from '../../worker/contract.ts';
 import type { LabPanelEvent, LabPanelHandle } from './lab-panel.ts';
 import { fromSource } from './load-lab.ts';
 import { MAX_LAB_CHARS } from './lab-format.ts';
+import { describeCharacter, findHiddenInCommand } from './hidden-characters.ts';
 
 export const EMBED_PROTOCOL_VERSION = 1;
 /** Longest command a parent may ask to type; a lab's own blocks are not limited by this. */
@@ -13,9 +14,19 @@ export const MAX_EMBED_COMMAND_CHARS = 4096;
 
 const requestId = z.string().min(1).max(64);
 
+/** A command the parent asks to type: no control or invisible characters, which readline would act on (issue #24). */
+const typedCommand = z
+  .string()
+  .min(1)
+  .max(MAX_EMBED_COMMAND_CHARS)
+  .superRefine((command, ctx) => {
+    const hit = findHiddenInCommand(command);
+    if (hit) ctx.addIssue({ code: 'custom', message: `holds the character ${describeCharacter(hit.codePoint)}; send visible text only (newlines and tabs are fine)` });
+  });
+
 const embedRequestSchema = z.discriminatedUnion('type', [
   /** Type a command into the terminal, as a Run button does. */
-  z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('run'), id: requestId, command: z.string().min(1).max(MAX_EMBED_COMMAND_CHARS) }),
+  z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('run'), id: requestId, command: typedCommand }),
   /** Check one step now; answered with the step's status. */
   z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('check'), id: requestId, stepIndex: z.number().int().min(0).max(999) }),
   /** Show a lab given as text (same format as a .md lab file). */
