@@ -100,6 +100,8 @@ describe('lab panel', () => {
     expect(container.querySelector('h1')?.textContent).toBe('Panel test');
     expect(container.querySelector('.lab-description')?.textContent).toBe('Touch a file.');
     expect(container.querySelector('.lab-setup-script')?.textContent).toContain(`${dir}/placed/hello.sh`);
+    // The script carries the file base64-encoded; the list shows it readably.
+    expect(container.querySelector('.lab-setup-file')?.textContent).toBe(`echo "it's placed"\n`);
     expect(container.querySelectorAll('.lab-step')).toHaveLength(3);
     expect(container.querySelectorAll('button.lab-check')).toHaveLength(2);
     expect(container.querySelectorAll('button.lab-run')).toHaveLength(1);
