@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 // Embed API: message validation, origin and source checks, requests reaching a real lab panel, events out.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { CHECKS_NOT_ACCEPTED_ERROR, allowedOriginsFromLocation, connectEmbedBridge, isAllowedOrigin, parseEmbedRequest, postEmbedEvent, type EmbedBridgeDeps, type EmbedEvent } from './embed-api.ts';
 import { mountLabPanel } from './lab-panel.ts';
 import { fromSource } from './load-lab.ts';
@@ -114,9 +114,8 @@ describe('connectEmbedBridge', () => {
     const { sent, typed, files, checked, container, panel, post } = setup();
     expect(sent[0]).toEqual({ event: { tabdock: 1, type: 'ready' }, origin: 'https://host.example' });
     post({ tabdock: 1, type: 'load-lab', id: 'l', source: LAB });
-    await flush();
+    await vi.waitFor(() => expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'checks-consent', state: 'asking' }));
     expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'lab-shown', title: 'Embedded', stepCount: 1 });
-    expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'checks-consent', state: 'asking' });
     post({ tabdock: 1, type: 'run', id: 'r', command: 'touch x' });
     await flush();
     expect(typed).toEqual(['touch x']);
@@ -126,15 +125,14 @@ describe('connectEmbedBridge', () => {
     post({ tabdock: 1, type: 'accept-checks', id: 'forge' });
     post({ tabdock: 1, type: 'load-lab', id: 'l2', source: LAB });
     await panel.recheck();
-    await flush();
-    expect(checked).toEqual([]);
-    expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'reply', id: 'early', ok: false, error: CHECKS_NOT_ACCEPTED_ERROR });
+    await vi.waitFor(() => expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'reply', id: 'early', ok: false, error: CHECKS_NOT_ACCEPTED_ERROR }));
     expect(sent.map((item) => item.event)).toContainEqual(expect.objectContaining({ type: 'reply', id: 'forge', ok: false }));
+    expect(checked).toEqual([]);
+    await vi.waitFor(() => expect(container.querySelector('.lab-consent-accept')).not.toBeNull());
     container.querySelector<HTMLButtonElement>('.lab-consent-accept')?.click();
-    await flush();
     expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'checks-consent', state: 'accepted' });
     post({ tabdock: 1, type: 'check', id: 'c', stepIndex: 0 });
-    await flush();
+    await vi.waitFor(() => expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'reply', id: 'c', ok: true, status: 'done' }));
     const events = sent.map((item) => item.event);
     expect(events).toContainEqual({ tabdock: 1, type: 'step-done', stepIndex: 0, title: 'One' });
     expect(events).toContainEqual({ tabdock: 1, type: 'reply', id: 'c', ok: true, status: 'done' });
