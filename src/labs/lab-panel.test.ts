@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // The lab panel, with a real POSIX shell on the test machine standing in for the guest: Run buttons execute
 // their command there, verify commands check real files, setup writes real files.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,8 @@ import type { ExecAnswer } from './step-check.ts';
 let dir = '';
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'tabdock-lab-'));
+  // Accepted check lists are remembered in localStorage; each test starts with none.
+  localStorage.clear();
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -62,6 +64,13 @@ sleep 30
 `;
 }
 
+/** Clicks Accept on the panel's "This lab checks your work…" question, once it is on screen. */
+async function acceptChecks(container: HTMLElement): Promise<void> {
+  await vi.waitFor(() => expect(container.querySelector('.lab-consent-accept')).not.toBeNull());
+  container.querySelector<HTMLButtonElement>('.lab-consent-accept')?.click();
+  await vi.waitFor(() => expect(container.querySelector('.lab-consent-accepted')).not.toBeNull());
+}
+
 function mount(overrides: Partial<Parameters<typeof mountLabPanel>[1]> = {}) {
   const container = document.createElement('div');
   document.body.append(container);
@@ -91,6 +100,8 @@ describe('lab panel', () => {
     expect(container.querySelector('h1')?.textContent).toBe('Panel test');
     expect(container.querySelector('.lab-description')?.textContent).toBe('Touch a file.');
     expect(container.querySelector('.lab-setup-script')?.textContent).toContain(`${dir}/placed/hello.sh`);
+    // The script carries the file base64-encoded; the list shows it readably.
+    expect(container.querySelector('.lab-setup-file')?.textContent).toBe(`echo "it's placed"\n`);
     expect(container.querySelectorAll('.lab-step')).toHaveLength(3);
     expect(container.querySelectorAll('button.lab-check')).toHaveLength(2);
     expect(container.querySelectorAll('button.lab-run')).toHaveLength(1);
@@ -99,6 +110,7 @@ describe('lab panel', () => {
 
   it('a failed check says so; Run types the command and the automatic re-check turns the step done', async () => {
     const { container, panel, events } = mount();
+    await acceptChecks(container);
     expect(await panel.checkStep(0)).toBe('failed');
     expect(container.querySelector('.lab-status')?.textContent).toBe('Not done yet');
     container.querySelector<HTMLButtonElement>('button.lab-run')?.click();
@@ -112,6 +124,7 @@ describe('lab panel', () => {
 
   it('a check that hangs ends as an error with a message naming the time limit', async () => {
     const { container, panel } = mount({ verifyStep: () => new Promise<ExecAnswer>(() => undefined) });
+    await acceptChecks(container);
     const status = await panel.checkStep(2);
     expect(status).toBe('error');
     const message = container.querySelectorAll<HTMLElement>('.lab-step-message')[2];
@@ -120,7 +133,8 @@ describe('lab panel', () => {
   }, 10_000);
 
   it('a VM that is not running gives an error status that says so', async () => {
-    const { panel, events } = mount({ verifyStep: () => Promise.reject(Object.assign(new Error('no vm'), { code: 'not-running' })) });
+    const { container, panel, events } = mount({ verifyStep: () => Promise.reject(Object.assign(new Error('no vm'), { code: 'not-running' })) });
+    await acceptChecks(container);
     expect(await panel.checkStep(0)).toBe('error');
     expect(events).toContainEqual(expect.objectContaining({ type: 'step-status', status: 'error', message: expect.stringContaining('not running') }));
   });
@@ -132,8 +146,10 @@ describe('lab panel', () => {
     const panel = mountLabPanel(container, { onRun: () => undefined, verifyStep: shell });
     panel.on((event) => events.push(event));
     panel.load(fromSource(source, { kind: 'inline' }, 'test'));
+    await acceptChecks(container);
     const checked: string[] = [];
-    const counting = mountLabPanel(document.createElement('div'), {
+    const countingBox = document.createElement('div');
+    const counting = mountLabPanel(countingBox, {
       onRun: () => undefined,
       verifyStep: (command, timeoutMs) => {
         checked.push(command);
@@ -141,6 +157,7 @@ describe('lab panel', () => {
       },
     });
     counting.load(fromSource(labSource(), { kind: 'inline' }, 'test'));
+    await acceptChecks(countingBox);
     await counting.recheck();
     expect(checked).toEqual([`test -f ${dir}/marker`]);
     expect(counting.statuses()).toEqual(['failed', 'pending', 'pending']);
@@ -154,7 +171,8 @@ describe('lab panel', () => {
     const checked: string[] = [];
     let release: () => void = () => undefined;
     let holdNext = true;
-    const panel = mountLabPanel(document.createElement('div'), {
+    const box = document.createElement('div');
+    const panel = mountLabPanel(box, {
       onRun: () => undefined,
       verifyStep: async (command, timeoutMs) => {
         checked.push(command);
@@ -168,6 +186,7 @@ describe('lab panel', () => {
       },
     });
     panel.load(fromSource(labSource(), { kind: 'inline' }, 'test'));
+    await acceptChecks(box);
     const slow = panel.recheck();
     await flush(50);
     expect(panel.statuses()[0]).toBe('checking');

@@ -9,6 +9,9 @@ import { renderLab } from './render-lab.ts';
 import { runCheck, type StepStatus, type VerifyFn } from './step-check.ts';
 import { hasSetup } from './lab-setup.ts';
 import { buildSetupSectionElement, buildShareBarElement } from './panel-parts.ts';
+import { buildStepView, paintStepView, type StepView } from './step-view.ts';
+import { AcceptedChecks, defaultConsentStorage, labChecks, type ConsentStorage } from './check-consent.ts';
+import { CHECK_NOT_RUN_MESSAGE, mountChecksConsent, type ChecksConsent, type ChecksConsentState } from './consent-box.ts';
 import { el } from './dom.ts';
 
 export type { StepStatus } from './step-check.ts';
@@ -27,6 +30,8 @@ export interface LabPanelDeps {
   setupTimeoutMs?: number;
   /** After a Run click, check that step after each of these delays until it is done. */
   autoCheckDelaysMs?: readonly number[];
+  /** Where accepted check lists are remembered; defaults to localStorage, null remembers for this page only. */
+  consentStorage?: ConsentStorage | null;
   document?: Document;
 }
 
@@ -38,7 +43,9 @@ export type LabPanelEvent =
   | { type: 'step-done'; stepIndex: number; title: string }
   | { type: 'lab-complete'; title: string }
   | { type: 'setup-finished'; ok: boolean; output: string }
-  | { type: 'share-link'; link: string };
+  | { type: 'share-link'; link: string }
+  /** The reader's answer to "This lab checks your work by running these commands" ('asking': on screen). */
+  | { type: 'checks-consent'; state: Extract<ChecksConsentState, 'asking' | 'accepted' | 'declined'> };
 
 export interface LabPanelHandle {
   /** Shows a loaded lab, a load error, or nothing, straight from loadLabFromLocation(). */
@@ -54,6 +61,11 @@ export interface LabPanelHandle {
   recheck(): Promise<void>;
   /** Check every step not yet done, one after another. */
   checkAll(): Promise<void>;
+  /**
+   * Whether the reader has accepted this lab's checks (waits for the remembered answer to be read). Until then
+   * checkStep, recheck and checkAll run nothing: the steps say "Check not run".
+   */
+  checksAllowed(): Promise<boolean>;
   statuses(): readonly StepStatus[];
   /** The current share link (also what the Share button copies). */
   shareLink(): Promise<string | LabLinkError>;
@@ -64,14 +76,6 @@ export interface LabPanelHandle {
 export const DEFAULT_SETUP_TIMEOUT_MS = 180_000;
 export const DEFAULT_AUTO_CHECK_DELAYS_MS: readonly number[] = [3_000, 8_000, 20_000, 45_000];
 
-interface StepView {
-  status: StepStatus;
-  verify: string | null;
-  badge: HTMLElement;
-  message: HTMLElement;
-  checkButton: HTMLButtonElement | null;
-}
-
 export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPanelHandle {
   const doc = deps.document ?? container.ownerDocument;
   const listeners = new Set<(event: LabPanelEvent) => void>();
@@ -79,7 +83,8 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
   const root = el(doc, 'div', { className: 'lab-panel' });
   container.replaceChildren(root);
 
-  let current: { lab: Lab; origin: LabOrigin; views: StepView[] } | null = null;
+  let current: { lab: Lab; origin: LabOrigin; views: StepView[]; consent: ChecksConsent } | null = null;
+  const acceptedChecks = new AcceptedChecks(deps.consentStorage === undefined ? defaultConsentStorage(doc.defaultView) : deps.consentStorage);
   let generation = 0;
   let checkQueue: Promise<unknown> = Promise.resolve();
   const autoTimers = new Set<ReturnType<typeof setTimeout>>();
@@ -93,12 +98,7 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     const view = current?.views[stepIndex];
     if (!current || !view) return;
     const wasDone = view.status === 'done';
-    view.status = status;
-    view.badge.className = `lab-status lab-status-${status}`;
-    view.badge.textContent = STATUS_LABELS[status];
-    view.message.textContent = message;
-    view.message.hidden = message === '';
-    if (view.checkButton) view.checkButton.disabled = status === 'checking';
+    paintStepView(view, status, message);
     emit({ type: 'step-status', stepIndex, status, message });
     if (status === 'done' && !wasDone) {
       emit({ type: 'step-done', stepIndex, title: current.lab.steps[stepIndex]?.title ?? '' });
@@ -128,6 +128,7 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     const myGeneration = generation;
     const command = view.verify;
     const timeoutMs = current.lab.verifyTimeoutMs;
+    const { consent } = current;
     queued.add(stepIndex);
     // One check at a time: each is a process in an emulated single-core guest, where parallel checks only
     // slow each other (and the user's own command) down.
@@ -135,6 +136,8 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
       queued.delete(stepIndex);
       if (myGeneration !== generation) return 'pending';
       if (options.unlessDone && view.status === 'done') return 'done';
+      // Nothing runs before the reader has accepted this lab's checks (issue #24); the step already says so.
+      if (!(await consent.allowed()) || myGeneration !== generation) return view.status;
       setStatus(stepIndex, 'checking', '');
       const outcome = await runCheck(deps.verifyStep, command, timeoutMs);
       if (myGeneration !== generation) return 'pending';
@@ -195,23 +198,22 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     clearAutoChecks();
     const { lab, origin } = loaded;
     const rendered = renderLab(lab, { document: doc, onRun: run });
-    const views = rendered.steps.map((step, index): StepView => {
-      const verify = lab.steps[index]?.verify ?? null;
-      const badge = el(doc, 'span', { className: 'lab-status lab-status-pending', textContent: STATUS_LABELS.pending });
-      const message = el(doc, 'p', { className: 'lab-step-message' });
-      message.hidden = true;
-      message.setAttribute('role', 'status');
-      let checkButton: HTMLButtonElement | null = null;
-      if (verify !== null) {
-        checkButton = el(doc, 'button', { className: 'lab-check', textContent: 'Check', type: 'button' });
-        checkButton.title = 'Check whether this step is done';
-        checkButton.addEventListener('click', () => void checkStep(index));
-        step.header.append(badge, checkButton);
-      }
-      step.header.after(message);
-      return { status: 'pending', verify, badge, message, checkButton };
+    const views = rendered.steps.map((step, index): StepView =>
+      buildStepView(doc, step.header, lab.steps[index]?.verify ?? null, () => {
+        current?.consent.ask();
+        void checkStep(index);
+      }),
+    );
+    const myGeneration = generation;
+    const consent = mountChecksConsent(doc, {
+      checks: labChecks(lab),
+      stepName: (index) => rendered.steps[index]?.header.querySelector('h2')?.textContent ?? `Step ${index + 1}`,
+      accepted: acceptedChecks,
+      onChange: (state) => {
+        if (myGeneration === generation) consentChanged(state);
+      },
     });
-    current = { lab, origin, views };
+    current = { lab, origin, views, consent };
 
     const header = el(doc, 'header', { className: 'lab-panel-header' });
     header.append(el(doc, 'h1', { textContent: lab.title }));
@@ -219,10 +221,24 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     progress = el(doc, 'p', { className: 'lab-progress' });
     header.append(progress, buildShareBar());
     root.replaceChildren(header);
+    if (consent.element) root.append(consent.element);
     if (hasSetup(lab)) root.append(buildSetupSection(lab));
     root.append(rendered.root);
     updateProgress();
     emit({ type: 'lab-shown', title: lab.title, stepCount: lab.steps.length });
+  }
+
+  /** Steps say why they are not checked while checks are not accepted. */
+  function consentChanged(state: ChecksConsentState): void {
+    if (!current || state === 'looking-up' || state === 'not-needed') return;
+    for (const view of current.views) {
+      if (view.verify === null || view.status === 'checking') continue;
+      if (state !== 'accepted' && view.status !== 'done') paintStepView(view, view.status, CHECK_NOT_RUN_MESSAGE);
+      if (state === 'accepted' && view.message.textContent === CHECK_NOT_RUN_MESSAGE) paintStepView(view, view.status, '');
+    }
+    // Accepting allows checks; it runs none by itself (the machine may still be booting): the next command
+    // that finishes, a Run or a Check click does.
+    emit({ type: 'checks-consent', state });
   }
 
   function buildShareBar(): HTMLElement {
@@ -280,6 +296,7 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     checkStep,
     recheck,
     checkAll,
+    checksAllowed: () => current?.consent.allowed() ?? Promise.resolve(false),
     statuses: () => current?.views.map((view) => view.status) ?? [],
     shareLink,
     on(listener) {
@@ -294,11 +311,3 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     },
   };
 }
-
-const STATUS_LABELS: Record<StepStatus, string> = {
-  pending: 'Not checked',
-  checking: 'Checking…',
-  done: 'Done',
-  failed: 'Not done yet',
-  error: 'Could not check',
-};

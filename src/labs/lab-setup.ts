@@ -18,12 +18,18 @@ export function hasSetup(lab: Pick<Lab, 'files' | 'images' | 'setup'>): boolean 
   return lab.files.length > 0 || lab.images.length > 0 || lab.setup.length > 0;
 }
 
+/** One line of what setup does; a file it writes comes with its content, which the panel can show. */
+export interface SetupItem {
+  text: string;
+  fileContent?: string;
+}
+
 /** A human-readable list of what setup does, for the panel. */
-export function describeSetup(lab: Pick<Lab, 'files' | 'images' | 'setup'>): string[] {
+export function describeSetup(lab: Pick<Lab, 'files' | 'images' | 'setup'>): SetupItem[] {
   return [
-    ...lab.images.map((image) => `make sure the image ${image} is present (pulled if missing)`),
-    ...lab.files.map((file) => `write ${file.path}${file.mode ? ` (mode ${file.mode})` : ''}`),
-    ...lab.setup.map((command) => `run: ${command}`),
+    ...lab.images.map((image) => ({ text: `make sure the image ${image} is present (pulled if missing)` })),
+    ...lab.files.map((file) => ({ text: `write ${file.path}${file.mode ? ` (mode ${file.mode})` : ''}`, fileContent: file.content })),
+    ...lab.setup.map((command) => ({ text: `run: ${command}` })),
   ];
 }
 

@@ -19,7 +19,16 @@ export function buildSetupSectionElement(doc: Document, lab: Lab, options: Setup
   const section = el(doc, 'section', { className: 'lab-setup' });
   section.append(el(doc, 'h2', { textContent: 'Setup' }), el(doc, 'p', { textContent: 'Before the first step, setup will:' }));
   const list = el(doc, 'ul');
-  for (const line of describeSetup(lab)) list.append(el(doc, 'li', { textContent: line }));
+  for (const item of describeSetup(lab)) {
+    const line = el(doc, 'li', { textContent: item.text });
+    // The exact script carries files base64-encoded; show each file readably, since a Run block may execute it.
+    if (item.fileContent !== undefined) {
+      const file = el(doc, 'details');
+      file.append(el(doc, 'summary', { textContent: 'Show the file' }), el(doc, 'pre', { className: 'lab-setup-file', textContent: item.fileContent }));
+      line.append(file);
+    }
+    list.append(line);
+  }
   const script = buildSetupScript(lab);
   const details = el(doc, 'details');
   details.append(el(doc, 'summary', { textContent: 'The exact script' }), el(doc, 'pre', { className: 'lab-setup-script', textContent: script }));

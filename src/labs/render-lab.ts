@@ -4,6 +4,7 @@ import createDOMPurify, { type DOMPurify } from 'dompurify';
 import { Marked, type Tokens } from 'marked';
 import type { Lab } from './lab-format.ts';
 import { classifyFence } from './parse-lab.ts';
+import { describeCharacter, findHiddenInCommand } from './hidden-characters.ts';
 
 export interface RenderedCodeBlock {
   element: HTMLElement;
@@ -19,6 +20,8 @@ export interface RenderedStep {
   section: HTMLElement;
   header: HTMLElement;
   blocks: RenderedCodeBlock[];
+  /** The step's check command, shown in a disclosure under the header; null when the step has no check. */
+  check: HTMLDetailsElement | null;
 }
 
 export interface RenderedLab {
@@ -124,7 +127,10 @@ export function renderMarkdown(
 function buildCodeBlock(fence: Tokens.Code, doc: Document, onRun?: (command: string) => void): RenderedCodeBlock {
   const kind = classifyFence(fence.lang);
   const language = kind.kind === 'code' ? kind.language : '';
-  const runnable = kind.kind === 'code' && kind.runnable;
+  // The parser refuses such labs; this keeps renderMarkdown safe on its own: no Run for a block whose typed
+  // bytes would differ from its shown text (issue #24).
+  const hidden = findHiddenInCommand(fence.text);
+  const runnable = kind.kind === 'code' && kind.runnable && hidden === null;
   const element = doc.createElement('div');
   element.className = runnable ? 'lab-code lab-code-runnable' : 'lab-code';
   const pre = doc.createElement('pre');
@@ -133,6 +139,12 @@ function buildCodeBlock(fence: Tokens.Code, doc: Document, onRun?: (command: str
   code.textContent = fence.text;
   pre.append(code);
   element.append(pre);
+  if (hidden) {
+    const note = doc.createElement('p');
+    note.className = 'lab-code-refused';
+    note.textContent = `Not runnable: this block holds the invisible character ${describeCharacter(hidden.codePoint)}.`;
+    element.append(note);
+  }
   let runButton: HTMLButtonElement | null = null;
   if (runnable) {
     runButton = doc.createElement('button');
@@ -177,11 +189,27 @@ export function renderLab(lab: Lab, options: RenderOptions = {}): RenderedLab {
     body.className = 'lab-step-body';
     const rendered = renderMarkdown(step.markdown, doc, (command) => options.onRun?.(command, index));
     body.append(rendered.fragment);
-    section.append(header, body);
+    const check = step.verify === null ? null : checkDisclosure(step.verify, doc);
+    section.append(header, ...(check ? [check] : []), body);
     root.append(section);
-    return { index, section, header, blocks: rendered.blocks };
+    return { index, section, header, blocks: rendered.blocks, check };
   });
   return { root, intro, steps };
+}
+
+/** A step's check, shown as it will run (issue #24: nothing runs that the reader cannot see). */
+function checkDisclosure(command: string, doc: Document): HTMLDetailsElement {
+  const details = doc.createElement('details');
+  details.className = 'lab-verify';
+  const summary = doc.createElement('summary');
+  summary.textContent = 'Check command';
+  const pre = doc.createElement('pre');
+  const code = doc.createElement('code');
+  code.className = 'lab-verify-command';
+  code.textContent = command;
+  pre.append(code);
+  details.append(summary, pre);
+  return details;
 }
 
 /** The lab as an HTML string (tests, static previews). Run buttons are present but inert. */
