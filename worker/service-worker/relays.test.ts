@@ -17,8 +17,12 @@ describe('pickRelay', () => {
   it('on a preview origin, picks a shell opened for the request\'s port, never a container\'s page', () => {
     expect(pickRelay([site, shell3000, shell8080], PREVIEW, 8080)).toBe(shell8080);
     expect(pickRelay([site, shell8080, shell3000], PREVIEW, 3000)).toBe(shell3000);
-    expect(pickRelay([site, shell3000], PREVIEW, 8080)).toBeUndefined();
-    expect(pickRelay([client(`${PREVIEW}?port=abc`)], PREVIEW, 8080)).toBeUndefined();
+    expect(pickRelay([site, client(`${PREVIEW}?port=abc`)], PREVIEW, 8080)).toBeUndefined();
+  });
+
+  it('with no shell for the port, hands the request to a shell for another, which refuses it with a reason', () => {
+    expect(pickRelay([site, shell3000], PREVIEW, 8080)).toBe(shell3000);
+    expect(pickRelay([site, shell3000], PREVIEW, 2375)).toBe(shell3000);
   });
 
   it('prefers the focused relay, then a visible one', () => {

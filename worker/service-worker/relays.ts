@@ -29,13 +29,13 @@ function relayKind(url: string, scope: string): Relay | undefined {
 
 /**
  * The relay for a request to `port`: shells for that port and app pages qualify, the focused one first, then a
- * visible one. Each tabdock tab has its own VM, so with several the one the user looks at answers.
+ * visible one. Each tabdock tab has its own VM, so with several the one the user looks at answers. With none,
+ * a shell opened for another port gets it, which refuses it with a page that says why (not-allowed).
  */
 export function pickRelay<C extends RelayCandidate>(clients: readonly C[], scope: string, port: number): C | undefined {
-  const relays = clients.filter((client) => {
-    const relay = relayKind(client.url, scope);
-    return relay !== undefined && (relay.kind === 'app' || relay.port === port);
-  });
+  const kinds = clients.map((client) => ({ client, relay: relayKind(client.url, scope) }));
+  const serving = kinds.filter(({ relay }) => relay !== undefined && (relay.kind === 'app' || relay.port === port));
+  const relays = (serving.length > 0 ? serving : kinds.filter(({ relay }) => relay?.kind === 'shell')).map(({ client }) => client);
   return relays.find((client) => client.focused) ?? relays.find((client) => client.visibilityState === 'visible') ?? relays[0];
 }
 
