@@ -47,13 +47,18 @@ export function postingOrigins(clients: readonly RelayCandidate[], scope: string
   const origins = new Set([new URL(scope).origin]);
   for (const client of clients) {
     const relay = relayKind(client.url, scope);
-    if (relay?.kind !== 'shell') continue;
-    try {
-      const app = new URL(relay.appOrigin);
-      if (app.protocol === 'https:' || app.protocol === 'http:') origins.add(app.origin);
-    } catch {
-      // A shell whose app parameter is no URL connects to nobody; it names no origin.
-    }
+    // A shell whose app parameter is no http(s) URL connects to nobody; it names no origin.
+    const app = relay?.kind === 'shell' ? httpOrigin(relay.appOrigin) : undefined;
+    if (app) origins.add(app);
   }
   return [...origins];
+}
+
+function httpOrigin(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
