@@ -7,6 +7,7 @@ import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vite';
 import { corsProxyPlugin } from './worker/proxy/node/vite-plugin.ts';
 import { wispRelayPlugin } from './worker/proxy/node/wisp-vite-plugin.ts';
+import { portPreviewPlugin } from './worker/service-worker/node/vite-plugin.ts';
 
 /**
  * Vite's own publicDir copy would duplicate the root disk on every build. Hard links cost nothing and are
@@ -160,34 +161,6 @@ function vmAssetServing(): Plugin {
   };
 }
 
-/**
- * The port-preview Service Worker lives at a stable URL next to index.html (its scope is the app's base). The
- * build emits it as its own entry, `port-preview-sw.js`; the dev server maps that name to the TypeScript
- * source, which it serves as a module (src/port-preview/port-router.ts registers it with type 'module' there).
- */
-const SERVICE_WORKER_ENTRY = 'port-preview-sw';
-const SERVICE_WORKER_SOURCE = 'worker/service-worker/service-worker.ts';
-
-function portPreviewServiceWorker(): Plugin {
-  return {
-    name: 'tabdock:port-preview-sw',
-    configureServer(server) {
-      server.middlewares.use((req, _res, next) => {
-        const [path, query] = (req.url ?? '').split('?');
-        if (path?.endsWith(`/${SERVICE_WORKER_ENTRY}.js`)) req.url = `/${SERVICE_WORKER_SOURCE}${query ? `?${query}` : ''}`;
-        next();
-      });
-    },
-    generateBundle(_options, bundle) {
-      // Registered as a classic script (Firefox and Safari lack module Service Workers), so it must be one file.
-      const chunk = bundle[`${SERVICE_WORKER_ENTRY}.js`];
-      if (chunk?.type === 'chunk' && (chunk.imports.length > 0 || chunk.dynamicImports.length > 0)) {
-        this.error(`${SERVICE_WORKER_ENTRY}.js imports ${chunk.imports.join(', ')}: the page must not import modules the Service Worker uses`);
-      }
-    },
-  };
-}
-
 export default defineConfig({
   // Relative URLs everywhere, so the built site works under any sub-path (https://vite.dev/guide/build#relative-base).
   base: './',
@@ -198,15 +171,11 @@ export default defineConfig({
     copyPublicDir: false,
     chunkSizeWarningLimit: 2048,
     rollupOptions: {
-      // Two pages (the full app, and embed mode for iframes: embed.html, src/labs/README.md "Embedding") and the
-      // port preview Service Worker, which needs a stable file name.
+      // Two pages (the full app, and embed mode for iframes: embed.html, src/labs/README.md "Embedding"). The port
+      // preview's bundle and Service Worker are built on their own (worker/service-worker/node/vite-plugin.ts).
       input: {
         main: fileURLToPath(new URL('./index.html', import.meta.url)),
         embed: fileURLToPath(new URL('./embed.html', import.meta.url)),
-        [SERVICE_WORKER_ENTRY]: SERVICE_WORKER_SOURCE,
-      },
-      output: {
-        entryFileNames: (chunk) => (chunk.name === SERVICE_WORKER_ENTRY ? `${SERVICE_WORKER_ENTRY}.js` : 'assets/[name]-[hash].js'),
       },
       onwarn(warning, warn) {
         // zod 4 places /*#__PURE__*/ comments where Rollup cannot use them; harmless, and not ours to fix.
@@ -225,6 +194,7 @@ export default defineConfig({
   server: { port: 5173 },
   preview: { port: 4173 },
   // The CORS proxy at /cors-proxy/ on dev and preview: registry pulls from the guest leave through it. The Wisp
-  // relay at /wisp/: every other TCP connection from containers (HTTPS, git, docker push) leaves through it.
-  plugins: [linkPublicDir(), vmAssetServing(), corsProxyPlugin(), wispRelayPlugin(), portPreviewServiceWorker()],
+  // relay at /wisp/: every other TCP connection from containers (HTTPS, git, docker push) leaves through it. Port
+  // previews on an origin of their own, the app's port + 10000 (README "Port preview").
+  plugins: [linkPublicDir(), vmAssetServing(), corsProxyPlugin(), wispRelayPlugin(), portPreviewPlugin()],
 });

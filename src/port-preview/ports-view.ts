@@ -1,5 +1,6 @@
 // The port-preview UI: a bar over the terminal listing published ports ("Port 8080 → Open"), and a panel
 // beside the terminal that shows one port's page in an iframe, with Reload, New tab and Close.
+import { PANEL_FRAME_NAME, type Previews } from './previews.ts';
 import type { PublishedPort } from './published-ports.ts';
 
 export interface PortsViewOptions {
@@ -7,10 +8,8 @@ export interface PortsViewOptions {
   terminalPane: HTMLElement;
   /** The row holding the panels: the preview panel is appended to it. */
   main: HTMLElement;
-  /** The preview address of a port (`<base>port/8080/`). */
-  urlFor(port: number): string;
-  /** Resolves when the Service Worker serves previews; rejects with a sentence when it cannot. */
-  ready: Promise<void>;
+  /** Where and how previews open (previews.ts); rejects with a sentence when they cannot here. */
+  previews: Promise<Previews>;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
@@ -26,9 +25,15 @@ export class PortsView {
   private readonly note = el('span', 'ports-note');
   private readonly panel = el('section', 'preview-panel');
   private readonly title = el('h2', 'preview-title');
+  private readonly warning = el('p', 'preview-warning');
+  private readonly problem = el('p', 'preview-problem');
   private readonly frame = el('iframe', 'preview-frame');
   private readonly newTab = el('a', 'preview-action', 'New tab');
+  private previews: Previews | undefined;
+  private ports: readonly PublishedPort[] = [];
   private openPort: number | undefined;
+  /** Counts opens, so a slow one that another overtook does not load its page. */
+  private opening = 0;
   private unavailable: string | undefined;
 
   constructor(private readonly options: PortsViewOptions) {
@@ -41,56 +46,99 @@ export class PortsView {
     this.panel.hidden = true;
     this.panel.setAttribute('aria-labelledby', 'preview-title');
     this.title.id = 'preview-title';
+    this.frame.name = PANEL_FRAME_NAME;
     const reload = el('button', 'preview-action', 'Reload');
     reload.type = 'button';
-    reload.addEventListener('click', () => this.frame.contentWindow?.location.reload());
+    reload.addEventListener('click', () => this.previews?.reloadPanel(this.frame));
     this.newTab.target = '_blank';
-    this.newTab.rel = 'noopener';
+    this.newTab.addEventListener('click', (event) => this.openTabFrom(event, this.openPort));
     const close = el('button', 'preview-action', 'Close');
     close.type = 'button';
     close.setAttribute('aria-label', 'Close the preview');
     close.addEventListener('click', () => this.close());
     const head = el('div', 'preview-head');
     head.append(this.title, reload, this.newTab, close);
-    this.panel.append(head, this.frame);
+    this.warning.setAttribute('role', 'note');
+    this.warning.hidden = true;
+    this.problem.setAttribute('role', 'alert');
+    this.problem.hidden = true;
+    this.panel.append(head, this.warning, this.problem, this.frame);
     options.main.append(this.panel);
 
-    options.ready.catch((reason: unknown) => {
-      this.unavailable = reason instanceof Error ? reason.message : String(reason);
-      this.note.textContent = this.unavailable;
-    });
+    options.previews.then(
+      (previews) => {
+        this.previews = previews;
+        if (previews.warning) {
+          this.note.textContent = 'Previews run with tabdock’s own origin and rights';
+          this.note.title = previews.warning;
+          this.warning.textContent = previews.warning;
+          this.warning.hidden = false;
+        }
+        this.show(this.ports);
+      },
+      (reason: unknown) => {
+        this.unavailable = reason instanceof Error ? reason.message : String(reason);
+        this.note.textContent = this.unavailable;
+        this.show(this.ports);
+      },
+    );
   }
 
   /** The current published ports; a preview whose port went away stays open (it shows the error page). */
   show(ports: readonly PublishedPort[]): void {
+    this.ports = ports;
     this.list.replaceChildren(...ports.map((port) => this.item(port)));
     this.bar.hidden = ports.length === 0;
   }
 
-  /** Opens a port's page in the panel once the Service Worker is ready. */
+  /** Opens a port's page in the panel once its preview can load. */
   async open(port: number): Promise<void> {
+    let previews: Previews;
     try {
-      await this.options.ready;
+      previews = await this.options.previews;
     } catch {
       return;
     }
-    const url = this.options.urlFor(port);
+    const attempt = ++this.opening;
     this.openPort = port;
     this.title.textContent = `Port ${port}`;
-    this.newTab.href = url;
+    this.newTab.href = previews.tabUrl(port);
     this.frame.title = `Preview of port ${port}`;
-    this.frame.src = url;
+    this.frame.removeAttribute('src');
+    this.problem.hidden = true;
     this.panel.hidden = false;
+    let url: string;
+    try {
+      url = await previews.preparePanel(port);
+    } catch (error) {
+      if (attempt !== this.opening) return;
+      this.problem.textContent = error instanceof Error ? error.message : String(error);
+      this.problem.hidden = false;
+      return;
+    }
+    if (attempt !== this.opening) return;
+    if (previews.frameSandbox === undefined) this.frame.removeAttribute('sandbox');
+    else this.frame.setAttribute('sandbox', previews.frameSandbox);
+    this.frame.src = url;
   }
 
   close(): void {
+    this.opening++;
     this.openPort = undefined;
     this.panel.hidden = true;
     this.frame.removeAttribute('src');
+    this.previews?.closePanel();
   }
 
   get openedPort(): number | undefined {
     return this.openPort;
+  }
+
+  /** New tab goes through previews.openTab (a preview origin's tab needs this page's window); plain links otherwise. */
+  private openTabFrom(event: MouseEvent, port: number | undefined): void {
+    if (!this.previews || port === undefined) return;
+    event.preventDefault();
+    this.previews.openTab(port);
   }
 
   private item(port: PublishedPort): HTMLLIElement {
@@ -102,13 +150,13 @@ export class PortsView {
     const open = el('button', 'ports-open', 'Open');
     open.type = 'button';
     open.setAttribute('aria-label', `Open port ${port.hostPort} (${port.container}) in the preview panel`);
-    open.disabled = this.unavailable !== undefined;
+    open.disabled = this.unavailable !== undefined || this.previews === undefined;
     open.addEventListener('click', () => void this.open(port.hostPort));
     const tab = el('a', 'ports-tab', 'New tab');
-    tab.href = this.options.urlFor(port.hostPort);
+    if (this.previews) tab.href = this.previews.tabUrl(port.hostPort);
     tab.target = '_blank';
-    tab.rel = 'noopener';
     tab.setAttribute('aria-label', `Open port ${port.hostPort} in a new tab`);
+    tab.addEventListener('click', (event) => this.openTabFrom(event, port.hostPort));
     const container = el('span', 'ports-container', `${port.container}:${port.containerPort}`);
     container.title = `container ${port.container}, its port ${port.containerPort}`;
     item.append(label, arrow, open, tab, container);

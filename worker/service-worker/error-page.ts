@@ -1,8 +1,8 @@
 // The pages a preview shows instead of the container's answer: a sentence that says what to do, the raw
 // detail underneath, and a Try again link. Self-contained HTML (no app CSS: it renders inside the preview).
-import type { GuestHttpErrorCode } from '../shared/contract.ts';
+import type { GuestHttpErrorCode, PreviewRelayErrorCode } from '../shared/contract.ts';
 
-export type PreviewErrorCode = GuestHttpErrorCode | 'no-tab' | 'tab-silent';
+export type PreviewErrorCode = GuestHttpErrorCode | PreviewRelayErrorCode | 'tab-silent' | 'foreign-post';
 
 export interface PreviewError {
   code: PreviewErrorCode;
@@ -16,8 +16,10 @@ const TITLES: Record<PreviewErrorCode, string> = {
   'bad-response': 'The port did not answer with HTTP',
   'bad-request': 'This address cannot be previewed',
   'vm-not-running': 'The VM is not running',
-  'no-tab': 'No tabdock tab is open',
+  'not-allowed': 'This preview may not open that port',
+  'no-tab': 'No tabdock tab is connected',
   'tab-silent': 'The tabdock tab did not answer',
+  'foreign-post': 'A form from another site was refused',
 };
 
 const STATUS: Record<PreviewErrorCode, number> = {
@@ -26,8 +28,10 @@ const STATUS: Record<PreviewErrorCode, number> = {
   'bad-response': 502,
   'bad-request': 400,
   'vm-not-running': 503,
+  'not-allowed': 403,
   'no-tab': 503,
   'tab-silent': 504,
+  'foreign-post': 403,
 };
 
 function escapeHtml(text: string): string {

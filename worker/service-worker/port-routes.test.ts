@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { previewLocation, routeRequest } from './port-routes.ts';
+import { isForeignPost, previewLocation, routeRequest } from './port-routes.ts';
 
 const SCOPE = 'http://localhost:4173/tabdock/';
 const APP = 'http://localhost:4173/tabdock/';
@@ -29,10 +29,40 @@ describe('routeRequest', () => {
     expect(routeRequest('https://registry-1.docker.io/v2/', SCOPE, `${SCOPE}port/8080/`)).toBeUndefined();
   });
 
-  it('routes root-relative links made by a preview page to its port, but never the app page itself', () => {
+  it('routes root-relative requests made by a preview page to its port, the scope\'s own page included', () => {
     expect(routeRequest('http://localhost:4173/style.css', SCOPE, `${SCOPE}port/8080/index.html`)).toEqual({ kind: 'guest', port: 8080, target: '/style.css' });
-    expect(routeRequest(`${SCOPE}index.html`, SCOPE, `${SCOPE}port/8080/`)).toBeUndefined();
-    expect(routeRequest(SCOPE, SCOPE, `${SCOPE}port/8080/`)).toBeUndefined();
+    expect(routeRequest(`${SCOPE}index.html`, SCOPE, `${SCOPE}port/8080/`)).toEqual({ kind: 'guest', port: 8080, target: '/tabdock/index.html' });
+    expect(routeRequest('http://localhost:4173/api/items?q=1', SCOPE, `${SCOPE}port/3000/app/`)).toEqual({ kind: 'guest', port: 3000, target: '/api/items?q=1' });
+  });
+
+  it('moves a preview page\'s root-relative links and forms under its port, so the next page keeps its place', () => {
+    expect(routeRequest('http://localhost:4173/about.html', SCOPE, `${SCOPE}port/8080/`, true)).toEqual({ kind: 'redirect', location: `${SCOPE}port/8080/about.html` });
+    expect(routeRequest('http://localhost:4173/', SCOPE, `${SCOPE}port/8080/page2.html`, true)).toEqual({ kind: 'redirect', location: `${SCOPE}port/8080/` });
+    expect(routeRequest(SCOPE, SCOPE, `${SCOPE}port/8080/`, true)).toEqual({ kind: 'redirect', location: `${SCOPE}port/8080/tabdock/` });
+    // Opened from the app (or typed), the app's page stays the app's.
+    expect(routeRequest(SCOPE, SCOPE, APP, true)).toBeUndefined();
+  });
+});
+
+describe('isForeignPost', () => {
+  const allowed = ['http://localhost:14173', 'http://localhost:4173'];
+
+  it('lets the preview\'s own pages and the app post, and any page navigate with GET', () => {
+    expect(isForeignPost('POST', true, 'http://localhost:14173/port/8080/form.html', allowed)).toBe(false);
+    expect(isForeignPost('POST', true, 'http://localhost:4173/', allowed)).toBe(false);
+    expect(isForeignPost('GET', true, 'https://evil.example/', allowed)).toBe(false);
+    expect(isForeignPost('HEAD', true, '', allowed)).toBe(false);
+  });
+
+  it('refuses a form another site posts into a preview, and one with no referrer to tell', () => {
+    expect(isForeignPost('POST', true, 'https://evil.example/csrf.html', allowed)).toBe(true);
+    expect(isForeignPost('PUT', true, 'http://localhost:5000/', allowed)).toBe(true);
+    expect(isForeignPost('POST', true, 'http://127.0.0.1:14173/', allowed)).toBe(true);
+    expect(isForeignPost('POST', true, '', allowed)).toBe(true);
+  });
+
+  it('leaves requests from the preview\'s own pages (fetch, XHR) to the browser\'s same-origin rules', () => {
+    expect(isForeignPost('POST', false, '', allowed)).toBe(false);
   });
 });
 

@@ -1,27 +1,25 @@
-// Which requests the port-preview Service Worker answers, and how URLs map between the page's address space
-// (`<app base>port/8080/css/site.css`) and the container's (`/css/site.css` on guest port 8080). Pure
-// functions over URL strings. The page must not import this (a shared chunk would give the SW an import).
+// Which requests the port-preview Service Worker answers, and how URLs map between the preview's address space
+// (`<scope>port/8080/css/site.css`; the scope is the preview origin's base, or the app's without one) and the
+// container's (`/css/site.css` on guest port 8080). Pure functions over URL strings.
 
 export type PortRoute =
   /** Send `target` (path and query) to `port` in the guest. */
   | { kind: 'guest'; port: number; target: string }
-  /** `port/8080` without the slash: redirect, so the page's relative links resolve under `port/8080/`. */
+  /**
+   * `port/8080` without the slash, or a page's root-relative link or form (`/about`) leaving `port/8080/`:
+   * redirect (307 keeps a form's method and body), so the page's own relative links resolve under it.
+   */
   | { kind: 'redirect'; location: string }
   | { kind: 'invalid'; message: string };
 
 const PORT_PREFIX = 'port/';
 
-/** The app's own pages, never routed to a container even when a preview page links to them. */
-function isAppPage(url: string, scope: string): boolean {
-  const path = url.split(/[?#]/)[0] ?? url;
-  return path === scope || path === `${scope}index.html`;
-}
-
 /**
- * `url` is the request's URL, `scope` the Service Worker's scope (the app's base URL, ending in '/'), and
- * `referrer` the request's referrer. Returns undefined for every request the Service Worker must leave alone.
+ * `url` is the request's URL, `scope` the Service Worker's scope (ending in '/'), `referrer` the request's
+ * referrer, `navigation` whether it loads a document. Returns undefined for every request the Service Worker
+ * must leave alone.
  */
-export function routeRequest(url: string, scope: string, referrer: string): PortRoute | undefined {
+export function routeRequest(url: string, scope: string, referrer: string, navigation = false): PortRoute | undefined {
   const previewBase = `${scope}${PORT_PREFIX}`;
   if (url.startsWith(previewBase)) {
     const rest = url.slice(previewBase.length).split('#')[0] ?? '';
@@ -34,13 +32,36 @@ export function routeRequest(url: string, scope: string, referrer: string): Port
     return { kind: 'guest', port, target: tail };
   }
   // A root-relative link in a preview page (`/style.css`) leaves port/8080/; its referrer says where it came from.
+  // That includes `/` and `/index.html` even where the app or the preview shell lives: a container's Home link
+  // means the container's home.
   const from = referrer.startsWith(previewBase) ? /^([0-9]{1,5})\//.exec(referrer.slice(previewBase.length)) : null;
   const origin = new URL(scope).origin;
-  if (from && url.startsWith(`${origin}/`) && !isAppPage(url, scope)) {
+  if (from && url.startsWith(`${origin}/`)) {
     const port = Number(from[1]);
-    if (port >= 1 && port <= 65535) return { kind: 'guest', port, target: url.slice(origin.length).split('#')[0] ?? '/' };
+    const target = url.slice(origin.length).split('#')[0] ?? '/';
+    if (port < 1 || port > 65535) return undefined;
+    // A document the guest serves at `/about` must live at port/8080/about: its own relative links and the
+    // referrer of everything it loads then lead back to the port.
+    if (navigation) return { kind: 'redirect', location: `${previewBase}${port}${target}` };
+    return { kind: 'guest', port, target };
   }
   return undefined;
+}
+
+/**
+ * Refuses a document request with a body (a form's POST) that another site started: cross-site request
+ * forgery against the container's server. Only the preview's own pages and the app may post into it; a
+ * request without a referrer (a page that sends none) is refused as well, since it cannot be told apart.
+ */
+export function isForeignPost(method: string, navigation: boolean, referrer: string, allowedOrigins: readonly string[]): boolean {
+  if (!navigation || method === 'GET' || method === 'HEAD') return false;
+  let origin: string;
+  try {
+    origin = new URL(referrer).origin;
+  } catch {
+    return true;
+  }
+  return !allowedOrigins.includes(origin);
 }
 
 /**

@@ -11,7 +11,7 @@ function channel() {
   const controls: GuestHttpControl[] = [];
   port2.onmessage = (event: MessageEvent<GuestHttpControl>) => controls.push(event.data);
   const send = (message: GuestHttpMessage) => port2.postMessage(message);
-  return { reader: port1, send, controls, close: () => port2.close() };
+  return { reader: port1, port2, send, controls, close: () => port2.close() };
 }
 
 describe('responseFromPort', () => {
@@ -83,6 +83,19 @@ describe('responseFromPort', () => {
     c.send({ type: 'data', bytes: enc('part') });
     c.send({ type: 'error', code: 'bad-response', message: 'The server on port 8080 cut its response short.' });
     await expect((await pending).text()).rejects.toThrow(/cut its response short/);
+    c.close();
+  });
+
+  it('ends the answer, and asks the worker to stop, on a message that is not part of the protocol', async () => {
+    const c = channel();
+    const pending = responseFromPort(c.reader, { port: 8080, scope: SCOPE, firstMessageTimeoutMs: 5000 });
+    c.port2.postMessage({ type: 'head', status: '200', statusText: 'OK', headers: [], script: 'alert(1)' });
+    const response = await pending;
+    expect(response.status).toBe(502);
+    expect(response.headers.get('x-tabdock-preview-error')).toBe('bad-response');
+    expect(await response.text()).toContain('a message a preview cannot read');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(c.controls).toEqual([{ type: 'cancel' }]);
     c.close();
   });
 });

@@ -1,6 +1,7 @@
 // Service Worker side of a preview response: GuestHttpMessages arriving on a MessagePort (from the VM worker)
 // become a streaming Response; failures become the error page. Cancelling the body tells the worker to stop.
 import type { GuestHttpControl, GuestHttpMessage } from '../shared/contract.ts';
+import { firstIssue, guestHttpMessageSchema } from '../shared/preview-protocol.ts';
 import { errorResponse } from './error-page.ts';
 import { previewLocation } from './port-routes.ts';
 
@@ -36,8 +37,13 @@ export function responseFromPort(channel: MessagePort, options: PortResponseOpti
       );
     }, options.firstMessageTimeoutMs);
 
-    channel.onmessage = (event: MessageEvent<GuestHttpMessage>) => {
-      const message = event.data;
+    channel.onmessage = (event: MessageEvent<unknown>) => {
+      const parsed = guestHttpMessageSchema.safeParse(event.data);
+      // The port crossed from another origin (the app's VM worker): what is not a GuestHttpMessage ends the answer.
+      const message: GuestHttpMessage = parsed.success
+        ? parsed.data
+        : { type: 'error', code: 'bad-response', message: 'The tabdock tab answered with a message a preview cannot read.', detail: firstIssue(parsed.error) };
+      if (!parsed.success) send({ type: 'cancel' });
       switch (message.type) {
         case 'head': {
           if (settled) return;

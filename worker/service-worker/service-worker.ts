@@ -1,10 +1,12 @@
-// The port-preview Service Worker (built to `port-preview-sw.js` at the app's base, see vite.config.ts). It
-// answers only requests under `<base>port/<port>/` (and root-relative ones made by such pages): each goes to
-// a tabdock tab, whose VM worker opens a TCP connection into the guest port. Everything else is left alone,
-// with no respondWith, so the browser fetches it as if there were no Service Worker (vm/ Range requests too).
+// The port-preview Service Worker, one file at two places (vite.config.ts, worker/service-worker/node/): on the
+// preview origin (README "Port preview") it relays each request under `<scope>port/<port>/` to the preview shell
+// opened for that port, which hands it to the app's tab; without a preview origin it runs at the app's base and
+// asks the app page directly. Either way the tab's VM worker opens a TCP connection into the guest port and
+// streams the answer back here. Everything else is left alone, with no respondWith (vm/ Range requests too).
 import type { GuestHttpRequest, PortPreviewRequestMessage } from '../shared/contract.ts';
 import { errorResponse } from './error-page.ts';
-import { routeRequest } from './port-routes.ts';
+import { isForeignPost, routeRequest } from './port-routes.ts';
+import { pickRelay, postingOrigins } from './relays.ts';
 import { responseFromPort } from './response-from-port.ts';
 
 declare const self: ServiceWorkerGlobalScope;
@@ -18,23 +20,25 @@ self.addEventListener('install', () => {
 });
 
 self.addEventListener('activate', (event) => {
-  // Control the already open app page, so its preview iframe's subresources come here on the first visit.
+  // Control the already open pages, so a preview's subresources come here on the first visit.
   event.waitUntil(self.clients.claim());
 });
 
 self.addEventListener('fetch', (event) => {
   const scope = self.registration.scope;
-  const route = routeRequest(event.request.url, scope, event.request.referrer);
+  const { request } = event;
+  const navigation = request.mode === 'navigate';
+  const route = routeRequest(request.url, scope, request.referrer, navigation);
   if (route === undefined) return;
   switch (route.kind) {
     case 'redirect':
-      event.respondWith(Response.redirect(route.location, 302));
+      event.respondWith(Response.redirect(route.location, 307));
       return;
     case 'invalid':
       event.respondWith(errorResponse({ code: 'bad-request', message: route.message }, undefined));
       return;
     case 'guest':
-      event.respondWith(forward(event.request, route.port, route.target, scope));
+      event.respondWith(forward(request, navigation, route.port, route.target, scope));
       return;
     default: {
       const unknown: never = route;
@@ -43,13 +47,23 @@ self.addEventListener('fetch', (event) => {
   }
 });
 
-async function forward(request: Request, port: number, target: string, scope: string): Promise<Response> {
-  const tab = await pickAppTab(scope);
-  if (!tab) {
+async function forward(request: Request, navigation: boolean, port: number, target: string, scope: string): Promise<Response> {
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  if (isForeignPost(request.method, navigation, request.referrer, postingOrigins(windows, scope))) {
+    return errorResponse(
+      {
+        code: 'foreign-post',
+        message: `A page of another site (${originOf(request.referrer) ?? 'one that sends no referrer'}) sent a form to this preview; it was not passed on to the container.`,
+      },
+      port,
+    );
+  }
+  const relay = pickRelay(windows, scope, port);
+  if (!relay) {
     return errorResponse(
       {
         code: 'no-tab',
-        message: 'Port previews are served by the VM in a tabdock tab, and none is open. Open tabdock, start the container, then reload this page.',
+        message: 'Port previews are served by the VM in the tabdock tab that opened them, and none is connected. Open the port again from tabdock (Published ports: Open or New tab).',
       },
       port,
     );
@@ -60,16 +74,14 @@ async function forward(request: Request, port: number, target: string, scope: st
   if (request.method !== 'GET' && request.method !== 'HEAD') guestRequest.body = await request.arrayBuffer();
   const channel = new MessageChannel();
   const message: PortPreviewRequestMessage = { type: 'tabdock-port-request', request: guestRequest };
-  tab.postMessage(message, [channel.port2, ...(guestRequest.body ? [guestRequest.body] : [])]);
+  relay.postMessage(message, [channel.port2, ...(guestRequest.body ? [guestRequest.body] : [])]);
   return responseFromPort(channel.port1, { port, scope, firstMessageTimeoutMs: FIRST_MESSAGE_TIMEOUT_MS });
 }
 
-/**
- * The tab whose VM answers: an app page (not a preview), the focused one first, then a visible one. Each tab
- * has its own VM, so with several open the one the user looked at last wins.
- */
-async function pickAppTab(scope: string): Promise<WindowClient | undefined> {
-  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-  const apps = windows.filter((client) => client.url.startsWith(scope) && !client.url.startsWith(`${scope}port/`));
-  return apps.find((client) => client.focused) ?? apps.find((client) => client.visibilityState === 'visible') ?? apps[0];
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }

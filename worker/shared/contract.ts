@@ -302,12 +302,19 @@ export type GuestHttpErrorCode =
   /** No VM is running in the tab that was asked. */
   | 'vm-not-running';
 
+/** Why a preview's request never reached the guest: refused on the way (src/port-preview/), or nobody relays it. */
+export type PreviewRelayErrorCode =
+  /** The app or the preview shell refuses this port: the preview was opened for another one, or it is the Engine API's. */
+  | 'not-allowed'
+  /** No tabdock tab answers for this preview (none connected, or it closed). */
+  | 'no-tab';
+
 /** One response on the MessagePort passed to forwardGuestHttp, in this order: head, data..., end (or error). */
 export type GuestHttpMessage =
   | { type: 'head'; status: number; statusText: string; headers: Array<[name: string, value: string]> }
   | { type: 'data'; bytes: Uint8Array }
   | { type: 'end' }
-  | { type: 'error'; code: GuestHttpErrorCode; message: string; detail?: string };
+  | { type: 'error'; code: GuestHttpErrorCode | PreviewRelayErrorCode; message: string; detail?: string };
 
 /** What the reader may send back on that port: it lost interest (tab closed, navigation). */
 export type GuestHttpControl = { type: 'cancel' };
