@@ -6,7 +6,6 @@ import {
   VmFailure,
   type BootOptions,
   type BootResult,
-  type BootStage,
   type EmulatorTuning,
   type EngineAction,
   type EngineQuery,
@@ -20,7 +19,6 @@ import {
   type SavedState,
   type SessionExport,
   type StartedFrom,
-  type StartStep,
   type VmApi,
   type VmError,
   type VmEvent,
@@ -29,6 +27,7 @@ import {
   type VmState,
 } from '../shared/contract.ts';
 import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type Manifest } from './assets.ts';
+import { BootTimeline, type GuestNote, type StageTiming } from './boot-timeline.ts';
 import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
 import { InputPump, OutputBatcher } from './console-pump.ts';
 import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
@@ -44,6 +43,8 @@ import { restoreV86Options, welcomeOutput } from './snapshot/restore.ts';
 import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
 import { legacySessionAsState, SAVE_QUIESCE_COMMAND, VmDisks, withLegacySession, type DiskPlatform, type SessionDiskPlan } from './disk/vm-disk.ts';
 import type { StoreDisk } from './disk/v86-disk.ts';
+
+export type { GuestNote, StageTiming } from './boot-timeline.ts';
 
 export interface VmHostPlatform {
   /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
@@ -72,20 +73,6 @@ export const DEFAULT_TUNING: Readonly<Required<EmulatorTuning>> = {
   yield: 'helper',
   diskPrefetch: true,
 };
-
-/** An informational guest timing point (`tabdock-note:`), e.g. modules-loaded or docker-api. */
-export interface GuestNote {
-  what: string;
-  atMs: number;
-  guestUptimeS: number;
-}
-
-/** Per-stage timing, host clock (ms since boot()) and guest clock (uptime seconds from the marker). */
-export interface StageTiming {
-  stage: BootStage;
-  atMs: number;
-  guestUptimeS?: number;
-}
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
 /**
@@ -131,10 +118,7 @@ export class VmHost implements VmApi {
   private restoreCheck: Promise<void> | undefined;
   /** How boot() starts from the next source; kept for a restore that fails after 'ready'. */
   private fallback: Omit<FallbackInputs, 'first'> | undefined;
-  private bootStartedAtMs = 0;
-  private readonly stageTimings: StageTiming[] = [];
-  private stepTimings: Partial<Record<StartStep, number>> = {};
-  private readonly guestNotes: GuestNote[] = [];
+  private readonly bootTimeline = new BootTimeline({ stage: (stage, atMs) => this.emit({ type: 'stage', stage, atMs }) });
   private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
   private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
   private bootTimer: ReturnType<typeof setTimeout> | undefined;
@@ -184,12 +168,12 @@ export class VmHost implements VmApi {
 
   /** Stage timings of the current boot, including the guest's own uptime at each marker. */
   get timeline(): readonly StageTiming[] {
-    return this.stageTimings;
+    return this.bootTimeline.stages;
   }
 
   /** The guest's informational timing points of the current boot. */
   get notes(): readonly GuestNote[] {
-    return this.guestNotes;
+    return this.bootTimeline.notes;
   }
 
   /** The last serial console lines, for error reports. */
@@ -249,11 +233,11 @@ export class VmHost implements VmApi {
       this.fail(failure);
       throw failure;
     }
-    this.bootStartedAtMs = performance.now();
+    this.bootTimeline.start();
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.warmUpWanted = options.warmUp === true;
     this.setState('booting');
-    this.reachStage('downloading');
+    this.bootTimeline.reach('downloading');
     try {
       const source = this.platform.assets(options.assetBase);
       const manifest = await source.loadManifest();
@@ -270,7 +254,7 @@ export class VmHost implements VmApi {
       // Snapshot/session hook (worker/vm/snapshot/): a checked state to resume, or a cold boot.
       const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.emit({ type: 'download', loadedBytes, totalBytes });
       const plan = sessionPlan ?? (await planStart({ source, manifest, options, notify, onSnapshotProgress }));
-      this.markStep('state-read');
+      this.bootTimeline.step('state-read');
       this.fallback = {
         attempt: (next) => this.startAttempt(source, manifest, options, next),
         discard: () => this.discardEmulator(),
@@ -278,7 +262,7 @@ export class VmHost implements VmApi {
         planWithoutSession: () => {
           const { sessionState: _failed, sessionFile: _failedFile, ...withoutSession } = options;
           return planStart({ source, manifest, options: withoutSession, notify, onSnapshotProgress }).then((next) => {
-            this.markStep('state-read');
+            this.bootTimeline.step('state-read');
             return next;
           });
         },
@@ -290,7 +274,7 @@ export class VmHost implements VmApi {
       this.fail(failure);
       throw failure;
     }
-    return { timeline: this.bootResultTimeline(), steps: { ...this.stepTimings }, restoredFromSnapshot: this.startedFrom !== 'cold-boot', startedFrom: this.startedFrom };
+    return { ...this.bootTimeline.result(), restoredFromSnapshot: this.startedFrom !== 'cold-boot', startedFrom: this.startedFrom };
   }
 
   async saveState(): Promise<SavedState> {
@@ -461,7 +445,7 @@ export class VmHost implements VmApi {
       return;
     }
     await Promise.race([loaded, ready]);
-    this.markStep('emulator-loaded');
+    this.bootTimeline.step('emulator-loaded');
     await this.resume(plan);
   }
 
@@ -477,7 +461,7 @@ export class VmHost implements VmApi {
     const emulator = this.emulator;
     if (!emulator) throw new RestoreFailed('The emulator went away during the restore.', 'no emulator');
     await loadState(emulator, plan.state);
-    this.markStep('state-loaded');
+    this.bootTimeline.step('state-loaded');
     // The agent printed its banner before the save; this host never saw it.
     this.agent.receive(new TextEncoder().encode(`${AGENT_READY_LINE}\n`));
     // The guest clock stood still from the save until now. Nothing the user types runs, and no prompt shows,
@@ -492,7 +476,7 @@ export class VmHost implements VmApi {
     void this.agent.setClock(CLOCK_SET_TIMEOUT_MS).then(
       (exitCode) => {
         if (exitCode !== 0) this.monitorNote(`setting the guest clock after the restore failed (date exited ${exitCode})`);
-        if (this.emulator === emulator) this.markStep('clock-set');
+        if (this.emulator === emulator) this.bootTimeline.step('clock-set');
         releaseShell();
       },
       (error: unknown) => {
@@ -513,7 +497,7 @@ export class VmHost implements VmApi {
     this.restoreCheck = check.then(
       () => {
         if (this.emulator !== emulator) return;
-        this.markStep('guest-answered');
+        this.bootTimeline.step('guest-answered');
         if (this.warmUpWanted) void this.warmUp(emulator, readyAtMs);
       },
       (error: unknown) => this.restoreFailedLate(emulator, plan, error),
@@ -565,7 +549,7 @@ export class VmHost implements VmApi {
     this.emulator = undefined;
     this.emulatorLoaded = false;
     this.bootSettle = undefined;
-    this.stepTimings = {};
+    this.bootTimeline.forgetSteps();
     this.heldShellInput = undefined;
     this.agent.failAll(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
     this.agentInput.dispose();
@@ -670,7 +654,7 @@ export class VmHost implements VmApi {
   /** The state is loaded and runs: it was ready (dockerd, agent) when it was saved. */
   private resumed(plan: RestorePlan): void {
     this.startedFrom = plan.from;
-    this.reachStage('ready');
+    this.bootTimeline.reach('ready');
     this.clearBootTimer();
     this.setState('running');
     this.bootSettle?.resolve();
@@ -700,7 +684,7 @@ export class VmHost implements VmApi {
   private onSerialSignal(signal: Exclude<SerialSignal, { kind: 'none' }>): void {
     switch (signal.kind) {
       case 'stage':
-        this.reachStage(signal.stage, signal.guestUptimeS);
+        this.bootTimeline.reach(signal.stage, signal.guestUptimeS);
         if (signal.stage === 'ready' && this.state === 'booting') {
           this.clearBootTimer();
           this.setState('running');
@@ -708,7 +692,7 @@ export class VmHost implements VmApi {
         }
         return;
       case 'note':
-        this.guestNotes.push({ what: signal.what, guestUptimeS: signal.guestUptimeS, atMs: Math.round(performance.now() - this.bootStartedAtMs) });
+        this.bootTimeline.note(signal.what, signal.guestUptimeS);
         return;
       case 'failure':
         if (this.restoreWatch) {
@@ -725,20 +709,9 @@ export class VmHost implements VmApi {
     }
   }
 
-  private markStep(step: StartStep): void {
-    this.stepTimings[step] = Math.round(performance.now() - this.bootStartedAtMs);
-  }
-
-  private reachStage(stage: BootStage, guestUptimeS?: number): void {
-    if (this.stageTimings.some((timing) => timing.stage === stage)) return;
-    const atMs = Math.round(performance.now() - this.bootStartedAtMs);
-    this.stageTimings.push(guestUptimeS === undefined ? { stage, atMs } : { stage, atMs, guestUptimeS });
-    this.emit({ type: 'stage', stage, atMs });
-  }
-
   private bootTimedOut(timeoutMs: number): void {
     this.bootTimer = undefined;
-    const reached = this.stageTimings.at(-1)?.stage ?? 'downloading';
+    const reached = this.bootTimeline.lastStage;
     this.fail(
       new VmFailure({
         code: 'boot-timeout',
@@ -799,10 +772,6 @@ export class VmHost implements VmApi {
       this.agent.requestSockets();
       this.engine.vmRunning();
     }
-  }
-
-  private bootResultTimeline(): BootResult['timeline'] {
-    return Object.fromEntries(this.stageTimings.map((timing) => [timing.stage, timing.atMs]));
   }
 
   private busSend(name: string, value: unknown): void {
