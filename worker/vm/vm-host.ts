@@ -29,9 +29,8 @@ import {
 import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type Manifest } from './assets.ts';
 import { BootTimeline, type GuestNote, type StageTiming } from './boot-timeline.ts';
 import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
-import { InputPump, OutputBatcher } from './console-pump.ts';
-import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
-import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
+import { GuestConsoles, consoleWiresOf, type ConsoleAttachment } from './guest-consoles.ts';
+import { internalsOf } from './v86-internals.ts';
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
 import { applyJitConfig, instrumentJit, JIT_THRESHOLD_EXPORT, TABDOCK_JIT_THRESHOLD, useSameThreadYield, wasmFnFor, withJitThresholdGlobal } from './v86-tuning.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
@@ -88,16 +87,12 @@ const WARM_UP_TIMEOUT_MS = 300_000;
 const WARM_UP_COMMAND = '/usr/local/libexec/tabdock-warm-up';
 /** Prefetch requests in flight at once: enough to keep a link busy, few enough to leave room for the guest's. */
 const DISK_PREFETCH_CONCURRENCY = 2;
-const AGENT_PORT = 1;
-const SHELL_PORT = 0;
 
 export class VmHost implements VmApi {
   private readonly listeners = new Map<number, VmEventListener>();
   private nextListenerId = 1;
   private readonly serialListeners = new Set<(byte: number) => void>();
   private emulator: V86 | undefined;
-  private emulatorLoaded = false;
-  private consoleSize: [cols: number, rows: number] | undefined;
   private state: VmState = 'idle';
   private memoryBytes = 0;
   private manifest: Manifest | undefined;
@@ -122,15 +117,18 @@ export class VmHost implements VmApi {
   private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
   private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
   private bootTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly shellOutput = new OutputBatcher({ flush: (data) => this.emit({ type: 'console', data }) });
-  /** Shell input held back until the guest clock is set after a restore (resume); undefined when none is. */
-  private heldShellInput: Uint8Array[] | undefined;
-  private readonly shellInput = new InputPump({
-    capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, SHELL_PORT) : 0),
-    send: (chunk) => this.busSend('virtio-console0-input-bytes', chunk),
+  /** The serial log, the shell (hvc0) and the agent (hvc1); consolesAttached is their hold on the emulator. */
+  private readonly consoles = new GuestConsoles({
+    serialByte: (byte) => {
+      this.monitor.pushByte(byte);
+      for (const listener of this.serialListeners) listener(byte);
+    },
+    shellOutput: (data) => this.emit({ type: 'console', data }),
+    agentNote: (text) => this.monitorNote(`agent: ${text}`),
+    sockets: (sockets) => this.emit({ type: 'listening-sockets', sockets }),
+    lastConsoleLines: (count) => this.monitor.lastLines(count),
   });
-  private agentInput = this.newAgentInput();
-  private agent = this.newAgent();
+  private consolesAttached: ConsoleAttachment | undefined;
   /** The Docker view's Engine API calls and /events watch (engine/engine-bridge.ts). */
   private readonly engine = new EngineBridge({
     dialer: () => (this.state === 'running' && this.emulator ? (internalsOf(this.emulator).network_adapter as unknown as GuestDialer | undefined) : undefined),
@@ -284,7 +282,7 @@ export class VmHost implements VmApi {
       throw new VmFailure({ code: 'not-running', message: `Cannot save: the VM is ${this.state}. Wait for it to finish booting.` });
     }
     // A state saved before the agent is up would resume without one; it comes up seconds after 'ready'.
-    if (!this.agent.readyNow) await this.waitForAgent('save', 60_000);
+    await this.consoles.agentReady('save', 60_000);
     const quiesceStarted = performance.now();
     await this.dropGuestCaches();
     const quiesce = Math.round(performance.now() - quiesceStarted);
@@ -297,7 +295,7 @@ export class VmHost implements VmApi {
     if (this.state !== 'running' || !this.emulator || !this.manifest) {
       throw new VmFailure({ code: 'not-running', message: `Cannot download the session: the VM is ${this.state}. Wait for it to finish booting.` });
     }
-    if (!this.agent.readyNow) await this.waitForAgent('download', 60_000);
+    await this.consoles.agentReady('download', 60_000);
     await this.dropGuestCaches();
     return this.disks.export(this.emulator, this.manifest, this.memoryBytes);
   }
@@ -309,7 +307,7 @@ export class VmHost implements VmApi {
    */
   private async dropGuestCaches(): Promise<void> {
     try {
-      await this.agent.exec(SAVE_QUIESCE_COMMAND, 30_000);
+      await this.consoles.agent.exec(SAVE_QUIESCE_COMMAND, 30_000);
     } catch (error) {
       this.monitorNote(`dropping the guest's caches before a save failed: ${String(error)}`);
     }
@@ -322,24 +320,11 @@ export class VmHost implements VmApi {
 
   sendInput(data: Uint8Array | string): void {
     this.typedSinceRestore = true;
-    this.sendShellInput(data);
-  }
-
-  /** Shell input from the host itself (the fresh prompt after a restore), which is not the user typing. */
-  private sendShellInput(data: Uint8Array | string): void {
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    if (this.heldShellInput) this.heldShellInput.push(bytes);
-    else this.shellInput.write(bytes);
+    this.consoles.typeIntoShell(data);
   }
 
   resize(cols: number, rows: number): void {
-    this.consoleSize = [cols, rows];
-    // v86 marshals the VIRTIO_CONSOLE_RESIZE control message as rows then cols (src/virtio_console.js,
-    // SendWindowSize), the order Linux used until 2025. Linux now reads cols first, as the virtio spec says
-    // (drivers/char/virtio_console.c "virtio: console: fix order of fields cols and rows", Cc stable
-    // v2.6.35+; our Debian 6.1.176 kernel has it, and `stty size` showed the swap). So hand v86 the pair
-    // swapped. Before 'emulator-loaded' the console device does not exist yet; the size is applied then.
-    if (this.emulatorLoaded) this.busSend('virtio-console0-resize', [rows, cols]);
+    this.consoles.resize(cols, rows);
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
@@ -352,8 +337,8 @@ export class VmHost implements VmApi {
       });
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-    if (!this.agent.readyNow) await this.waitForAgent(command, timeoutMs);
-    return this.agent.exec(command, timeoutMs);
+    await this.consoles.agentReady(command, timeoutMs);
+    return this.consoles.agent.exec(command, timeoutMs);
   }
 
   /** Port preview: one HTTP request into a guest TCP port (worker/vm/net/guest-http-client.ts). */
@@ -409,11 +394,10 @@ export class VmHost implements VmApi {
     this.emulator = undefined;
     this.clearBootTimer();
     if (this.state !== 'failed') this.setState('stopped');
-    this.shellOutput.dispose();
-    this.shellInput.dispose();
-    this.agentInput.dispose();
     const stopped = new VmFailure({ code: 'not-running', message: 'The VM was shut down before it finished; start it again to continue.' });
-    this.agent.failAll(stopped);
+    this.consolesAttached?.detach(stopped);
+    this.consolesAttached = undefined;
+    this.consoles.dispose(stopped);
     this.bootSettle?.reject(stopped);
     this.bootSettle = undefined;
     if (emulator) await emulator.destroy();
@@ -462,18 +446,14 @@ export class VmHost implements VmApi {
     if (!emulator) throw new RestoreFailed('The emulator went away during the restore.', 'no emulator');
     await loadState(emulator, plan.state);
     this.bootTimeline.step('state-loaded');
-    // The agent printed its banner before the save; this host never saw it.
-    this.agent.receive(new TextEncoder().encode(`${AGENT_READY_LINE}\n`));
+    this.consoles.agentWasReady();
     // The guest clock stood still from the save until now. Nothing the user types runs, and no prompt shows,
     // until it is set: a command must never see the clock jump under it.
-    this.heldShellInput = [];
+    this.consoles.holdShellInput();
     const releaseShell = () => {
-      if (this.emulator !== emulator) return;
-      const held = this.heldShellInput ?? [];
-      this.heldShellInput = undefined;
-      for (const bytes of held) this.shellInput.write(bytes);
+      if (this.emulator === emulator) this.consoles.releaseShellInput();
     };
-    void this.agent.setClock(CLOCK_SET_TIMEOUT_MS).then(
+    void this.consoles.agent.setClock(CLOCK_SET_TIMEOUT_MS).then(
       (exitCode) => {
         if (exitCode !== 0) this.monitorNote(`setting the guest clock after the restore failed (date exited ${exitCode})`);
         if (this.emulator === emulator) this.bootTimeline.step('clock-set');
@@ -487,7 +467,7 @@ export class VmHost implements VmApi {
     const guestFailure = new Promise<never>((_, reject) => {
       this.restoreWatch = reject;
     });
-    const check = checkResumedGuest({ plan, exec: (command, timeoutMs) => this.agent.exec(command, timeoutMs), guestFailure }).finally(() => {
+    const check = checkResumedGuest({ plan, exec: (command, timeoutMs) => this.consoles.agent.exec(command, timeoutMs), guestFailure }).finally(() => {
       this.restoreWatch = undefined;
     });
     this.typedSinceRestore = false;
@@ -547,32 +527,13 @@ export class VmHost implements VmApi {
     this.attemptDisk = undefined;
     const emulator = this.emulator;
     this.emulator = undefined;
-    this.emulatorLoaded = false;
     this.bootSettle = undefined;
     this.bootTimeline.forgetSteps();
-    this.heldShellInput = undefined;
-    this.agent.failAll(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
-    this.agentInput.dispose();
-    this.agentInput = this.newAgentInput();
-    this.agent = this.newAgent();
+    this.consolesAttached?.detach(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
+    this.consolesAttached = undefined;
     if (emulator) await emulator.destroy();
     // After the emulator is gone (it may still write): the store closes, a saved session's is moved aside.
     this.damagedSessionId = await this.disks.attemptFailed(attemptDisk, 'the emulator could not resume it');
-  }
-
-  private newAgentInput(): InputPump {
-    return new InputPump({
-      capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, AGENT_PORT) : 0),
-      send: (chunk) => this.busSend('virtio-console1-input-bytes', chunk),
-    });
-  }
-
-  private newAgent(): GuestAgent {
-    return new GuestAgent({
-      write: (bytes) => this.agentInput.write(bytes),
-      onOtherLine: (text) => this.monitorNote(`agent: ${text}`),
-      onSockets: (sockets) => this.emit({ type: 'listening-sockets', sockets }),
-    });
   }
 
   private async loadBootFiles(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
@@ -623,20 +584,12 @@ export class VmHost implements VmApi {
     }
     const emulator = new V86(options);
     this.emulator = emulator;
-    emulator.add_listener('serial0-output-byte', (byte) => {
-      this.monitor.pushByte(byte);
-      for (const listener of this.serialListeners) listener(byte);
-    });
-    emulator.add_listener('virtio-console0-output-bytes', (bytes) => this.shellOutput.push(bytes));
-    addBusListener(emulator, 'virtio-console1-output-bytes', (bytes) => {
-      if (this.emulator === emulator) this.agent.receive(bytes);
-    });
+    this.consolesAttached = this.consoles.attach(consoleWiresOf(emulator));
     return new Promise<void>((resolve) => {
       emulator.add_listener('emulator-loaded', () => {
         if (this.emulator !== emulator) return;
-        this.emulatorLoaded = true;
         this.tuneEmulator(emulator);
-        if (this.consoleSize) this.resize(...this.consoleSize);
+        this.consoles.devicesLoaded();
         this.platform.onEmulatorLoaded?.(emulator);
         resolve();
       });
@@ -660,8 +613,8 @@ export class VmHost implements VmApi {
     this.bootSettle?.resolve();
     // The user's terminal is empty after a reload: the boot snapshot's welcome text, then a fresh prompt.
     const welcome = welcomeOutput(plan.header);
-    if (welcome) this.shellOutput.push(welcome);
-    this.sendShellInput('\n');
+    if (welcome) this.consoles.showInTerminal(welcome);
+    this.consoles.typeIntoShell('\n');
     this.prefetchDisk();
   }
 
@@ -722,28 +675,6 @@ export class VmHost implements VmApi {
     void this.emulator?.stop();
   }
 
-  private async waitForAgent(command: string, timeoutMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new VmFailure({
-              code: 'exec-timeout',
-              message: `The guest agent did not come up within ${Math.round(timeoutMs / 1000)} s, so \`${command}\` was not run. The VM image may be missing its agent: rebuild it with \`npm run images\`.`,
-              detail: this.monitor.lastLines(30),
-            }),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([this.agent.ready, gaveUp]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   private fail(failure: VmFailure): void {
     if (this.state === 'failed' || this.state === 'stopped') return;
     this.clearBootTimer();
@@ -751,7 +682,7 @@ export class VmHost implements VmApi {
     const error: VmError = { code: failure.code, message: failure.message };
     if (failure.detail !== undefined) error.detail = failure.detail;
     this.emit({ type: 'error', error });
-    this.agent.failAll(failure);
+    this.consoles.agent.failAll(failure);
     this.bootSettle?.reject(failure);
   }
 
@@ -769,13 +700,9 @@ export class VmHost implements VmApi {
     this.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: this.startedFrom !== 'cold-boot' });
     // The agent pushes its listening sockets when they change; a new page (or a restored guest) needs them once.
     if (state === 'running') {
-      this.agent.requestSockets();
+      this.consoles.agent.requestSockets();
       this.engine.vmRunning();
     }
-  }
-
-  private busSend(name: string, value: unknown): void {
-    if (this.emulator) internalsOf(this.emulator).bus.send(name, value);
   }
 
   private emit(event: VmEvent): void {
