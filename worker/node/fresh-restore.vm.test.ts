@@ -4,7 +4,7 @@
 // leaves. No guest boots here: the emulators are created, restored and compared without running.
 import { V86, type V86Options } from 'v86';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadFirmware } from '../vm/snapshot/resume.ts';
+import { loadFirmware } from '../vm/emulator-start.ts';
 import { restoreV86Options } from '../vm/snapshot/restore.ts';
 import { planStart } from '../vm/snapshot/start-plan.ts';
 import { buildV86Options } from '../vm/v86-options.ts';

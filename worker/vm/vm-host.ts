@@ -1,7 +1,6 @@
 // The one owner of v86: boots the guest image, reports stages and failures, bridges the shell console (hvc0)
 // and the guest agent (hvc1). Runs unchanged in a Web Worker and in Node; the platform is injected.
-import { V86, type V86Options } from 'v86';
-import { buildV86Options } from './v86-options.ts';
+import type { V86 } from 'v86';
 import {
   VmFailure,
   type BootOptions,
@@ -26,52 +25,34 @@ import {
   type VmNotice,
   type VmState,
 } from '../shared/contract.ts';
-import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type Manifest } from './assets.ts';
+import type { AssetSource, Manifest } from './assets.ts';
 import { BootTimeline, type GuestNote, type StageTiming } from './boot-timeline.ts';
 import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
 import { GuestConsoles, consoleWiresOf, type ConsoleAttachment } from './guest-consoles.ts';
 import { internalsOf } from './v86-internals.ts';
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
-import { applyJitConfig, instrumentJit, JIT_THRESHOLD_EXPORT, TABDOCK_JIT_THRESHOLD, useSameThreadYield, wasmFnFor, withJitThresholdGlobal } from './v86-tuning.ts';
+import { DEFAULT_TUNING, EmulatorStart, type EmulatorPlatform, type StartedEmulator } from './emulator-start.ts';
 import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
 import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
 import { ENGINE_API_PORT } from '../shared/engine-contract.ts';
 import { EngineBridge, type LogPort } from './engine/engine-bridge.ts';
 import type { GuestSocket } from './net/guest-socket.ts';
-import { restoreV86Options, welcomeOutput } from './snapshot/restore.ts';
-import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
+import { welcomeOutput } from './snapshot/restore.ts';
+import { checkResumedGuest, loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
 import { legacySessionAsState, SAVE_QUIESCE_COMMAND, VmDisks, withLegacySession, type DiskPlatform, type SessionDiskPlan } from './disk/vm-disk.ts';
 import type { StoreDisk } from './disk/v86-disk.ts';
 
 export type { GuestNote, StageTiming } from './boot-timeline.ts';
 
-export interface VmHostPlatform {
+export interface VmHostPlatform extends EmulatorPlatform {
   /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
   assets(assetBase: string): AssetSource;
-  /** Where v86.wasm is: a URL in the browser, a file path in Node. */
-  wasmPath: string;
   /** Called once v86 has created its devices (its 'emulator-loaded'), long before the guest brings up its
    * network: the place to attach the network shim. */
   onEmulatorLoaded?: (emulator: V86) => void;
-  /** Extra or overriding v86 options (e.g. net_device.mtu). */
-  v86Options?: Partial<V86Options>;
-  /** The bytes at wasmPath, for a v86.wasm with another JIT threshold (v86-tuning.ts). */
-  wasmBytes?: () => Promise<ArrayBuffer>;
-  /** A browser worker: v86 there yields through a helper worker, which EmulatorTuning.yield can replace. */
-  browserWorker?: boolean;
   /** The guest disk's block store and saved sessions (worker/vm/disk/). */
   disk: DiskPlatform;
 }
-
-/** The emulator settings used unless BootOptions.tuning says otherwise; vm-images/README.md has the figures. */
-export const DEFAULT_TUNING: Readonly<Required<EmulatorTuning>> = {
-  jitThreshold: TABDOCK_JIT_THRESHOLD,
-  jitSyncCompile: false,
-  jitMaxPages: 3,
-  jitMaxExtraBasicBlocks: 250,
-  yield: 'helper',
-  diskPrefetch: true,
-};
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
 /**
@@ -92,21 +73,19 @@ export class VmHost implements VmApi {
   private readonly listeners = new Map<number, VmEventListener>();
   private nextListenerId = 1;
   private readonly serialListeners = new Set<(byte: number) => void>();
-  private emulator: V86 | undefined;
+  /** The emulator of the start attempt running now (emulator-start.ts). */
+  private started: StartedEmulator | undefined;
   private state: VmState = 'idle';
   private memoryBytes = 0;
   private manifest: Manifest | undefined;
   private startedFrom: StartedFrom = 'cold-boot';
   private tuning: Required<EmulatorTuning> = { ...DEFAULT_TUNING };
-  private jitStatsOf: () => JitStats | undefined = () => undefined;
   /** The last disk prefetch after a restore, once it finished (diagnostics). */
   private diskPrefetchFigures: VmDiagnostics['diskPrefetch'];
   /** BootOptions.warmUp of the current boot, and whether the user typed since the last restore. */
   private warmUpWanted = false;
   private typedSinceRestore = false;
   private warmUpFigures: VmDiagnostics['warmUp'];
-  /** v86's JIT threshold while the emulator runs (v86-tuning.ts withJitThresholdGlobal); undefined without wasmBytes. */
-  private jitThresholdGlobal: WebAssembly.Global | undefined;
   /** Set while a resumed guest is being checked: a serial failure then means "fall back", not "failed". */
   private restoreWatch: ((failure: RestoreFailed) => void) | undefined;
   /** The after-restore check still running behind an early 'ready' (resume); never rejects. */
@@ -139,8 +118,21 @@ export class VmHost implements VmApi {
   private attemptDisk: SessionDiskPlan | undefined;
   private damagedSessionId: string | undefined;
 
+  private readonly emulators: EmulatorStart;
+
   constructor(private readonly platform: VmHostPlatform) {
     this.disks = new VmDisks(platform.disk, (notice) => this.emit({ type: 'notice', notice }));
+    this.emulators = new EmulatorStart(platform, {
+      download: (loadedBytes, totalBytes) => this.emit({ type: 'download', loadedBytes, totalBytes }),
+      loaded: (emulator) => {
+        this.consoles.devicesLoaded();
+        this.platform.onEmulatorLoaded?.(emulator);
+      },
+    });
+  }
+
+  private get emulator(): V86 | undefined {
+    return this.started?.emulator;
   }
 
   /** The guest disk of the running VM (block store figures for the bench and tests). */
@@ -186,7 +178,7 @@ export class VmHost implements VmApi {
 
   /** What v86's JIT did in the current emulator (bench); undefined before it loaded. */
   jitStats(): JitStats | undefined {
-    return this.jitStatsOf();
+    return this.started?.jitStats();
   }
 
   async diagnostics(): Promise<VmDiagnostics> {
@@ -199,13 +191,14 @@ export class VmHost implements VmApi {
 
   /** v86's JIT threshold in the running emulator; undefined before it loaded or without wasmBytes. */
   jitThreshold(): number | undefined {
-    return this.jitThresholdGlobal?.value as number | undefined;
+    return this.started?.jitThreshold()?.value as number | undefined;
   }
 
   /** Changes v86's JIT threshold of the running emulator (bench experiments); false when it cannot. */
   setJitThreshold(threshold: number): boolean {
-    if (!this.jitThresholdGlobal || !Number.isInteger(threshold) || threshold < 1) return false;
-    this.jitThresholdGlobal.value = threshold;
+    const global = this.started?.jitThreshold();
+    if (!global || !Number.isInteger(threshold) || threshold < 1) return false;
+    global.value = threshold;
     return true;
   }
 
@@ -390,8 +383,8 @@ export class VmHost implements VmApi {
 
   async shutdown(): Promise<void> {
     this.engine.watch(false);
-    const emulator = this.emulator;
-    this.emulator = undefined;
+    const started = this.started;
+    this.started = undefined;
     this.clearBootTimer();
     if (this.state !== 'failed') this.setState('stopped');
     const stopped = new VmFailure({ code: 'not-running', message: 'The VM was shut down before it finished; start it again to continue.' });
@@ -400,7 +393,7 @@ export class VmHost implements VmApi {
     this.consoles.dispose(stopped);
     this.bootSettle?.reject(stopped);
     this.bootSettle = undefined;
-    if (emulator) await emulator.destroy();
+    await started?.discard();
     await this.disks.close();
     await this.platform.disk.dispose?.();
   }
@@ -408,7 +401,7 @@ export class VmHost implements VmApi {
   /** One start from one source; a restore that does not come back rejects with RestoreFailed. */
   private async startAttempt(source: AssetSource, manifest: Manifest, options: BootOptions, plan: StartPlan): Promise<void> {
     const [files, diskRef] = await Promise.all([
-      plan.kind === 'restore' ? loadFirmware(source, manifest) : this.loadBootFiles(source, manifest),
+      this.emulators.files(source, manifest, plan),
       source.diskImage(manifest.files.rootDisk),
     ]);
     this.attemptDisk = plan.kind === 'restore' ? (plan as { disk?: SessionDiskPlan }).disk : undefined;
@@ -422,7 +415,9 @@ export class VmHost implements VmApi {
       const timeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
       this.bootTimer = setTimeout(() => this.bootTimedOut(timeoutMs), timeoutMs);
     }
-    const loaded = this.startEmulator(manifest, files, disk, plan);
+    this.started = this.emulators.create({ manifest, files, disk, memoryBytes: this.memoryBytes, plan, tuning: this.tuning });
+    this.consolesAttached = this.consoles.attach(consoleWiresOf(this.started.emulator));
+    const loaded = this.started.loaded;
     if (options.cols && options.rows) this.resize(options.cols, options.rows);
     if (plan.kind === 'cold-boot') {
       await ready;
@@ -525,83 +520,15 @@ export class VmHost implements VmApi {
   private async discardEmulator(): Promise<void> {
     const attemptDisk = this.attemptDisk;
     this.attemptDisk = undefined;
-    const emulator = this.emulator;
-    this.emulator = undefined;
+    const started = this.started;
+    this.started = undefined;
     this.bootSettle = undefined;
     this.bootTimeline.forgetSteps();
     this.consolesAttached?.detach(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
     this.consolesAttached = undefined;
-    if (emulator) await emulator.destroy();
+    await started?.discard();
     // After the emulator is gone (it may still write): the store closes, a saved session's is moved aside.
     this.damagedSessionId = await this.disks.attemptFailed(attemptDisk, 'the emulator could not resume it');
-  }
-
-  private async loadBootFiles(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
-    const totalBytes = BOOT_FILE_NAMES.reduce((sum, name) => sum + manifest.files[name].bytes, 0);
-    const loadedByFile = new Map<BootFileName, number>();
-    const report = () => {
-      let loadedBytes = 0;
-      for (const bytes of loadedByFile.values()) loadedBytes += bytes;
-      this.emit({ type: 'download', loadedBytes, totalBytes });
-    };
-    const buffers = await Promise.all(
-      BOOT_FILE_NAMES.map(async (name) => {
-        const buffer = await source.loadFile(manifest.files[name], (loaded) => {
-          loadedByFile.set(name, loaded);
-          report();
-        });
-        loadedByFile.set(name, manifest.files[name].bytes);
-        report();
-        return [name, buffer] as const;
-      }),
-    );
-    return Object.fromEntries(buffers) as Record<BootFileName, ArrayBuffer>;
-  }
-
-  /** Creates the emulator; resolves on v86's 'emulator-loaded' (a restore loads its state after that). */
-  private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, disk: StoreDisk, plan: StartPlan): Promise<void> {
-    const coldBootOptions = buildV86Options({
-      manifest,
-      files,
-      disk,
-      memoryBytes: this.memoryBytes,
-      wasmPath: this.platform.wasmPath,
-      overrides: this.platform.v86Options,
-    });
-    const options = plan.kind === 'restore' ? restoreV86Options(coldBootOptions, plan.header) : coldBootOptions;
-    const { jitThreshold } = this.tuning;
-    const wasmBytes = this.platform.wasmBytes;
-    this.jitThresholdGlobal = undefined;
-    if (wasmBytes) {
-      // The threshold as a global: set from the tuning now, and changeable while the guest runs.
-      options.wasm_fn = wasmFnFor(
-        async () => withJitThresholdGlobal(await wasmBytes(), jitThreshold),
-        (exports) => {
-          const global = exports[JIT_THRESHOLD_EXPORT];
-          if (global instanceof WebAssembly.Global) this.jitThresholdGlobal = global;
-        },
-      );
-    }
-    const emulator = new V86(options);
-    this.emulator = emulator;
-    this.consolesAttached = this.consoles.attach(consoleWiresOf(emulator));
-    return new Promise<void>((resolve) => {
-      emulator.add_listener('emulator-loaded', () => {
-        if (this.emulator !== emulator) return;
-        this.tuneEmulator(emulator);
-        this.consoles.devicesLoaded();
-        this.platform.onEmulatorLoaded?.(emulator);
-        resolve();
-      });
-    });
-  }
-
-  /** The JIT and main-loop settings (v86-tuning.ts), before the CPU runs its first instruction. */
-  private tuneEmulator(emulator: V86): void {
-    const stats = instrumentJit(emulator, this.tuning.jitSyncCompile);
-    this.jitStatsOf = () => (this.emulator === emulator ? stats() : undefined);
-    applyJitConfig(emulator, this.tuning);
-    if (this.tuning.yield === 'channel' && this.platform.browserWorker) useSameThreadYield(emulator);
   }
 
   /** The state is loaded and runs: it was ready (dockerd, agent) when it was saved. */

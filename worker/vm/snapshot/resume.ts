@@ -2,7 +2,6 @@
 // state v86 refuses or a guest that is dead after the restore falls back quickly instead of waiting out the
 // boot timeout. VmHost drives it; v86 and timing specifics stay here.
 import type { V86 } from 'v86';
-import type { AssetSource, BootFileName, Manifest } from '../assets.ts';
 import type { ExecResult, VmNotice } from '../../shared/contract.ts';
 import { realTimers, type Timers } from '../console-pump.ts';
 import { restoreIntoFreshEmulator } from '../v86-internals.ts';
@@ -27,12 +26,6 @@ export class RestoreFailed extends Error {
     super(message);
     this.name = 'RestoreFailed';
   }
-}
-
-/** A restore needs only the BIOS images: the kernel and initrd are already in the state's RAM. */
-export async function loadFirmware(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
-  const [bios, vgaBios] = await Promise.all([source.loadFile(manifest.files.bios), source.loadFile(manifest.files.vgaBios)]);
-  return { bios, vgaBios, kernel: new ArrayBuffer(0), initrd: new ArrayBuffer(0) };
 }
 
 /**
