@@ -28,6 +28,7 @@ import {
 import type { AssetSource, Manifest } from './assets.ts';
 import { BootTimeline, type GuestNote, type StageTiming } from './boot-timeline.ts';
 import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
+import { AfterRestore, type PrefetchTarget } from './after-restore.ts';
 import { GuestConsoles, consoleWiresOf, type ConsoleAttachment } from './guest-consoles.ts';
 import { internalsOf } from './v86-internals.ts';
 import { planStart, type StartPlan } from './snapshot/start-plan.ts';
@@ -38,7 +39,7 @@ import { ENGINE_API_PORT } from '../shared/engine-contract.ts';
 import { EngineBridge, type LogPort } from './engine/engine-bridge.ts';
 import type { GuestSocket } from './net/guest-socket.ts';
 import { welcomeOutput } from './snapshot/restore.ts';
-import { checkResumedGuest, loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
+import { loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
 import { legacySessionAsState, SAVE_QUIESCE_COMMAND, VmDisks, withLegacySession, type DiskPlatform, type SessionDiskPlan } from './disk/vm-disk.ts';
 import type { StoreDisk } from './disk/v86-disk.ts';
 
@@ -55,20 +56,7 @@ export interface VmHostPlatform extends EmulatorPlatform {
 }
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
-/**
- * How long the prompt and the user's typing wait for the guest clock after a restore. The agent answers in
- * well under a second; past this the prompt comes anyway (the restore check then decides whether the guest lives).
- */
-export const CLOCK_SET_TIMEOUT_MS = 10_000;
 export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
-/** How long after the guest answered a restore the warm-up waits for the user to start typing (or not). */
-const WARM_UP_DELAY_MS = 2_000;
-const WARM_UP_TIMEOUT_MS = 300_000;
-/** vm-images/config/tabdock-warm-up. */
-const WARM_UP_COMMAND = '/usr/local/libexec/tabdock-warm-up';
-/** Prefetch requests in flight at once: enough to keep a link busy, few enough to leave room for the guest's. */
-const DISK_PREFETCH_CONCURRENCY = 2;
-
 export class VmHost implements VmApi {
   private readonly listeners = new Map<number, VmEventListener>();
   private nextListenerId = 1;
@@ -80,14 +68,6 @@ export class VmHost implements VmApi {
   private manifest: Manifest | undefined;
   private startedFrom: StartedFrom = 'cold-boot';
   private tuning: Required<EmulatorTuning> = { ...DEFAULT_TUNING };
-  /** The last disk prefetch after a restore, once it finished (diagnostics). */
-  private diskPrefetchFigures: VmDiagnostics['diskPrefetch'];
-  /** BootOptions.warmUp of the current boot, and whether the user typed since the last restore. */
-  private warmUpWanted = false;
-  private typedSinceRestore = false;
-  private warmUpFigures: VmDiagnostics['warmUp'];
-  /** Set while a resumed guest is being checked: a serial failure then means "fall back", not "failed". */
-  private restoreWatch: ((failure: RestoreFailed) => void) | undefined;
   /** The after-restore check still running behind an early 'ready' (resume); never rejects. */
   private restoreCheck: Promise<void> | undefined;
   /** How boot() starts from the next source; kept for a restore that fails after 'ready'. */
@@ -108,6 +88,16 @@ export class VmHost implements VmApi {
     lastConsoleLines: (count) => this.monitor.lastLines(count),
   });
   private consolesAttached: ConsoleAttachment | undefined;
+  /** Clock, check, prefetch and warm-up after a restore (after-restore.ts). */
+  private readonly afterRestore = new AfterRestore({
+    agent: () => this.consoles.agent,
+    exec: (command, timeoutMs) => this.exec(command, { timeoutMs }),
+    holdShellInput: () => this.consoles.holdShellInput(),
+    releaseShellInput: () => this.consoles.releaseShellInput(),
+    step: (step) => this.bootTimeline.step(step),
+    note: (text) => this.monitorNote(text),
+    running: () => this.state === 'running',
+  });
   /** The Docker view's Engine API calls and /events watch (engine/engine-bridge.ts). */
   private readonly engine = new EngineBridge({
     dialer: () => (this.state === 'running' && this.emulator ? (internalsOf(this.emulator).network_adapter as unknown as GuestDialer | undefined) : undefined),
@@ -184,9 +174,7 @@ export class VmHost implements VmApi {
   async diagnostics(): Promise<VmDiagnostics> {
     const jit = this.jitStats();
     const diskImage = this.disk?.image.counters;
-    const diskPrefetch = this.diskPrefetchFigures;
-    const warmUp = this.warmUpFigures;
-    return { ...(jit ? { jit } : {}), ...(diskImage ? { diskImage } : {}), ...(diskPrefetch ? { diskPrefetch } : {}), ...(warmUp ? { warmUp } : {}) };
+    return { ...(jit ? { jit } : {}), ...(diskImage ? { diskImage } : {}), ...this.afterRestore.figures() };
   }
 
   /** v86's JIT threshold in the running emulator; undefined before it loaded or without wasmBytes. */
@@ -226,7 +214,7 @@ export class VmHost implements VmApi {
     }
     this.bootTimeline.start();
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    this.warmUpWanted = options.warmUp === true;
+    this.afterRestore.configure({ warmUp: options.warmUp === true, diskPrefetch: this.tuning.diskPrefetch });
     this.setState('booting');
     this.bootTimeline.reach('downloading');
     try {
@@ -312,7 +300,7 @@ export class VmHost implements VmApi {
   }
 
   sendInput(data: Uint8Array | string): void {
-    this.typedSinceRestore = true;
+    this.afterRestore.userTyped();
     this.consoles.typeIntoShell(data);
   }
 
@@ -385,6 +373,7 @@ export class VmHost implements VmApi {
     this.engine.watch(false);
     const started = this.started;
     this.started = undefined;
+    this.afterRestore.cancel();
     this.clearBootTimer();
     if (this.state !== 'failed') this.setState('stopped');
     const stopped = new VmFailure({ code: 'not-running', message: 'The VM was shut down before it finished; start it again to continue.' });
@@ -442,63 +431,10 @@ export class VmHost implements VmApi {
     await loadState(emulator, plan.state);
     this.bootTimeline.step('state-loaded');
     this.consoles.agentWasReady();
-    // The guest clock stood still from the save until now. Nothing the user types runs, and no prompt shows,
-    // until it is set: a command must never see the clock jump under it.
-    this.consoles.holdShellInput();
-    const releaseShell = () => {
-      if (this.emulator === emulator) this.consoles.releaseShellInput();
-    };
-    void this.consoles.agent.setClock(CLOCK_SET_TIMEOUT_MS).then(
-      (exitCode) => {
-        if (exitCode !== 0) this.monitorNote(`setting the guest clock after the restore failed (date exited ${exitCode})`);
-        if (this.emulator === emulator) this.bootTimeline.step('clock-set');
-        releaseShell();
-      },
-      (error: unknown) => {
-        this.monitorNote(`the guest clock was not set after the restore: ${String(error)}`);
-        releaseShell();
-      },
-    );
-    const guestFailure = new Promise<never>((_, reject) => {
-      this.restoreWatch = reject;
-    });
-    const check = checkResumedGuest({ plan, exec: (command, timeoutMs) => this.consoles.agent.exec(command, timeoutMs), guestFailure }).finally(() => {
-      this.restoreWatch = undefined;
-    });
-    this.typedSinceRestore = false;
-    this.warmUpFigures = undefined;
+    const answered = this.afterRestore.begin(plan);
     this.resumed(plan);
-    const readyAtMs = performance.now();
-    this.restoreCheck = check.then(
-      () => {
-        if (this.emulator !== emulator) return;
-        this.bootTimeline.step('guest-answered');
-        if (this.warmUpWanted) void this.warmUp(emulator, readyAtMs);
-      },
-      (error: unknown) => this.restoreFailedLate(emulator, plan, error),
-    );
-  }
-
-  /**
-   * One throwaway container while the user reads the prompt (BootOptions.warmUp): after a restore the JIT is
-   * empty and a first docker run pays for compiling the docker CLI, dockerd, containerd, the shim and crun.
-   * Only when nothing was typed since the restore; it is niced in the guest and never cancelled (killing the
-   * CLI halfway would leave a created container behind).
-   */
-  private async warmUp(emulator: V86, readyAtMs: number): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS));
-    if (this.emulator !== emulator || this.state !== 'running') return;
-    if (this.typedSinceRestore) {
-      this.warmUpFigures = { skipped: true };
-      return;
-    }
-    const startedMs = performance.now();
-    const result = await this.exec(WARM_UP_COMMAND, { timeoutMs: WARM_UP_TIMEOUT_MS }).catch((error: unknown) => {
-      this.monitorNote(`the warm-up after the restore failed: ${String(error)}`);
-      return undefined;
-    });
-    if (this.emulator !== emulator) return;
-    this.warmUpFigures = { startedAfterReadyMs: Math.round(startedMs - readyAtMs), ms: Math.round(performance.now() - startedMs), exitCode: result?.exitCode ?? -1 };
+    this.afterRestore.live(this.prefetchTarget());
+    this.restoreCheck = answered.catch((error: unknown) => this.restoreFailedLate(emulator, plan, error));
   }
 
   /** The check after an early 'ready' failed: start again from the next source, as a failed restore does. */
@@ -524,6 +460,7 @@ export class VmHost implements VmApi {
     this.started = undefined;
     this.bootSettle = undefined;
     this.bootTimeline.forgetSteps();
+    this.afterRestore.cancel();
     this.consolesAttached?.detach(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
     this.consolesAttached = undefined;
     await started?.discard();
@@ -542,23 +479,13 @@ export class VmHost implements VmApi {
     const welcome = welcomeOutput(plan.header);
     if (welcome) this.consoles.showInTerminal(welcome);
     this.consoles.typeIntoShell('\n');
-    this.prefetchDisk();
   }
 
-  /**
-   * After a restore the guest's page cache is empty, so a first docker run reads its programs from the lazily
-   * loaded disk (tens of MB, one request per chunk, while the guest waits). The boot snapshot lists the chunks
-   * such a run read at build time; they load in the background while the user reads the prompt.
-   */
-  private prefetchDisk(): void {
+  /** The boot snapshot's list of the disk chunks a first docker run reads, and the image cache to load them into. */
+  private prefetchTarget(): PrefetchTarget | undefined {
     const list = this.manifest?.snapshot?.prefetch;
     const image = this.disk?.image;
-    const emulator = this.emulator;
-    if (!this.tuning.diskPrefetch || !list || !image || image.options.chunkBytes !== list.chunkBytes) return;
-    const startedMs = performance.now();
-    void image.prefetchChunks(list.chunks, DISK_PREFETCH_CONCURRENCY, () => this.emulator === emulator && this.state === 'running').then(({ loadedBytes, failed }) => {
-      this.diskPrefetchFigures = { loadedBytes, failed, ms: Math.round(performance.now() - startedMs) };
-    });
+    return list && image ? { list, image } : undefined;
   }
 
   private onSerialSignal(signal: Exclude<SerialSignal, { kind: 'none' }>): void {
@@ -575,10 +502,7 @@ export class VmHost implements VmApi {
         this.bootTimeline.note(signal.what, signal.guestUptimeS);
         return;
       case 'failure':
-        if (this.restoreWatch) {
-          this.restoreWatch(new RestoreFailed(`The guest reported a failure: ${signal.code}.`, this.monitor.lastLines()));
-          return;
-        }
+        if (this.afterRestore.guestFailed(new RestoreFailed(`The guest reported a failure: ${signal.code}.`, this.monitor.lastLines()))) return;
         this.fail(failureFromSignal(signal, this.monitor.lastLines()));
         if (signal.code === 'kernel-panic') void this.emulator?.stop();
         return;
