@@ -225,7 +225,7 @@ async function main(): Promise<number> {
     },
   });
   host.subscribe(progressPrinter(options.verbose));
-  if (options.verbose) host.onSerialByte((byte) => process.stderr.write(Uint8Array.of(byte)));
+  if (options.verbose) host.probe.onSerialByte((byte) => process.stderr.write(Uint8Array.of(byte)));
   let status: number;
   let dockerSocket: DockerSocketServer | undefined;
   try {

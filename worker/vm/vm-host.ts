@@ -28,6 +28,7 @@ import {
 import type { AssetSource, Manifest } from './assets.ts';
 import { BootTimeline, type GuestNote, type StageTiming } from './boot-timeline.ts';
 import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
+import { VmProbe } from './vm-probe.ts';
 import { AfterRestore, type PrefetchTarget } from './after-restore.ts';
 import { GuestConsoles, consoleWiresOf, type ConsoleAttachment } from './guest-consoles.ts';
 import { internalsOf } from './v86-internals.ts';
@@ -60,7 +61,6 @@ export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
 export class VmHost implements VmApi {
   private readonly listeners = new Map<number, VmEventListener>();
   private nextListenerId = 1;
-  private readonly serialListeners = new Set<(byte: number) => void>();
   /** The emulator of the start attempt running now (emulator-start.ts). */
   private started: StartedEmulator | undefined;
   private state: VmState = 'idle';
@@ -80,7 +80,7 @@ export class VmHost implements VmApi {
   private readonly consoles = new GuestConsoles({
     serialByte: (byte) => {
       this.monitor.pushByte(byte);
-      for (const listener of this.serialListeners) listener(byte);
+      this.probe.serialByte(byte);
     },
     shellOutput: (data) => this.emit({ type: 'console', data }),
     agentNote: (text) => this.monitorNote(`agent: ${text}`),
@@ -109,6 +109,15 @@ export class VmHost implements VmApi {
   private damagedSessionId: string | undefined;
 
   private readonly emulators: EmulatorStart;
+  /** The bench's and tests' window into the running VM (vm-probe.ts). */
+  readonly probe = new VmProbe({
+    started: () => this.started,
+    disk: () => this.disks.disk,
+    afterRestore: () => this.afterRestore.figures(),
+    tuning: () => this.tuning,
+    stages: () => this.bootTimeline.stages,
+    notes: () => this.bootTimeline.notes,
+  });
 
   constructor(private readonly platform: VmHostPlatform) {
     this.disks = new VmDisks(platform.disk, (notice) => this.emit({ type: 'notice', notice }));
@@ -125,11 +134,6 @@ export class VmHost implements VmApi {
     return this.started?.emulator;
   }
 
-  /** The guest disk of the running VM (block store figures for the bench and tests). */
-  get disk(): StoreDisk | undefined {
-    return this.disks.disk;
-  }
-
   subscribe(listener: VmEventListener): number {
     const id = this.nextListenerId++;
     this.listeners.set(id, listener);
@@ -140,64 +144,13 @@ export class VmHost implements VmApi {
     this.listeners.delete(id);
   }
 
-  /** Raw ttyS0 bytes (kernel and init log); not part of VmApi, for the CLI's --verbose and the bench. */
-  onSerialByte(listener: (byte: number) => void): () => void {
-    this.serialListeners.add(listener);
-    return () => this.serialListeners.delete(listener);
-  }
-
-  /** Stage timings of the current boot, including the guest's own uptime at each marker. */
-  get timeline(): readonly StageTiming[] {
-    return this.bootTimeline.stages;
-  }
-
-  /** The guest's informational timing points of the current boot. */
-  get notes(): readonly GuestNote[] {
-    return this.bootTimeline.notes;
-  }
-
-  /** The last serial console lines, for error reports. */
-  lastConsoleLines(count?: number): string {
-    return this.monitor.lastLines(count);
-  }
-
   /** A notice from platform code (e.g. the network relay), delivered to subscribers like the host's own. */
   notify(notice: VmNotice): void {
     this.emit({ type: 'notice', notice });
   }
 
-  /** What v86's JIT did in the current emulator (bench); undefined before it loaded. */
-  jitStats(): JitStats | undefined {
-    return this.started?.jitStats();
-  }
-
   async diagnostics(): Promise<VmDiagnostics> {
-    const jit = this.jitStats();
-    const diskImage = this.disk?.image.counters;
-    return { ...(jit ? { jit } : {}), ...(diskImage ? { diskImage } : {}), ...this.afterRestore.figures() };
-  }
-
-  /** v86's JIT threshold in the running emulator; undefined before it loaded or without wasmBytes. */
-  jitThreshold(): number | undefined {
-    return this.started?.jitThreshold()?.value as number | undefined;
-  }
-
-  /** Changes v86's JIT threshold of the running emulator (bench experiments); false when it cannot. */
-  setJitThreshold(threshold: number): boolean {
-    const global = this.started?.jitThreshold();
-    if (!global || !Number.isInteger(threshold) || threshold < 1) return false;
-    global.value = threshold;
-    return true;
-  }
-
-  /** The emulator settings in effect. */
-  get emulatorTuning(): Readonly<Required<EmulatorTuning>> {
-    return this.tuning;
-  }
-
-  /** The emulator, for platform code (network shim, bench); undefined before boot(). */
-  get v86(): V86 | undefined {
-    return this.emulator;
+    return this.probe.diagnostics();
   }
 
   async boot(options: BootOptions): Promise<BootResult> {
@@ -484,7 +437,7 @@ export class VmHost implements VmApi {
   /** The boot snapshot's list of the disk chunks a first docker run reads, and the image cache to load them into. */
   private prefetchTarget(): PrefetchTarget | undefined {
     const list = this.manifest?.snapshot?.prefetch;
-    const image = this.disk?.image;
+    const image = this.disks.disk?.image;
     return list && image ? { list, image } : undefined;
   }
 

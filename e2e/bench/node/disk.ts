@@ -39,7 +39,7 @@ function memory(host: VmHost): MemoryFigures {
   // A full collection first, when the bench runs with --expose-gc, so garbage does not count as growth.
   (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
-  const disk = host.disk;
+  const disk = host.probe.disk;
   return {
     rssBytes: usage.rss,
     jsHeapBytes: usage.heapUsed + usage.arrayBuffers,
