@@ -8,9 +8,7 @@ import { MemoryFolder, type DiskFolder } from './disk/disk-folder.ts';
 import { DEFAULT_IMAGE_CACHE, httpImageSource } from './disk/image-cache.ts';
 import { openOpfsRoot } from './disk/opfs-folder.ts';
 import { compressStateInWorker } from './snapshot/browser-state-compressor.ts';
-import { attachNetwork, type V86NetworkLike } from './net/index.ts';
-import { RelayNotices } from './net/relay-notices.ts';
-import { WispDialer } from './net/wisp-dialer.ts';
+import { attachRelayedNetwork } from './net/relayed-network.ts';
 import type { NetworkOptions, VmApi } from '../shared/contract.ts';
 import { VmHost } from './vm-host.ts';
 
@@ -93,26 +91,11 @@ const host = new VmHost({
   browserWorker: true,
   // The emulator's bus is public API plus the internal `tcp-connection` event that net/index.ts types.
   onEmulatorLoaded: (emulator) => {
-    const relayUrl = network.relayUrl ?? defaultRelayUrl;
-    const notices = new RelayNotices(relayUrl, (notice) => host.notify(notice));
-    let egress;
-    if (relayUrl !== 'off') {
-      try {
-        const dialer = new WispDialer(relayUrl, { onDown: (message) => notices.unreachable(message) });
-        // Opened now, so the first connection a container makes does not wait for the handshake.
-        void dialer.open().catch(() => undefined);
-        egress = { dialer, onNotice: (notice: Parameters<RelayNotices['fromEgress']>[0]) => notices.fromEgress(notice) };
-      } catch (error) {
-        // A relay URL that cannot be used must not stop the VM: it runs without egress and says why.
-        notices.unreachable(error instanceof Error ? error.message : String(error));
-      }
-    }
-    attachNetwork(emulator as unknown as V86NetworkLike, {
-      proxyUrl: network.proxyUrl ?? defaultProxyUrl,
-      onLayerProgress: (progress) => host.layerProgress(progress),
-      ...(network.dockerHubUpstream === undefined ? {} : { dockerHubUpstream: network.dockerHubUpstream }),
-      ...(egress ? { egress } : {}),
-    });
+    attachRelayedNetwork(
+      emulator,
+      { ...network, relayUrl: network.relayUrl ?? defaultRelayUrl, proxyUrl: network.proxyUrl ?? defaultProxyUrl },
+      { notice: (notice) => host.notify(notice), layerProgress: (progress) => host.layerProgress(progress) },
+    );
   },
 });
 
