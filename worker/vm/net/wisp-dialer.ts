@@ -51,6 +51,9 @@ export class WispDialer implements EgressDialer {
   private current: EgressState = 'connecting';
   private lastFailureAt = 0;
   private relayConfirms = false;
+  /** Set by close(): a socket still opening is abandoned, nothing opens again, and no more 'down' is told. */
+  private closed = false;
+  private abandonOpening: (() => void) | undefined;
   private readonly options: Required<Omit<WispDialerOptions, 'onDown'>> & Pick<WispDialerOptions, 'onDown'>;
 
   constructor(
@@ -72,6 +75,7 @@ export class WispDialer implements EgressDialer {
   }
 
   state(): EgressState {
+    if (this.closed) return 'down';
     if (this.current === 'down' && Date.now() - this.lastFailureAt >= this.options.retryAfterMs) {
       // Look again in the background, so names go to the relay again once it is back.
       void this.open().catch(() => undefined);
@@ -81,6 +85,7 @@ export class WispDialer implements EgressDialer {
 
   /** Opens the WebSocket now (the VM host calls it at start, so the first connection does not wait). */
   open(): Promise<ClientConnection> {
+    if (this.closed) return Promise.reject(new EgressRefusal('relay-unreachable', `the connection to the relay at ${this.url} was closed`));
     if (this.connection?.connected) return Promise.resolve(this.connection);
     if (this.opening) return this.opening;
     this.current = 'connecting';
@@ -91,7 +96,7 @@ export class WispDialer implements EgressDialer {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.markDown(message);
+        if (!this.closed) this.markDown(message);
         try {
           connection?.close();
         } catch {
@@ -99,6 +104,7 @@ export class WispDialer implements EgressDialer {
         }
         reject(new EgressRefusal('relay-unreachable', message));
       };
+      this.abandonOpening = () => fail(`the connection to the relay at ${this.url} was closed before it opened`);
       const timer = setTimeout(() => fail(`the relay at ${this.url} did not answer within ${this.options.openTimeoutMs / 1000} s`), this.options.openTimeoutMs);
       try {
         connection = new HardenedConnection(this.url);
@@ -127,6 +133,7 @@ export class WispDialer implements EgressDialer {
       };
     }).finally(() => {
       this.opening = undefined;
+      this.abandonOpening = undefined;
     });
     return this.opening;
   }
@@ -176,14 +183,32 @@ export class WispDialer implements EgressDialer {
     });
   }
 
+  /** Ends the dialer: its WebSocket closes, or stops opening; the relay keeps no session for it. */
   close(): void {
+    this.closed = true;
+    this.abandonOpening?.();
     this.connection?.close();
     this.connection = undefined;
   }
 }
 
-/** wisp-js's client, with malformed frames from the relay ending the session instead of throwing in onmessage. */
+/**
+ * wisp-js's client, with malformed frames from the relay ending the session instead of throwing in onmessage,
+ * and a close() that stays closed: a WebSocket closed while still connecting fails, and wisp-js's onerror
+ * would then open a new one to retry with Wisp v1 (src/client/connection.mjs connect_ws).
+ */
 class HardenedConnection extends wispClient.ClientConnection {
+  private ended = false;
+
+  override connect_ws(): void {
+    if (!this.ended) super.connect_ws();
+  }
+
+  override close(): void {
+    this.ended = true;
+    super.close();
+  }
+
   override on_ws_msg(event: MessageEvent): void {
     try {
       if (!(event.data instanceof ArrayBuffer)) throw new TypeError('text frame');

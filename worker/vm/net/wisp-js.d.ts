@@ -26,6 +26,8 @@ declare module '@mercuryworkshop/wisp-js/client' {
       onclose: () => void;
       onerror: () => void;
       on_ws_msg(event: MessageEvent): void;
+      /** Opens the WebSocket; also called again by its onerror to retry with Wisp v1 after a failed v2 one. */
+      connect_ws(): void;
       create_stream(hostname: string, port: number, type?: 'tcp' | 'udp'): ClientStream;
       close(): void;
     }
