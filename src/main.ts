@@ -9,7 +9,7 @@ import { FileTransferUi } from './files/file-transfer-ui.ts';
 import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
 import { NetSettingsDialog } from './net-settings-dialog.ts';
-import { defaultProxyUrl, defaultRelayUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
+import { loadNetSettings, networkDefaults, networkOptions, type NetSettings } from './net-settings.ts';
 import { labRequestedIn, mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController, type SessionStart } from './session/session-controller.ts';
@@ -82,15 +82,16 @@ const dockerView = mountDockerView({
   echo: (command) => terminal.comment(command),
   openPort: (port) => ports.open(port),
 });
-// The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start.
+// The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start, over
+// the build's defaults, computed here once.
+const netDefaults = networkDefaults(import.meta.env, document.baseURI);
 let netInEffect: NetSettings = {};
 /** What was last saved in the dialog; used even if the browser refused to store it. */
 let netChosen: NetSettings | undefined;
 new NetSettingsDialog(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   storage: window.localStorage,
   baseUri: document.baseURI,
-  defaultProxyUrl: defaultProxyUrl(import.meta.env['VITE_CORS_PROXY'], document.baseURI),
-  defaultRelayUrl: defaultRelayUrl(import.meta.env['VITE_TABDOCK_RELAY'], document.baseURI),
+  defaults: netDefaults,
   inEffect: () => netInEffect,
   restart: () => restart(),
   onSaved: (settings, restarting) => {
@@ -177,7 +178,7 @@ function start(sessionStart: SessionStart): void {
     tuning: config.tuning,
     cols: terminal.cols,
     rows: terminal.rows,
-    network: networkOptions(net.settings),
+    network: networkOptions(net.settings, netDefaults),
     warmUp: !labRequestedIn(window.location),
   };
   vm.boot({ ...bootOptions, ...sessionStart })

@@ -134,7 +134,7 @@ export interface BootOptions {
     /** A format-1 saved session (kept by the page before the block store): resumed when no newer save exists. */
     legacySession?: Blob;
   };
-  /** Where registry traffic leaves (the page's network settings); unset fields keep the host's defaults. */
+  /** Where the guest's traffic leaves (the page's network settings, complete); the browser worker needs them. */
   network?: NetworkOptions;
   /** Emulator settings other than the measured defaults (experiments and benchmarks). */
   tuning?: EmulatorTuning;
@@ -202,14 +202,18 @@ export interface VmDiagnostics {
   warmUp?: { skipped: true } | { startedAfterReadyMs: number; ms: number; exitCode: number };
 }
 
-/** The user-settable part of the network shim's configuration (see worker/vm/net/index.ts NetworkConfig). */
+/**
+ * Where the guest's traffic leaves, complete and absolute: the page turns its build's defaults and the user's
+ * choices into these once (src/net-settings.ts) and sends them with boot(). The Node harness takes its network
+ * from its flags instead (worker/node/network-flags.ts). Parsers for each field: network-options.ts.
+ */
 export interface NetworkOptions {
-  /** Absolute CORS proxy base URL ending in '/'. */
-  proxyUrl?: string;
-  /** Docker Hub replacement: `host[:port]` (HTTPS) or an `http(s)://host[:port]` origin, e.g. mirror.gcr.io. */
+  /** The CORS proxy registry traffic leaves through: an absolute http(s) URL ending in '/'. */
+  proxyUrl: string;
+  /** Docker Hub replacement: `host[:port]` (HTTPS) or an `http(s)://host[:port]` origin, e.g. mirror.gcr.io; absent: Docker Hub. */
   dockerHubUpstream?: string;
   /** The Wisp TCP relay for everything else containers connect to: an absolute ws(s):// URL ending in '/', or 'off'. */
-  relayUrl?: string;
+  relayUrl: string;
 }
 
 /**

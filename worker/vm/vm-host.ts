@@ -9,11 +9,9 @@ import {
   type EngineAction,
   type EngineQuery,
   type EngineQueryResults,
-  type LayerProgress,
   type ExecOptions,
   type ExecResult,
   type GuestHttpRequest,
-  type JitStats,
   type VmDiagnostics,
   type SavedState,
   type SessionExport,
@@ -22,6 +20,7 @@ import {
   type VmError,
   type VmEvent,
   type VmEventListener,
+  type NetworkOptions,
   type VmNotice,
   type VmState,
 } from '../shared/contract.ts';
@@ -42,27 +41,43 @@ import type { GuestSocket } from './net/guest-socket.ts';
 import { welcomeOutput } from './snapshot/restore.ts';
 import { loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
 import { legacySessionAsState, SAVE_QUIESCE_COMMAND, VmDisks, withLegacySession, type DiskPlatform, type SessionDiskPlan } from './disk/vm-disk.ts';
-import type { StoreDisk } from './disk/v86-disk.ts';
+import type { NetworkAttachment, NetworkSink } from './net/index.ts';
 
 export type { GuestNote, StageTiming } from './boot-timeline.ts';
 
 export interface VmHostPlatform extends EmulatorPlatform {
   /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
   assets(assetBase: string): AssetSource;
-  /** Called once v86 has created its devices (its 'emulator-loaded'), long before the guest brings up its
-   * network: the place to attach the network shim. */
-  onEmulatorLoaded?: (emulator: V86) => void;
+  /**
+   * Connects the guest's network (worker/vm/net/) to a new emulator at its 'emulator-loaded', long before the
+   * guest brings it up, with BootOptions.network (the page's; the Node harness has its own). VmHost keeps the
+   * attachment and detaches it when it drops that emulator or shuts down.
+   */
+  attachNetwork?(emulator: V86, options: NetworkOptions | undefined, sink: NetworkSink): NetworkAttachment;
   /** The guest disk's block store and saved sessions (worker/vm/disk/). */
   disk: DiskPlatform;
 }
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
 export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
+
+/** What one start attempt made and attached: dropping the attempt detaches all of it. */
+interface Attempt {
+  readonly started: StartedEmulator;
+  readonly consoles: ConsoleAttachment;
+  /** Attached at 'emulator-loaded'. */
+  network: NetworkAttachment | undefined;
+  /** A saved session's store: moved aside when the attempt fails. */
+  readonly disk: SessionDiskPlan | undefined;
+}
+
 export class VmHost implements VmApi {
   private readonly listeners = new Map<number, VmEventListener>();
   private nextListenerId = 1;
-  /** The emulator of the start attempt running now (emulator-start.ts). */
-  private started: StartedEmulator | undefined;
+  /** The start attempt running now: its emulator and what is attached to it. */
+  private attempt: Attempt | undefined;
+  /** BootOptions.network, for each emulator's network. */
+  private network: NetworkOptions | undefined;
   private state: VmState = 'idle';
   private memoryBytes = 0;
   private manifest: Manifest | undefined;
@@ -76,7 +91,7 @@ export class VmHost implements VmApi {
   private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
   private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
   private bootTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The serial log, the shell (hvc0) and the agent (hvc1); consolesAttached is their hold on the emulator. */
+  /** The serial log, the shell (hvc0) and the agent (hvc1), attached to each attempt's emulator. */
   private readonly consoles = new GuestConsoles({
     serialByte: (byte) => {
       this.monitor.pushByte(byte);
@@ -87,7 +102,6 @@ export class VmHost implements VmApi {
     sockets: (sockets) => this.emit({ type: 'listening-sockets', sockets }),
     lastConsoleLines: (count) => this.monitor.lastLines(count),
   });
-  private consolesAttached: ConsoleAttachment | undefined;
   /** Clock, check, prefetch and warm-up after a restore (after-restore.ts). */
   private readonly afterRestore = new AfterRestore({
     agent: () => this.consoles.agent,
@@ -104,14 +118,12 @@ export class VmHost implements VmApi {
     emit: (update) => this.emit({ type: 'engine', update }),
   });
   private readonly disks: VmDisks;
-  /** The disk plan of the start attempt running now (a saved session's store is moved aside if it fails). */
-  private attemptDisk: SessionDiskPlan | undefined;
   private damagedSessionId: string | undefined;
 
   private readonly emulators: EmulatorStart;
   /** The bench's and tests' window into the running VM (vm-probe.ts). */
   readonly probe = new VmProbe({
-    started: () => this.started,
+    started: () => this.attempt?.started,
     disk: () => this.disks.disk,
     afterRestore: () => this.afterRestore.figures(),
     tuning: () => this.tuning,
@@ -124,14 +136,19 @@ export class VmHost implements VmApi {
     this.emulators = new EmulatorStart(platform, {
       download: (loadedBytes, totalBytes) => this.emit({ type: 'download', loadedBytes, totalBytes }),
       loaded: (emulator) => {
+        const attempt = this.attempt;
+        if (attempt?.started.emulator !== emulator) return;
         this.consoles.devicesLoaded();
-        this.platform.onEmulatorLoaded?.(emulator);
+        attempt.network = platform.attachNetwork?.(emulator, this.network, {
+          notice: (notice) => this.emit({ type: 'notice', notice }),
+          layerProgress: (progress) => this.engine.layerProgress(progress),
+        });
       },
     });
   }
 
   private get emulator(): V86 | undefined {
-    return this.started?.emulator;
+    return this.attempt?.started.emulator;
   }
 
   subscribe(listener: VmEventListener): number {
@@ -142,11 +159,6 @@ export class VmHost implements VmApi {
 
   unsubscribe(id: number): void {
     this.listeners.delete(id);
-  }
-
-  /** A notice from platform code (e.g. the network relay), delivered to subscribers like the host's own. */
-  notify(notice: VmNotice): void {
-    this.emit({ type: 'notice', notice });
   }
 
   async diagnostics(): Promise<VmDiagnostics> {
@@ -168,6 +180,7 @@ export class VmHost implements VmApi {
     this.bootTimeline.start();
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.afterRestore.configure({ warmUp: options.warmUp === true, diskPrefetch: this.tuning.diskPrefetch });
+    this.network = options.network;
     this.setState('booting');
     this.bootTimeline.reach('downloading');
     try {
@@ -312,11 +325,6 @@ export class VmHost implements VmApi {
     void this.engine.followLogs(containerId, reply as unknown as LogPort);
   }
 
-  /** The registry shim's per-layer pull progress (net/layer-progress.ts), passed on to a watching page. */
-  layerProgress(progress: LayerProgress): void {
-    this.engine.layerProgress(progress);
-  }
-
   /** A raw TCP connection to the guest's Engine API; not part of VmApi (the Node CLI's --docker-socket). */
   dialEngine(): Promise<GuestSocket> {
     return this.engine.dial();
@@ -324,18 +332,14 @@ export class VmHost implements VmApi {
 
   async shutdown(): Promise<void> {
     this.engine.watch(false);
-    const started = this.started;
-    this.started = undefined;
-    this.afterRestore.cancel();
     this.clearBootTimer();
     if (this.state !== 'failed') this.setState('stopped');
     const stopped = new VmFailure({ code: 'not-running', message: 'The VM was shut down before it finished; start it again to continue.' });
-    this.consolesAttached?.detach(stopped);
-    this.consolesAttached = undefined;
+    const dropping = this.dropAttempt(stopped);
     this.consoles.dispose(stopped);
     this.bootSettle?.reject(stopped);
     this.bootSettle = undefined;
-    await started?.discard();
+    await dropping;
     await this.disks.close();
     await this.platform.disk.dispose?.();
   }
@@ -346,8 +350,8 @@ export class VmHost implements VmApi {
       this.emulators.files(source, manifest, plan),
       source.diskImage(manifest.files.rootDisk),
     ]);
-    this.attemptDisk = plan.kind === 'restore' ? (plan as { disk?: SessionDiskPlan }).disk : undefined;
-    const disk = await this.disks.open(this.attemptDisk, diskRef);
+    const sessionDisk = plan.kind === 'restore' ? (plan as { disk?: SessionDiskPlan }).disk : undefined;
+    const disk = await this.disks.open(sessionDisk, diskRef);
     this.memoryBytes = plan.kind === 'restore' ? plan.header.memoryBytes : (options.memoryBytes ?? manifest.recommendedMemoryBytes);
     // Settled by the 'ready' stage marker (cold boot) or rejected by fail() (boot timeout, kernel panic...).
     const ready = new Promise<void>((resolve, reject) => {
@@ -357,15 +361,14 @@ export class VmHost implements VmApi {
       const timeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
       this.bootTimer = setTimeout(() => this.bootTimedOut(timeoutMs), timeoutMs);
     }
-    this.started = this.emulators.create({ manifest, files, disk, memoryBytes: this.memoryBytes, plan, tuning: this.tuning });
-    this.consolesAttached = this.consoles.attach(consoleWiresOf(this.started.emulator));
-    const loaded = this.started.loaded;
+    const started = this.emulators.create({ manifest, files, disk, memoryBytes: this.memoryBytes, plan, tuning: this.tuning });
+    this.attempt = { started, consoles: this.consoles.attach(consoleWiresOf(started.emulator)), network: undefined, disk: sessionDisk };
     if (options.cols && options.rows) this.resize(options.cols, options.rows);
     if (plan.kind === 'cold-boot') {
       await ready;
       return;
     }
-    await Promise.race([loaded, ready]);
+    await Promise.race([started.loaded, ready]);
     this.bootTimeline.step('emulator-loaded');
     await this.resume(plan);
   }
@@ -407,18 +410,23 @@ export class VmHost implements VmApi {
 
   /** Drops the emulator of a failed restore and gives the next attempt a fresh agent channel. */
   private async discardEmulator(): Promise<void> {
-    const attemptDisk = this.attemptDisk;
-    this.attemptDisk = undefined;
-    const started = this.started;
-    this.started = undefined;
     this.bootSettle = undefined;
     this.bootTimeline.forgetSteps();
-    this.afterRestore.cancel();
-    this.consolesAttached?.detach(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
-    this.consolesAttached = undefined;
-    await started?.discard();
+    const disk = await this.dropAttempt(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
     // After the emulator is gone (it may still write): the store closes, a saved session's is moved aside.
-    this.damagedSessionId = await this.disks.attemptFailed(attemptDisk, 'the emulator could not resume it');
+    this.damagedSessionId = await this.disks.attemptFailed(disk, 'the emulator could not resume it');
+  }
+
+  /** Ends the current attempt: what was attached to its emulator is detached, then the emulator goes. */
+  private async dropAttempt(reason: VmFailure): Promise<SessionDiskPlan | undefined> {
+    const attempt = this.attempt;
+    this.attempt = undefined;
+    this.afterRestore.cancel();
+    if (!attempt) return undefined;
+    attempt.network?.detach();
+    attempt.consoles.detach(reason);
+    await attempt.started.discard();
+    return attempt.disk;
   }
 
   /** The state is loaded and runs: it was ready (dockerd, agent) when it was saved. */
