@@ -2,7 +2,7 @@
 // kernel is in the state's RAM), v86's options, v86.wasm with the JIT threshold as a global, and the JIT and
 // main-loop settings applied at 'emulator-loaded', before the CPU runs its first instruction.
 import { V86, type V86Options } from 'v86';
-import type { EmulatorTuning, JitStats } from '../shared/contract.ts';
+import { VmFailure, type EmulatorTuning, type JitStats } from '../shared/contract.ts';
 import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type Manifest } from './assets.ts';
 import type { StoreDisk } from './disk/v86-disk.ts';
 import { restoreV86Options } from './snapshot/restore.ts';
@@ -71,6 +71,15 @@ export class EmulatorStart {
     private readonly deps: EmulatorStartDeps,
   ) {
     this.createEmulator = deps.createEmulator ?? ((options) => new V86(options));
+  }
+
+  /** Why v86 cannot run here, or undefined when it can. */
+  unsupported(): VmFailure | undefined {
+    if (typeof WebAssembly !== 'undefined') return undefined;
+    return new VmFailure({
+      code: 'no-webassembly',
+      message: 'This browser has WebAssembly turned off or unsupported, and the emulator needs it. Use a current Chrome, Firefox or Safari with WebAssembly enabled.',
+    });
   }
 
   /** The files the plan needs in memory before the emulator exists, with download progress. */

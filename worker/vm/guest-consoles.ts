@@ -3,7 +3,7 @@
 // terminal size) and the guest agent on hvc1 (a GuestAgent over its own input pump, new for every emulator).
 // Attached to one emulator at a time; VmHost keeps the attachment and detaches it when it drops that emulator.
 import type { V86 } from 'v86';
-import { VmFailure } from '../shared/contract.ts';
+import { VmFailure, type ExecResult } from '../shared/contract.ts';
 import { InputPump, OutputBatcher, type Timers } from './console-pump.ts';
 import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
 import { consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
@@ -170,6 +170,12 @@ export class GuestConsoles {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A command through the agent, once it is up (agentReady). */
+  async exec(command: string, timeoutMs: number): Promise<ExecResult> {
+    await this.agentReady(command, timeoutMs);
+    return this.agentChannel.exec(command, timeoutMs);
   }
 
   /** The VM stopped: output still waiting goes out, input goes nowhere, agent calls fail with `reason`. */
