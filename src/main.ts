@@ -57,7 +57,7 @@ const session = new SessionController(document.querySelector<HTMLElement>('.app-
   exportSession: () => client?.exportSession(),
   exportDamaged: (id) => client?.exportDamagedSession(id),
   restart: (sessionStart) => restart(sessionStart),
-});
+}, config.withoutSession);
 // Drop files on the terminal to place them in the guest; "Get file…" downloads one (src/files/).
 new FileTransferUi(document.querySelector<HTMLElement>('.terminal-frame') ?? element('terminal'), document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   exec: () => {
@@ -174,7 +174,6 @@ function start(sessionStart: SessionStart): void {
   const bootOptions = {
     assetBase: config.assetBase,
     bootTimeoutMs: config.bootTimeoutMs,
-    snapshot: config.snapshot,
     tuning: config.tuning,
     cols: terminal.cols,
     rows: terminal.rows,

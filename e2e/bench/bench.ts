@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     });
     const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
     const bootStartedAtProcessMs = performance.now();
-    const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, tuning: tuningFromEnv(), disk: { store: 'session' }, ...(mtu === undefined ? {} : { snapshot: 'off' as const }) });
+    const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, tuning: tuningFromEnv(), disk: { store: 'session' }, ...(mtu === undefined ? {} : { resume: { kind: 'kernel' as const } }) });
     results['boot'] = {
       bootCalledAtProcessMs: Math.round(bootStartedAtProcessMs),
       stages: host.probe.timeline.map((timing) => ({ ...timing, atProcessMs: Math.round(timing.atMs + bootStartedAtProcessMs) })),

@@ -234,7 +234,7 @@ async function main(): Promise<number> {
     const bootOptions = {
       assetBase: options.assetDir,
       bootTimeoutMs: options.bootTimeoutS * 1000,
-      ...(options.cold ? { snapshot: 'off' as const } : {}),
+      ...(options.cold ? { resume: { kind: 'kernel' as const } } : {}),
       ...(options.memoryMiB === undefined ? {} : { memoryBytes: options.memoryMiB * 1024 * 1024 }),
       ...(process.stdout.isTTY ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
     };

@@ -64,7 +64,7 @@ describe('boot failures', () => {
     const host = createNodeVmHost();
     try {
       // A cold boot: restoring the boot snapshot would be ready well within the limit this test needs to pass.
-      await expect(host.boot({ assetBase: assetDir, bootTimeoutMs: 4_000, snapshot: 'off' })).rejects.toMatchObject({
+      await expect(host.boot({ assetBase: assetDir, bootTimeoutMs: 4_000, resume: { kind: 'kernel' } })).rejects.toMatchObject({
         code: 'boot-timeout',
         message: expect.stringMatching(/within 4 s \(last stage: [a-z-]+\)/),
       });
@@ -115,7 +115,7 @@ describe('a restore that falls back', () => {
       if (event.type === 'notice') events.push(event);
     });
     try {
-      const result = await host.boot({ assetBase: assetDir, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: refused.buffer, network });
+      const result = await host.boot({ assetBase: assetDir, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, resume: { kind: 'file', file: new Blob([refused as BlobPart]) }, network });
       expect(result.startedFrom).toBe('boot-snapshot');
       expect(events).toMatchObject([{ notice: { code: 'session-unusable', message: expect.stringMatching(/could not be resumed/), detail: expect.stringMatching(/Invalid header/) } }]);
       // Time for a connection the refused emulator left behind to show up.

@@ -69,7 +69,7 @@ async function bootAndSave(assetDir: string, memoryBytes: number): Promise<Saved
     if (event.type === 'stage') log(`${(event.atMs / 1000).toFixed(1)} s ${event.stage}`);
   });
   const bootStartedMs = performance.now();
-  await host.boot({ assetBase: assetDir, memoryBytes, snapshot: 'off', bootTimeoutMs: 1_500_000 });
+  await host.boot({ assetBase: assetDir, memoryBytes, resume: { kind: 'kernel' }, bootTimeoutMs: 1_500_000 });
   const readyMs = performance.now() - bootStartedMs;
   // The first exec also waits for the agent, which the restored guest must have running.
   const welcome = await host.exec(`cat ${WELCOME_FILE}`, { timeoutMs: 120_000 });

@@ -34,8 +34,8 @@ export interface NodeVmHostOptions extends FileAssetSourceOptions, Pick<VmHostPl
    */
   egress?: (NodeTcpDialerOptions & { onNotice?: (notice: EgressNotice) => void; dialer?: EgressDialer }) | false;
   /**
-   * Where the disk's block stores and saved sessions live (boot with `disk: {store: 'session'}` to resume
-   * and save there). Default: a temporary directory removed when the host shuts down.
+   * Where the disk's block stores and saved sessions live (boot with `disk: {store: 'session'}` to save there,
+   * and `resume: {kind: 'saved-session'}` to resume). Default: a temporary directory removed when the host shuts down.
    */
   diskDirectory?: string;
   /** Replaces the network above: e.g. the browser worker's (net/relayed-network.ts) with BootOptions.network, in tests. */

@@ -117,7 +117,7 @@ describe('boot snapshot', () => {
         timings[what] = Math.round(performance.now() - startedMs);
       }
     };
-    const session = () => ({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, disk: { store: 'session' as const } });
+    const session = () => ({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, disk: { store: 'session' as const }, resume: { kind: 'saved-session' as const } });
     const notices = (events: VmEvent[]) => events.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
 
     beforeAll(async () => {
@@ -173,7 +173,7 @@ describe('boot snapshot', () => {
       expect(exported.bytes).toBeGreaterThan(1024 ** 3);
       await resumed.shutdown();
       const { host: opened, events: openedEvents } = newHost();
-      expect(await timed('openExport', () => opened.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionFile: exported.file }))).toMatchObject({ startedFrom: 'session' });
+      expect(await timed('openExport', () => opened.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, resume: { kind: 'file', file: exported.file } }))).toMatchObject({ startedFrom: 'session' });
       expect(notices(openedEvents)).toEqual([]);
       expect(await run(opened, 'cat /root/kept.txt')).toContain('kept-file-9');
       expect(await run(opened, 'stat -c %s /root/big')).toContain('1073741824');

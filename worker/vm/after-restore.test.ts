@@ -1,6 +1,7 @@
-// The after-restore sequence against a fake agent: the shell waits for the clock, the check proves the guest
-// answers (or a serial failure ends it), the warm-up runs only when wanted and nobody typed, the disk prefetch
-// loads the snapshot's list, and a cancelled restore does nothing more.
+// The after-restore sequence against fake consoles: the shell waits for the clock, the terminal is live at once
+// with the welcome and a prompt, the check proves the guest answers (or a serial failure ends it), the warm-up
+// runs only when wanted and nobody typed, the disk prefetch loads the snapshot's list, and a cancelled restore
+// does nothing more.
 import { describe, expect, it } from 'vitest';
 import type { ExecResult, StartStep } from '../shared/contract.ts';
 import { AfterRestore, type PrefetchTarget } from './after-restore.ts';
@@ -34,22 +35,28 @@ function sequence(settings = { warmUp: true, diskPrefetch: true }) {
   const warmUp = deferred<ExecResult>();
   const state = { running: true };
   const after = new AfterRestore({
-    agent: () => ({
-      setClock: () => {
-        log.push('clock');
-        return clock.promise;
+    consoles: {
+      agent: {
+        setClock: () => {
+          log.push('clock');
+          return clock.promise;
+        },
+        exec: (command) => {
+          log.push(`agent: ${command.slice(0, 5)}`);
+          return check.promise;
+        },
       },
-      exec: (command) => {
-        log.push(`agent: ${command.slice(0, 5)}`);
-        return check.promise;
-      },
-    }),
+      agentWasReady: () => log.push('banner'),
+      holdShellInput: () => log.push('hold'),
+      releaseShellInput: () => log.push('release'),
+      showInTerminal: (bytes) => log.push(`terminal: ${new TextDecoder().decode(bytes)}`),
+      typeIntoShell: (data) => log.push(`shell: ${JSON.stringify(data)}`),
+    },
+    ready: (restored) => log.push(`ready from ${restored.from}`),
     exec: (command) => {
       log.push(`exec: ${command}`);
       return warmUp.promise;
     },
-    holdShellInput: () => log.push('hold'),
-    releaseShellInput: () => log.push('release'),
     step: (step) => steps.push(step),
     note: (text) => log.push(`note: ${text}`),
     running: () => state.running,
@@ -60,10 +67,10 @@ function sequence(settings = { warmUp: true, diskPrefetch: true }) {
 }
 
 describe('AfterRestore', () => {
-  it('holds the shell until the clock is set, then checks the guest, then warms up', async () => {
+  it('holds the shell until the clock is set, is live at once, then checks the guest, then warms up', async () => {
     const s = sequence();
-    const answered = s.after.begin(plan);
-    expect(s.log).toEqual(['hold', 'clock', 'agent: [ -e ']);
+    const answered = s.after.begin(plan, undefined);
+    expect(s.log).toEqual(['banner', 'hold', 'clock', 'agent: [ -e ', 'ready from boot-snapshot', 'terminal: hi', 'shell: "\\n"']);
     s.clock.resolve(0);
     await flush();
     expect(s.log.at(-1)).toBe('release');
@@ -80,7 +87,7 @@ describe('AfterRestore', () => {
 
   it('releases the shell when the clock cannot be set, and says why', async () => {
     const s = sequence();
-    void s.after.begin(plan).catch(() => undefined);
+    void s.after.begin(plan, undefined).catch(() => undefined);
     s.clock.reject(new Error('no answer'));
     await flush();
     expect(s.log.slice(-2)).toEqual(['note: the guest clock was not set after the restore: Error: no answer', 'release']);
@@ -90,7 +97,7 @@ describe('AfterRestore', () => {
   it('fails the check with a serial failure reported while it runs, and only then', async () => {
     const s = sequence();
     expect(s.after.guestFailed(new RestoreFailed('too early', ''))).toBe(false);
-    const answered = s.after.begin(plan);
+    const answered = s.after.begin(plan, undefined);
     const failure = new RestoreFailed('The guest reported a failure: kernel-panic.', 'last lines');
     expect(s.after.guestFailed(failure)).toBe(true);
     await expect(answered).rejects.toBe(failure);
@@ -99,7 +106,7 @@ describe('AfterRestore', () => {
 
   it('skips the warm-up when the user typed, and runs none unless asked', async () => {
     const typed = sequence();
-    const answered = typed.after.begin(plan);
+    const answered = typed.after.begin(plan, undefined);
     typed.after.userTyped();
     typed.check.resolve({ output: '', exitCode: 0 });
     await answered;
@@ -109,7 +116,7 @@ describe('AfterRestore', () => {
     expect(typed.log.some((line) => line.startsWith('exec:'))).toBe(false);
 
     const off = sequence({ warmUp: false, diskPrefetch: true });
-    const offAnswered = off.after.begin(plan);
+    const offAnswered = off.after.begin(plan, undefined);
     off.check.resolve({ output: '', exitCode: 0 });
     await offAnswered;
     off.warmUpDelay.resolve();
@@ -119,14 +126,14 @@ describe('AfterRestore', () => {
 
   it('does nothing more for a cancelled restore: no shell release, no steps, no warm-up', async () => {
     const s = sequence();
-    const answered = s.after.begin(plan);
+    const answered = s.after.begin(plan, undefined);
     s.after.cancel();
     s.clock.resolve(0);
     s.check.resolve({ output: '', exitCode: 0 });
     await answered;
     s.warmUpDelay.resolve();
     await flush();
-    expect(s.log).toEqual(['hold', 'clock', 'agent: [ -e ']);
+    expect(s.log.filter((line) => line === 'release' || line.startsWith('exec'))).toEqual([]);
     expect(s.steps).toEqual([]);
   });
 
@@ -143,10 +150,9 @@ describe('AfterRestore', () => {
       },
       list: { chunkBytes: 4096, chunks: [3, 1, 2], recordedCommand: 'docker run' },
     });
-    void s.after.begin(plan).catch(() => undefined);
-    s.after.live(target(8192));
+    void s.after.begin(plan, target(8192)).catch(() => undefined);
     expect(calls).toEqual([]);
-    s.after.live(target(4096));
+    void s.after.begin(plan, target(4096)).catch(() => undefined);
     expect(calls[0]?.chunks).toEqual([3, 1, 2]);
     expect(calls[0]?.wanted()).toBe(true);
     s.state.running = false;
@@ -158,7 +164,7 @@ describe('AfterRestore', () => {
     expect(s.after.figures().diskPrefetch).toMatchObject({ loadedBytes: 3 * 4096, failed: 0 });
 
     const off = sequence({ warmUp: false, diskPrefetch: false });
-    off.after.live(target(4096));
+    void off.after.begin(plan, target(4096)).catch(() => undefined);
     expect(calls).toHaveLength(1);
   });
 });

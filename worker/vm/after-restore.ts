@@ -1,11 +1,12 @@
-// What follows a restore while the prompt is already live: the guest clock set before anything typed runs, the
-// check that the guest answers (snapshot/resume.ts), the disk chunks a first docker run reads loaded in the
-// background, and the optional warm-up container once the guest answered and nobody typed. VmHost owns one and
-// cancels it when it drops the emulator it worked for.
+// What follows a restore, with the prompt live at once: the guest clock set before anything typed runs, the
+// check that the guest answers (snapshot/resume.ts), the welcome text and a fresh prompt, the disk chunks a first
+// docker run reads loaded in the background, and the optional warm-up container once the guest answered and
+// nobody typed. VmHost owns one and cancels it when it drops the emulator it worked for.
 import type { ExecResult, StartStep, VmDiagnostics } from '../shared/contract.ts';
 import type { SnapshotAsset } from './assets.ts';
 import type { ImageCache } from './disk/image-cache.ts';
 import type { GuestAgent } from './guest-agent.ts';
+import { welcomeOutput } from './snapshot/restore.ts';
 import { checkResumedGuest, RestoreFailed, type RestorePlan } from './snapshot/resume.ts';
 
 /**
@@ -22,13 +23,12 @@ const WARM_UP_COMMAND = '/usr/local/libexec/tabdock-warm-up';
 const DISK_PREFETCH_CONCURRENCY = 2;
 
 export interface AfterRestoreDeps {
-  /** The resumed guest's agent (the clock line, the check). */
-  agent(): Pick<GuestAgent, 'setClock' | 'exec'>;
+  /** The resumed guest's consoles (a sibling part): its agent, the shell's input, the terminal. */
+  consoles: RestoredConsoles;
+  /** The terminal is live: the VM is ready (the check goes on behind). */
+  ready(plan: RestorePlan): void;
   /** A command the way VmHost.exec runs one (the warm-up). */
   exec(command: string, timeoutMs: number): Promise<ExecResult>;
-  /** The shell's input waits until the clock is set, then goes. */
-  holdShellInput(): void;
-  releaseShellInput(): void;
   step(step: StartStep): void;
   /** For the error log. */
   note(text: string): void;
@@ -43,6 +43,15 @@ export interface AfterRestoreSettings {
   warmUp: boolean;
   /** EmulatorTuning.diskPrefetch. */
   diskPrefetch: boolean;
+}
+
+export interface RestoredConsoles {
+  readonly agent: Pick<GuestAgent, 'setClock' | 'exec'>;
+  agentWasReady(): void;
+  holdShellInput(): void;
+  releaseShellInput(): void;
+  showInTerminal(bytes: Uint8Array): void;
+  typeIntoShell(data: string): void;
 }
 
 /** The root disk's image cache and the boot snapshot's list of the chunks a first docker run read. */
@@ -72,16 +81,20 @@ export class AfterRestore {
 
   /**
    * Right after the state loaded. The guest clock stood still from the save until now: nothing the user types
-   * runs until it is set, so a command never sees the clock jump under it. Then the check: resolves once the
-   * guest answered (the warm-up follows), rejects with RestoreFailed when it does not.
+   * runs until it is set, so a command never sees the clock jump under it. The check starts, the terminal is
+   * live, and the returned promise resolves once the guest answered (the warm-up follows), or rejects with
+   * RestoreFailed when it does not.
    */
-  begin(plan: RestorePlan): Promise<void> {
+  begin(plan: RestorePlan, prefetch: PrefetchTarget | undefined): Promise<void> {
     const round = ++this.round;
     const current = () => this.round === round;
-    const agent = this.deps.agent();
-    this.deps.holdShellInput();
+    const { consoles } = this.deps;
+    // The agent printed its banner before the save; this host never saw it.
+    consoles.agentWasReady();
+    const agent = consoles.agent;
+    consoles.holdShellInput();
     const releaseShell = () => {
-      if (current()) this.deps.releaseShellInput();
+      if (current()) consoles.releaseShellInput();
     };
     void agent.setClock(CLOCK_SET_TIMEOUT_MS).then(
       (exitCode) => {
@@ -102,6 +115,13 @@ export class AfterRestore {
     });
     this.typedSinceRestore = false;
     this.warmUpFigures = undefined;
+    this.deps.ready(plan);
+    this.readyAtMs = performance.now();
+    // The user's terminal is empty after a reload: the boot snapshot's welcome text, then a fresh prompt.
+    const welcome = welcomeOutput(plan.header);
+    if (welcome) consoles.showInTerminal(welcome);
+    consoles.typeIntoShell('\n');
+    this.prefetch(prefetch);
     return check.then(() => {
       if (!current()) return;
       this.deps.step('guest-answered');
@@ -115,8 +135,7 @@ export class AfterRestore {
    * snapshot lists the chunks such a run read at build time; they load in the background while the user reads
    * the prompt.
    */
-  live(prefetch: PrefetchTarget | undefined): void {
-    this.readyAtMs = performance.now();
+  private prefetch(prefetch: PrefetchTarget | undefined): void {
     if (!this.settings.diskPrefetch || !prefetch || prefetch.image.options.chunkBytes !== prefetch.list.chunkBytes) return;
     const round = this.round;
     const startedMs = performance.now();

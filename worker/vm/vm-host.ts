@@ -1,127 +1,80 @@
-// The one owner of v86: boots the guest image, reports stages and failures, bridges the shell console (hvc0)
-// and the guest agent (hvc1). Runs unchanged in a Web Worker and in Node; the platform is injected.
+// The one owner of v86: the VmApi, the boot state machine (booting, running, a restore stepping down to the next
+// source, failed, stopped) and the pass-throughs to the parts it owns: consoles, emulator start, after-restore,
+// timeline, probe, disks, engine. Runs unchanged in a Web Worker and in Node; the platform is injected.
 import type { V86 } from 'v86';
-import {
-  VmFailure,
-  type BootOptions,
-  type BootResult,
-  type EmulatorTuning,
-  type EngineAction,
-  type EngineQuery,
-  type EngineQueryResults,
-  type ExecOptions,
-  type ExecResult,
-  type GuestHttpRequest,
-  type VmDiagnostics,
-  type SavedState,
-  type SessionExport,
-  type StartedFrom,
-  type VmApi,
-  type VmError,
-  type VmEvent,
-  type VmEventListener,
-  type NetworkOptions,
-  type VmNotice,
-  type VmState,
-} from '../shared/contract.ts';
+import { VmFailure, type BootOptions, type BootResult, type EmulatorTuning, type ExecOptions, type ExecResult, type GuestHttpRequest } from '../shared/contract.ts';
+import type { EngineAction, EngineQuery, EngineQueryResults, SavedState, SessionExport, StartedFrom } from '../shared/contract.ts';
+import type { VmApi, VmDiagnostics, VmError, VmEventListener, VmNotice, VmState } from '../shared/contract.ts';
 import type { AssetSource, Manifest } from './assets.ts';
-import { BootTimeline, type GuestNote, type StageTiming } from './boot-timeline.ts';
-import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
-import { VmProbe } from './vm-probe.ts';
 import { AfterRestore, type PrefetchTarget } from './after-restore.ts';
-import { GuestConsoles, consoleWiresOf, type ConsoleAttachment } from './guest-consoles.ts';
-import { internalsOf } from './v86-internals.ts';
-import { planStart, type StartPlan } from './snapshot/start-plan.ts';
-import { DEFAULT_TUNING, EmulatorStart, type EmulatorPlatform, type StartedEmulator } from './emulator-start.ts';
-import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
-import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
-import { ENGINE_API_PORT } from '../shared/engine-contract.ts';
+import { BootMonitor, failureFromSignal, unexpectedFailure, type SerialSignal } from './boot-monitor.ts';
+import { BootDeadline } from './boot-deadline.ts';
+import { BootTimeline } from './boot-timeline.ts';
+import { SAVE_QUIESCE_COMMAND, VmDisks, type SessionDiskPlan } from './disk/vm-disk.ts';
+import { DEFAULT_TUNING, EmulatorStart } from './emulator-start.ts';
 import { EngineBridge, type LogPort } from './engine/engine-bridge.ts';
+import { GuestConsoles, consoleWiresOf } from './guest-consoles.ts';
+import type { GuestDialer, GuestFetchOptions, GuestHttpResponse } from './net/guest-http-client.ts';
+import { answerOnPort, previewFetch, type ReplyPort } from './net/guest-http-port.ts';
 import type { GuestSocket } from './net/guest-socket.ts';
-import { welcomeOutput } from './snapshot/restore.ts';
-import { loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
-import { legacySessionAsState, SAVE_QUIESCE_COMMAND, VmDisks, withLegacySession, type DiskPlatform, type SessionDiskPlan } from './disk/vm-disk.ts';
-import type { NetworkAttachment, NetworkSink } from './net/index.ts';
+import { loadState, RestoreFailed, restoreFailedNotice, startWithFallback, type RestorePlan } from './snapshot/resume.ts';
+import { resumeChoice, StartPlanner, type StartPlan } from './snapshot/start-plan.ts';
+import { StartAttempt } from './start-attempt.ts';
+import { internalsOf } from './v86-internals.ts';
+import type { VmHostPlatform } from './vm-host-platform.ts';
+import { VmEvents } from './vm-events.ts';
+import { VmProbe } from './vm-probe.ts';
 
 export type { GuestNote, StageTiming } from './boot-timeline.ts';
-
-export interface VmHostPlatform extends EmulatorPlatform {
-  /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
-  assets(assetBase: string): AssetSource;
-  /**
-   * Connects the guest's network (worker/vm/net/) to a new emulator at its 'emulator-loaded', long before the
-   * guest brings it up, with BootOptions.network (the page's; the Node harness has its own). VmHost keeps the
-   * attachment and detaches it when it drops that emulator or shuts down.
-   */
-  attachNetwork?(emulator: V86, options: NetworkOptions | undefined, sink: NetworkSink): NetworkAttachment;
-  /** The guest disk's block store and saved sessions (worker/vm/disk/). */
-  disk: DiskPlatform;
-}
+export type { VmHostPlatform } from './vm-host-platform.ts';
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
 export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
 
-/** What one start attempt made and attached: dropping the attempt detaches all of it. */
-interface Attempt {
-  readonly started: StartedEmulator;
-  readonly consoles: ConsoleAttachment;
-  /** Attached at 'emulator-loaded'. */
-  network: NetworkAttachment | undefined;
-  /** A saved session's store: moved aside when the attempt fails. */
-  readonly disk: SessionDiskPlan | undefined;
-}
-
 export class VmHost implements VmApi {
-  private readonly listeners = new Map<number, VmEventListener>();
-  private nextListenerId = 1;
-  /** The start attempt running now: its emulator and what is attached to it. */
-  private attempt: Attempt | undefined;
-  /** BootOptions.network, for each emulator's network. */
-  private network: NetworkOptions | undefined;
+  private readonly events = new VmEvents();
   private state: VmState = 'idle';
+  /** What boot() starts from, kept for the next source when a restore fails (also after 'ready'). */
+  private starting: { source: AssetSource; manifest: Manifest; options: BootOptions; planner: StartPlanner } | undefined;
+  /** The start attempt running now: its emulator and what is attached to it. */
+  private attempt: StartAttempt | undefined;
   private memoryBytes = 0;
-  private manifest: Manifest | undefined;
   private startedFrom: StartedFrom = 'cold-boot';
   private tuning: Required<EmulatorTuning> = { ...DEFAULT_TUNING };
   /** The after-restore check still running behind an early 'ready' (resume); never rejects. */
   private restoreCheck: Promise<void> | undefined;
-  /** How boot() starts from the next source; kept for a restore that fails after 'ready'. */
-  private fallback: Omit<FallbackInputs, 'first'> | undefined;
-  private readonly bootTimeline = new BootTimeline({ stage: (stage, atMs) => this.emit({ type: 'stage', stage, atMs }) });
-  private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
-  private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
-  private bootTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The wait for 'ready' and the boot timeout. */
+  private readonly deadline = new BootDeadline((timeoutMs) => this.bootTimedOut(timeoutMs));
+  private readonly monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
+  private readonly bootTimeline = new BootTimeline({ stage: (stage, atMs) => this.events.emit({ type: 'stage', stage, atMs }) });
   /** The serial log, the shell (hvc0) and the agent (hvc1), attached to each attempt's emulator. */
   private readonly consoles = new GuestConsoles({
     serialByte: (byte) => {
       this.monitor.pushByte(byte);
       this.probe.serialByte(byte);
     },
-    shellOutput: (data) => this.emit({ type: 'console', data }),
+    shellOutput: (data) => this.events.emit({ type: 'console', data }),
     agentNote: (text) => this.monitorNote(`agent: ${text}`),
-    sockets: (sockets) => this.emit({ type: 'listening-sockets', sockets }),
+    sockets: (sockets) => this.events.emit({ type: 'listening-sockets', sockets }),
     lastConsoleLines: (count) => this.monitor.lastLines(count),
   });
-  /** Clock, check, prefetch and warm-up after a restore (after-restore.ts). */
+  /** Clock, check, prefetch and warm-up after a restore. */
   private readonly afterRestore = new AfterRestore({
-    agent: () => this.consoles.agent,
+    consoles: this.consoles,
+    ready: (plan) => {
+      this.startedFrom = plan.from;
+      this.ready();
+    },
     exec: (command, timeoutMs) => this.exec(command, { timeoutMs }),
-    holdShellInput: () => this.consoles.holdShellInput(),
-    releaseShellInput: () => this.consoles.releaseShellInput(),
     step: (step) => this.bootTimeline.step(step),
     note: (text) => this.monitorNote(text),
     running: () => this.state === 'running',
   });
-  /** The Docker view's Engine API calls and /events watch (engine/engine-bridge.ts). */
-  private readonly engine = new EngineBridge({
-    dialer: () => (this.state === 'running' && this.emulator ? (internalsOf(this.emulator).network_adapter as unknown as GuestDialer | undefined) : undefined),
-    emit: (update) => this.emit({ type: 'engine', update }),
-  });
+  /** The Docker view's Engine API calls and /events watch. */
+  private readonly engine = new EngineBridge({ dialer: () => this.guestDialer(), emit: (update) => this.events.emit({ type: 'engine', update }) });
   private readonly disks: VmDisks;
-  private damagedSessionId: string | undefined;
-
   private readonly emulators: EmulatorStart;
-  /** The bench's and tests' window into the running VM (vm-probe.ts). */
+  /** The bench's and tests' window into the running VM. */
   readonly probe = new VmProbe({
     started: () => this.attempt?.started,
     disk: () => this.disks.disk,
@@ -132,90 +85,65 @@ export class VmHost implements VmApi {
   });
 
   constructor(private readonly platform: VmHostPlatform) {
-    this.disks = new VmDisks(platform.disk, (notice) => this.emit({ type: 'notice', notice }));
+    this.disks = new VmDisks(
+      platform.disk,
+      (notice) => this.events.emit({ type: 'notice', notice }),
+      // Best effort: a guest that does not answer in time is saved as it is.
+      () => this.consoles.agent.exec(SAVE_QUIESCE_COMMAND, 30_000).then(
+        () => undefined,
+        (error: unknown) => this.monitorNote(`dropping the guest's caches before a save failed: ${String(error)}`),
+      ),
+    );
     this.emulators = new EmulatorStart(platform, {
-      download: (loadedBytes, totalBytes) => this.emit({ type: 'download', loadedBytes, totalBytes }),
+      download: (loadedBytes, totalBytes) => this.events.emit({ type: 'download', loadedBytes, totalBytes }),
       loaded: (emulator) => {
         const attempt = this.attempt;
-        if (attempt?.started.emulator !== emulator) return;
+        if (attempt?.emulator !== emulator) return;
         this.consoles.devicesLoaded();
-        attempt.network = platform.attachNetwork?.(emulator, this.network, {
-          notice: (notice) => this.emit({ type: 'notice', notice }),
+        attempt.network = platform.attachNetwork?.(emulator, this.starting?.options.network, {
+          notice: (notice) => this.events.emit({ type: 'notice', notice }),
           layerProgress: (progress) => this.engine.layerProgress(progress),
         });
       },
     });
   }
 
-  private get emulator(): V86 | undefined {
-    return this.attempt?.started.emulator;
-  }
-
   subscribe(listener: VmEventListener): number {
-    const id = this.nextListenerId++;
-    this.listeners.set(id, listener);
-    return id;
+    return this.events.subscribe(listener);
   }
 
   unsubscribe(id: number): void {
-    this.listeners.delete(id);
-  }
-
-  async diagnostics(): Promise<VmDiagnostics> {
-    return this.probe.diagnostics();
+    this.events.unsubscribe(id);
   }
 
   async boot(options: BootOptions): Promise<BootResult> {
     if (this.state !== 'idle') {
       throw new VmFailure({ code: 'internal', message: `boot() was called while the VM is ${this.state}; create a new VmHost to boot again.` });
     }
-    if (typeof WebAssembly === 'undefined') {
-      const failure = new VmFailure({
-        code: 'no-webassembly',
-        message: 'This browser has WebAssembly turned off or unsupported, and the emulator needs it. Use a current Chrome, Firefox or Safari with WebAssembly enabled.',
-      });
-      this.fail(failure);
-      throw failure;
+    const unsupported = this.emulators.unsupported();
+    if (unsupported) {
+      this.fail(unsupported);
+      throw unsupported;
     }
     this.bootTimeline.start();
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.afterRestore.configure({ warmUp: options.warmUp === true, diskPrefetch: this.tuning.diskPrefetch });
-    this.network = options.network;
     this.setState('booting');
     this.bootTimeline.reach('downloading');
     try {
+      const resume = resumeChoice(options);
       const source = this.platform.assets(options.assetBase);
       const manifest = await source.loadManifest();
-      this.manifest = manifest;
-      // A saved session that would not resume was moved aside by the disk side: say under which id.
-      const notify = (notice: VmNotice) => {
-        const damagedSessionId = notice.code === 'session-unusable' ? this.damagedSessionId : undefined;
-        this.damagedSessionId = undefined;
-        this.emit({ type: 'notice', notice: damagedSessionId ? { ...notice, damagedSessionId } : notice });
-      };
-      options = await legacySessionAsState(options);
-      const sessionPlan = await this.disks.plan(options, manifest, manifest.files.rootDisk.bytes);
-      options = await withLegacySession(options, this.disks);
-      // Snapshot/session hook (worker/vm/snapshot/): a checked state to resume, or a cold boot.
-      const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.emit({ type: 'download', loadedBytes, totalBytes });
-      const plan = sessionPlan ?? (await planStart({ source, manifest, options, notify, onSnapshotProgress }));
+      await this.disks.prepare(options.disk);
+      const notify = (notice: VmNotice) => this.events.emit({ type: 'notice', notice });
+      const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.events.emit({ type: 'download', loadedBytes, totalBytes });
+      const planner = new StartPlanner({ source, manifest, resume, memoryBytes: options.memoryBytes, sessions: this.disks, notify, onSnapshotProgress });
+      this.starting = { source, manifest, options, planner };
+      const first = await planner.first();
       this.bootTimeline.step('state-read');
-      this.fallback = {
-        attempt: (next) => this.startAttempt(source, manifest, options, next),
-        discard: () => this.discardEmulator(),
-        notify,
-        planWithoutSession: () => {
-          const { sessionState: _failed, sessionFile: _failedFile, ...withoutSession } = options;
-          return planStart({ source, manifest, options: withoutSession, notify, onSnapshotProgress }).then((next) => {
-            this.bootTimeline.step('state-read');
-            return next;
-          });
-        },
-        note: (text) => this.monitorNote(text),
-      };
-      await startWithFallback({ first: plan, ...this.fallback });
+      await startWithFallback(first, (plan) => this.startAttempt(plan), (failed, failure) => this.stepDown(failed, failure));
     } catch (error) {
-      const failure = toFailure(error);
+      const failure = unexpectedFailure(error);
       this.fail(failure);
       throw failure;
     }
@@ -223,46 +151,19 @@ export class VmHost implements VmApi {
   }
 
   async saveState(): Promise<SavedState> {
-    // Never save a resumed guest before it has proved it answers: that could put a dead state over a good one.
-    await this.restoreCheck;
-    if (this.state !== 'running' || !this.emulator || !this.manifest) {
-      throw new VmFailure({ code: 'not-running', message: `Cannot save: the VM is ${this.state}. Wait for it to finish booting.` });
-    }
-    // A state saved before the agent is up would resume without one; it comes up seconds after 'ready'.
-    await this.consoles.agentReady('save', 60_000);
-    const quiesceStarted = performance.now();
-    await this.dropGuestCaches();
-    const quiesce = Math.round(performance.now() - quiesceStarted);
-    const saved = await this.disks.save(this.emulator, this.manifest, this.memoryBytes);
-    return { ...saved, stepsMs: { ...saved.stepsMs, quiesce } };
+    const { emulator, manifest } = await this.readyToSave('save');
+    return this.disks.save(emulator, manifest, this.memoryBytes);
   }
 
   async exportSession(): Promise<SessionExport> {
-    await this.restoreCheck;
-    if (this.state !== 'running' || !this.emulator || !this.manifest) {
-      throw new VmFailure({ code: 'not-running', message: `Cannot download the session: the VM is ${this.state}. Wait for it to finish booting.` });
-    }
-    await this.consoles.agentReady('download', 60_000);
-    await this.dropGuestCaches();
-    return this.disks.export(this.emulator, this.manifest, this.memoryBytes);
-  }
-
-  /**
-   * Before a save: the guest's clean page cache out of its RAM (SAVE_QUIESCE_COMMAND). After a 1 GiB write the
-   * cache held ~900 MB of it, and the state took 35 s to save and 0.9 GB of file. Best effort: a guest that
-   * does not answer in time is saved as it is.
-   */
-  private async dropGuestCaches(): Promise<void> {
-    try {
-      await this.consoles.agent.exec(SAVE_QUIESCE_COMMAND, 30_000);
-    } catch (error) {
-      this.monitorNote(`dropping the guest's caches before a save failed: ${String(error)}`);
-    }
+    const { emulator, manifest } = await this.readyToSave('download');
+    return this.disks.export(emulator, manifest, this.memoryBytes);
   }
 
   async exportDamagedSession(id: string): Promise<SessionExport> {
-    if (!this.manifest) throw new VmFailure({ code: 'not-running', message: 'The VM has not started yet; try again in a moment.' });
-    return this.disks.exportDamaged(id, this.manifest);
+    const manifest = this.starting?.manifest;
+    if (!manifest) throw new VmFailure({ code: 'not-running', message: 'The VM has not started yet; try again in a moment.' });
+    return this.disks.exportDamaged(id, manifest);
   }
 
   sendInput(data: Uint8Array | string): void {
@@ -277,30 +178,15 @@ export class VmHost implements VmApi {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     // After a restore, commands run once the clock is set and the guest has answered (resume).
     if (this.state === 'running') await this.restoreCheck;
-    if (this.state !== 'running' || !this.emulator) {
-      throw new VmFailure({
-        code: 'not-running',
-        message: `Cannot run \`${command}\`: the VM is ${this.state}. Wait for it to finish booting, or restart it.`,
-      });
+    if (this.state !== 'running' || !this.attempt) {
+      throw new VmFailure({ code: 'not-running', message: `Cannot run \`${command}\`: the VM is ${this.state}. Wait for it to finish booting, or restart it.` });
     }
-    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-    await this.consoles.agentReady(command, timeoutMs);
-    return this.consoles.agent.exec(command, timeoutMs);
+    return this.consoles.exec(command, options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
   }
 
-  /** Port preview: one HTTP request into a guest TCP port (worker/vm/net/guest-http-client.ts). */
+  /** Port preview: one HTTP request into a guest TCP port (worker/vm/net/guest-http-port.ts). */
   guestFetch(request: GuestHttpRequest, options?: GuestFetchOptions): Promise<GuestHttpResponse> {
-    // The Engine API is root on the guest: a site in the preview (same origin as the page) must not reach it.
-    if (request.port === ENGINE_API_PORT) {
-      return Promise.reject(new GuestHttpError('bad-request', `Port ${ENGINE_API_PORT} is the Docker daemon's own API; the port preview does not open it.`));
-    }
-    const adapter = this.emulator ? internalsOf(this.emulator).network_adapter : undefined;
-    if (this.state !== 'running' || !adapter) {
-      return Promise.reject(
-        new GuestHttpError('vm-not-running', `The VM is ${this.state}, so port ${request.port} cannot be reached. Wait for it to boot, or restart it.`),
-      );
-    }
-    return guestFetch(adapter as unknown as GuestDialer, request, options);
+    return previewFetch(this.guestDialer(), this.state, request, options);
   }
 
   forwardGuestHttp(request: GuestHttpRequest, reply: MessagePort): void {
@@ -330,47 +216,64 @@ export class VmHost implements VmApi {
     return this.engine.dial();
   }
 
+  async diagnostics(): Promise<VmDiagnostics> {
+    return this.probe.diagnostics();
+  }
+
   async shutdown(): Promise<void> {
     this.engine.watch(false);
-    this.clearBootTimer();
     if (this.state !== 'failed') this.setState('stopped');
     const stopped = new VmFailure({ code: 'not-running', message: 'The VM was shut down before it finished; start it again to continue.' });
     const dropping = this.dropAttempt(stopped);
     this.consoles.dispose(stopped);
-    this.bootSettle?.reject(stopped);
-    this.bootSettle = undefined;
+    this.deadline.fail(stopped);
     await dropping;
     await this.disks.close();
     await this.platform.disk.dispose?.();
   }
 
+  /**
+   * Before a save or a download: the resumed guest has proved it answers (a dead state must never replace a
+   * good one) and its agent is up (a state saved without one would resume without one).
+   */
+  private async readyToSave(what: 'save' | 'download'): Promise<{ emulator: V86; manifest: Manifest }> {
+    await this.restoreCheck;
+    const emulator = this.attempt?.emulator;
+    const manifest = this.starting?.manifest;
+    if (this.state !== 'running' || !emulator || !manifest) {
+      throw new VmFailure({ code: 'not-running', message: `Cannot ${what === 'save' ? 'save' : 'download the session'}: the VM is ${this.state}. Wait for it to finish booting.` });
+    }
+    await this.consoles.agentReady(what, 60_000);
+    return { emulator, manifest };
+  }
+
+  /** v86's network adapter while the VM runs: the way into guest TCP ports (port preview, Engine API). */
+  private guestDialer(): GuestDialer | undefined {
+    const emulator = this.attempt?.emulator;
+    return this.state === 'running' && emulator ? (internalsOf(emulator).network_adapter as unknown as GuestDialer | undefined) : undefined;
+  }
+
   /** One start from one source; a restore that does not come back rejects with RestoreFailed. */
-  private async startAttempt(source: AssetSource, manifest: Manifest, options: BootOptions, plan: StartPlan): Promise<void> {
-    const [files, diskRef] = await Promise.all([
-      this.emulators.files(source, manifest, plan),
-      source.diskImage(manifest.files.rootDisk),
-    ]);
+  private async startAttempt(plan: StartPlan): Promise<void> {
+    if (!this.starting) throw new Error('startAttempt() before boot()');
+    const { source, manifest, options } = this.starting;
+    const [files, diskRef] = await Promise.all([this.emulators.files(source, manifest, plan), source.diskImage(manifest.files.rootDisk)]);
     const sessionDisk = plan.kind === 'restore' ? (plan as { disk?: SessionDiskPlan }).disk : undefined;
     const disk = await this.disks.open(sessionDisk, diskRef);
     this.memoryBytes = plan.kind === 'restore' ? plan.header.memoryBytes : (options.memoryBytes ?? manifest.recommendedMemoryBytes);
     // Settled by the 'ready' stage marker (cold boot) or rejected by fail() (boot timeout, kernel panic...).
-    const ready = new Promise<void>((resolve, reject) => {
-      this.bootSettle = { resolve, reject };
-    });
-    if (this.bootTimer === undefined) {
-      const timeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
-      this.bootTimer = setTimeout(() => this.bootTimedOut(timeoutMs), timeoutMs);
-    }
+    const ready = this.deadline.attempt(options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
     const started = this.emulators.create({ manifest, files, disk, memoryBytes: this.memoryBytes, plan, tuning: this.tuning });
-    this.attempt = { started, consoles: this.consoles.attach(consoleWiresOf(started.emulator)), network: undefined, disk: sessionDisk };
+    const attempt = new StartAttempt(started, this.consoles.attach(consoleWiresOf(started.emulator)), sessionDisk);
+    this.attempt = attempt;
     if (options.cols && options.rows) this.resize(options.cols, options.rows);
     if (plan.kind === 'cold-boot') {
-      await ready;
-      return;
+      this.startedFrom = 'cold-boot';
+      return ready;
     }
     await Promise.race([started.loaded, ready]);
     this.bootTimeline.step('emulator-loaded');
-    await this.resume(plan);
+    await this.resume(attempt, plan);
   }
 
   /**
@@ -381,83 +284,63 @@ export class VmHost implements VmApi {
    * 3-6 s: right after a restore v86 runs the guest's code uncompiled, and one agent request starts a dozen
    * processes.
    */
-  private async resume(plan: RestorePlan): Promise<void> {
-    const emulator = this.emulator;
-    if (!emulator) throw new RestoreFailed('The emulator went away during the restore.', 'no emulator');
-    await loadState(emulator, plan.state);
+  private async resume(attempt: StartAttempt, plan: RestorePlan): Promise<void> {
+    await loadState(attempt.emulator, plan.state);
     this.bootTimeline.step('state-loaded');
-    this.consoles.agentWasReady();
-    const answered = this.afterRestore.begin(plan);
-    this.resumed(plan);
-    this.afterRestore.live(this.prefetchTarget());
-    this.restoreCheck = answered.catch((error: unknown) => this.restoreFailedLate(emulator, plan, error));
-  }
-
-  /** The check after an early 'ready' failed: start again from the next source, as a failed restore does. */
-  private async restoreFailedLate(emulator: V86, plan: RestorePlan, error: unknown): Promise<void> {
-    const fallback = this.fallback;
-    // Shut down (or already replaced) meanwhile: nothing to recover.
-    if (this.emulator !== emulator || this.state !== 'running' || !fallback) return;
-    const failure = error instanceof RestoreFailed ? error : new RestoreFailed('The resumed VM stopped answering right after the restore.', String(error));
-    this.setState('booting');
-    try {
-      const next = await stepDown(plan, failure, fallback, ' after the terminal was live');
-      await startWithFallback({ first: next, ...fallback });
-    } catch (thrown) {
-      this.fail(toFailure(thrown));
-    }
-  }
-
-  /** Drops the emulator of a failed restore and gives the next attempt a fresh agent channel. */
-  private async discardEmulator(): Promise<void> {
-    this.bootSettle = undefined;
-    this.bootTimeline.forgetSteps();
-    const disk = await this.dropAttempt(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
-    // After the emulator is gone (it may still write): the store closes, a saved session's is moved aside.
-    this.damagedSessionId = await this.disks.attemptFailed(disk, 'the emulator could not resume it');
-  }
-
-  /** Ends the current attempt: what was attached to its emulator is detached, then the emulator goes. */
-  private async dropAttempt(reason: VmFailure): Promise<SessionDiskPlan | undefined> {
-    const attempt = this.attempt;
-    this.attempt = undefined;
-    this.afterRestore.cancel();
-    if (!attempt) return undefined;
-    attempt.network?.detach();
-    attempt.consoles.detach(reason);
-    await attempt.started.discard();
-    return attempt.disk;
-  }
-
-  /** The state is loaded and runs: it was ready (dockerd, agent) when it was saved. */
-  private resumed(plan: RestorePlan): void {
-    this.startedFrom = plan.from;
-    this.bootTimeline.reach('ready');
-    this.clearBootTimer();
-    this.setState('running');
-    this.bootSettle?.resolve();
-    // The user's terminal is empty after a reload: the boot snapshot's welcome text, then a fresh prompt.
-    const welcome = welcomeOutput(plan.header);
-    if (welcome) this.consoles.showInTerminal(welcome);
-    this.consoles.typeIntoShell('\n');
+    const answered = this.afterRestore.begin(plan, this.prefetchTarget());
+    this.restoreCheck = answered.catch((error: unknown) => this.restoreFailedLate(attempt, plan, error));
   }
 
   /** The boot snapshot's list of the disk chunks a first docker run reads, and the image cache to load them into. */
   private prefetchTarget(): PrefetchTarget | undefined {
-    const list = this.manifest?.snapshot?.prefetch;
+    const list = this.starting?.manifest.snapshot?.prefetch;
     const image = this.disks.disk?.image;
     return list && image ? { list, image } : undefined;
+  }
+
+  /** The check after an early 'ready' failed: start again from the next source, as a failed restore does. */
+  private async restoreFailedLate(attempt: StartAttempt, plan: RestorePlan, error: unknown): Promise<void> {
+    // Shut down (or already replaced) meanwhile: nothing to recover.
+    if (this.attempt !== attempt || this.state !== 'running') return;
+    const failure = error instanceof RestoreFailed ? error : new RestoreFailed('The resumed VM stopped answering right after the restore.', String(error));
+    this.setState('booting');
+    try {
+      const next = await this.stepDown(plan, failure, ' after the terminal was live');
+      await startWithFallback(next, (attempted) => this.startAttempt(attempted), (failed, stepFailure) => this.stepDown(failed, stepFailure));
+    } catch (thrown) {
+      this.fail(unexpectedFailure(thrown));
+    }
+  }
+
+  /** A restore failed: logs why, drops the attempt, tells the user, and returns the plan for the next source. */
+  private async stepDown(failed: RestorePlan, failure: RestoreFailed, when = ''): Promise<StartPlan> {
+    if (!this.starting) throw new Error('stepDown() before boot()');
+    this.monitorNote(`restore of the ${failed.from} failed${when}: ${failure.message} ${failure.detail}`);
+    this.deadline.forgetAttempt();
+    this.bootTimeline.forgetSteps();
+    const disk = this.attempt?.disk;
+    await this.dropAttempt(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
+    // After the emulator is gone (it may still write): the store closes, a saved session's is moved aside.
+    const damagedSessionId = await this.disks.attemptFailed(disk, 'the emulator could not resume it');
+    this.events.emit({ type: 'notice', notice: { ...restoreFailedNotice(failed.from, failure), ...(damagedSessionId ? { damagedSessionId } : {}) } });
+    const next = await this.starting.planner.next(failed);
+    if (failed.from === 'session') this.bootTimeline.step('state-read');
+    return next;
+  }
+
+  /** Ends the current attempt: what was attached to its emulator is detached, then the emulator goes. */
+  private async dropAttempt(reason: VmFailure): Promise<void> {
+    const attempt = this.attempt;
+    this.attempt = undefined;
+    this.afterRestore.cancel();
+    await attempt?.drop(reason);
   }
 
   private onSerialSignal(signal: Exclude<SerialSignal, { kind: 'none' }>): void {
     switch (signal.kind) {
       case 'stage':
-        this.bootTimeline.reach(signal.stage, signal.guestUptimeS);
-        if (signal.stage === 'ready' && this.state === 'booting') {
-          this.clearBootTimer();
-          this.setState('running');
-          this.bootSettle?.resolve();
-        }
+        if (signal.stage === 'ready' && this.state === 'booting') this.ready(signal.guestUptimeS);
+        else this.bootTimeline.reach(signal.stage, signal.guestUptimeS);
         return;
       case 'note':
         this.bootTimeline.note(signal.what, signal.guestUptimeS);
@@ -465,7 +348,7 @@ export class VmHost implements VmApi {
       case 'failure':
         if (this.afterRestore.guestFailed(new RestoreFailed(`The guest reported a failure: ${signal.code}.`, this.monitor.lastLines()))) return;
         this.fail(failureFromSignal(signal, this.monitor.lastLines()));
-        if (signal.code === 'kernel-panic') void this.emulator?.stop();
+        if (signal.code === 'kernel-panic') void this.attempt?.emulator.stop();
         return;
       default: {
         const unreachable: never = signal;
@@ -474,42 +357,32 @@ export class VmHost implements VmApi {
     }
   }
 
+  /** The guest is ready (its marker), or a restore is live. */
+  private ready(guestUptimeS?: number): void {
+    this.bootTimeline.reach('ready', guestUptimeS);
+    this.setState('running');
+    this.deadline.ready();
+  }
+
   private bootTimedOut(timeoutMs: number): void {
-    this.bootTimer = undefined;
-    const reached = this.bootTimeline.lastStage;
-    this.fail(
-      new VmFailure({
-        code: 'boot-timeout',
-        message: `The VM did not finish booting within ${Math.round(timeoutMs / 1000)} s (last stage: ${reached}). A slow machine may need a longer boot timeout; the last console lines are below.`,
-        detail: this.monitor.lastLines(),
-      }),
-    );
-    void this.emulator?.stop();
+    const message = `The VM did not finish booting within ${Math.round(timeoutMs / 1000)} s (last stage: ${this.bootTimeline.lastStage}). A slow machine may need a longer boot timeout; the last console lines are below.`;
+    this.fail(new VmFailure({ code: 'boot-timeout', message, detail: this.monitor.lastLines() }));
+    void this.attempt?.emulator.stop();
   }
 
   private fail(failure: VmFailure): void {
     if (this.state === 'failed' || this.state === 'stopped') return;
-    this.clearBootTimer();
     this.setState('failed');
     const error: VmError = { code: failure.code, message: failure.message };
     if (failure.detail !== undefined) error.detail = failure.detail;
-    this.emit({ type: 'error', error });
+    this.events.emit({ type: 'error', error });
     this.consoles.agent.failAll(failure);
-    this.bootSettle?.reject(failure);
-  }
-
-  private monitorNote(text: string): void {
-    this.monitor.note(`[host] ${text}`);
-  }
-
-  private clearBootTimer(): void {
-    if (this.bootTimer !== undefined) clearTimeout(this.bootTimer);
-    this.bootTimer = undefined;
+    this.deadline.fail(failure);
   }
 
   private setState(state: VmState): void {
     this.state = state;
-    this.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: this.startedFrom !== 'cold-boot' });
+    this.events.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: this.startedFrom !== 'cold-boot' });
     // The agent pushes its listening sockets when they change; a new page (or a restored guest) needs them once.
     if (state === 'running') {
       this.consoles.agent.requestSockets();
@@ -517,23 +390,7 @@ export class VmHost implements VmApi {
     }
   }
 
-  private emit(event: VmEvent): void {
-    for (const listener of this.listeners.values()) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A broken listener must not stop the others or the emulator loop; report it where developers look.
-        console.error('tabdock: a VmEvent listener threw', error);
-      }
-    }
+  private monitorNote(text: string): void {
+    this.monitor.note(`[host] ${text}`);
   }
-}
-
-function toFailure(error: unknown): VmFailure {
-  if (error instanceof VmFailure) return error;
-  return new VmFailure({
-    code: 'internal',
-    message: 'The VM host hit an unexpected error while booting; reload to try again, and report it if it repeats.',
-    detail: error instanceof Error ? (error.stack ?? error.message) : String(error),
-  });
 }

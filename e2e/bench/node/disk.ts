@@ -106,7 +106,7 @@ export const diskSection: BenchSection = {
     let resume: Record<string, unknown>;
     try {
       const resumeStarted = performance.now();
-      const result = await resumed.boot({ assetBase: process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, bootTimeoutMs: 840_000, disk: { store: 'session' } });
+      const result = await resumed.boot({ assetBase: process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, bootTimeoutMs: 840_000, disk: { store: 'session' }, resume: { kind: 'saved-session' } });
       const readyMs = roundMs(performance.now() - resumeStarted);
       const check = await resumed.exec(fingerprintCommand, { timeoutMs: COMMAND_TIMEOUT_MS });
       resume = {

@@ -84,50 +84,25 @@ export async function checkResumedGuest({
   }
 }
 
-export interface FallbackInputs {
-  first: StartPlan;
-  /** One start from one source; rejects with RestoreFailed when a restore does not come back. */
-  attempt(plan: StartPlan): Promise<void>;
-  /** Drops what the failed attempt left (its emulator, its agent channel). */
-  discard(): Promise<void>;
-  notify(notice: VmNotice): void;
-  /** The next plan after a failed session: the boot snapshot's, checked as usual, or a cold boot. */
-  planWithoutSession(): Promise<StartPlan>;
-  /** For the error log. */
-  note(text: string): void;
-}
-
 /**
- * Starts from the first plan and, while restores fail, from the next source: session > boot snapshot > cold
- * boot, with a notice for each step down. Any other failure (and a failed cold boot) is the caller's.
+ * Starts from the first plan and, while restores fail, from the plan `stepDown` gives for the next source
+ * (session > boot snapshot > cold boot). Any other failure (and a failed cold boot) is the caller's.
  */
-export async function startWithFallback(inputs: FallbackInputs): Promise<StartPlan> {
-  let plan = inputs.first;
+export async function startWithFallback(
+  first: StartPlan,
+  attempt: (plan: StartPlan) => Promise<void>,
+  stepDown: (failed: RestorePlan, failure: RestoreFailed) => Promise<StartPlan>,
+): Promise<StartPlan> {
+  let plan = first;
   for (;;) {
     try {
-      await inputs.attempt(plan);
+      await attempt(plan);
       return plan;
     } catch (error) {
       if (!(error instanceof RestoreFailed) || plan.kind !== 'restore') throw error;
-      plan = await stepDown(plan, error, inputs);
+      plan = await stepDown(plan, error);
     }
   }
-}
-
-/**
- * After a restore failed (while starting, or in the check behind an early 'ready'): logs why, drops the
- * attempt, tells the user, and returns the plan for the next source: session > boot snapshot > cold boot.
- */
-export async function stepDown(
-  failed: RestorePlan,
-  failure: RestoreFailed,
-  { discard, notify, planWithoutSession, note }: Omit<FallbackInputs, 'first' | 'attempt'>,
-  when = '',
-): Promise<StartPlan> {
-  note(`restore of the ${failed.from} failed${when}: ${failure.message} ${failure.detail}`);
-  await discard();
-  notify(restoreFailedNotice(failed.from, failure));
-  return failed.from === 'session' ? planWithoutSession() : { kind: 'cold-boot' };
 }
 
 /** The notice for a restore that failed after its checks passed, naming what happens next. */
