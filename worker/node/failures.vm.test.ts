@@ -5,13 +5,11 @@ import { copyFile, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createWispRelay, type WispRelay } from '../proxy/node/wisp-relay.ts';
 import type { NetworkOptions, VmEvent } from '../shared/contract.ts';
 import { parseManifest, sha256HexOf } from '../vm/assets.ts';
 import { attachRelayedNetwork } from '../vm/net/relayed-network.ts';
 import { encodeStateFile } from '../vm/snapshot/state-file.ts';
+import { startTestRelay, type TestRelay } from '../testing/wisp-test-relay.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
 import { BOOT_HOOK_TIMEOUT_MS, TEST_BOOT_TIMEOUT_MS } from './vm-test-boot.ts';
 
@@ -76,28 +74,16 @@ describe('boot failures', () => {
 });
 
 describe('a restore that falls back', () => {
-  let relay: WispRelay;
-  let server: Server;
+  let relay: TestRelay;
   let network: NetworkOptions;
 
   beforeAll(async () => {
-    relay = createWispRelay();
-    server = createServer((req, res) => {
-      if (!relay.handleHttp(req, res)) res.writeHead(404).end();
-    });
-    server.on('upgrade', (req, socket, head) => {
-      if (!relay.handleUpgrade(req, socket, head)) socket.destroy();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    relay = await startTestRelay();
     // The browser worker's network (relay and shim), with the page's options; nothing is pulled here.
-    network = { proxyUrl: 'http://127.0.0.1:9/', relayUrl: `ws://127.0.0.1:${(server.address() as AddressInfo).port}${relay.basePath}` };
+    network = { proxyUrl: 'http://127.0.0.1:9/', relayUrl: relay.url };
   });
 
-  afterAll(async () => {
-    relay?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  afterAll(() => relay?.close());
 
   it('starts from the boot snapshot when v86 refuses a session, with one open relay connection, not two', async () => {
     // A well-formed state file (right build, right checksum) whose payload is not a v86 state: only the restore
@@ -120,12 +106,12 @@ describe('a restore that falls back', () => {
       expect(events).toMatchObject([{ notice: { code: 'session-unusable', message: expect.stringMatching(/could not be resumed/), detail: expect.stringMatching(/Invalid header/) } }]);
       // Time for a connection the refused emulator left behind to show up.
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      expect(relay.sessions()).toBe(1);
+      expect(relay.relay.sessions()).toBe(1);
       expect((await host.exec('echo alive-after-fallback')).output).toContain('alive-after-fallback');
     } finally {
       await host.shutdown();
     }
     // Shutting down closes the last one.
-    await expect.poll(() => relay.sessions()).toBe(0);
+    await expect.poll(() => relay.relay.sessions()).toBe(0);
   }, BOOT_HOOK_TIMEOUT_MS);
 });
