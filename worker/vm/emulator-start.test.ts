@@ -54,17 +54,14 @@ function start(platform: { wasmBytes?: () => Promise<ArrayBuffer> } = {}) {
   const made: FakeEmulator[] = [];
   const downloads: Array<[number, number]> = [];
   const loaded: V86[] = [];
+  const createEmulator = (options: V86Options) => {
+    const emulator = new FakeEmulator(options);
+    made.push(emulator);
+    return emulator as unknown as V86;
+  };
   const emulators = new EmulatorStart(
-    { wasmPath: '/v86.wasm', v86Options: { log_level: 1 as V86Options['log_level'] }, ...platform },
-    {
-      download: (loadedBytes, totalBytes) => downloads.push([loadedBytes, totalBytes]),
-      loaded: (emulator) => loaded.push(emulator),
-      createEmulator: (options) => {
-        const emulator = new FakeEmulator(options);
-        made.push(emulator);
-        return emulator as unknown as V86;
-      },
-    },
+    { wasmPath: '/v86.wasm', v86Options: { log_level: 1 as V86Options['log_level'] }, createEmulator, ...platform },
+    { download: (loadedBytes, totalBytes) => downloads.push([loadedBytes, totalBytes]), loaded: (emulator) => loaded.push(emulator) },
   );
   return { emulators, made, downloads, loaded };
 }

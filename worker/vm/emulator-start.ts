@@ -30,6 +30,8 @@ export interface EmulatorPlatform {
   wasmBytes?: () => Promise<ArrayBuffer>;
   /** A browser worker: v86 there yields through a helper worker, which EmulatorTuning.yield can replace. */
   browserWorker?: boolean;
+  /** Makes the emulator (unit tests pass a fake); `new V86` by default. */
+  createEmulator?: (options: V86Options) => V86;
 }
 
 export interface EmulatorStartDeps {
@@ -37,8 +39,6 @@ export interface EmulatorStartDeps {
   download(loadedBytes: number, totalBytes: number): void;
   /** v86 made its devices and the settings are applied; the CPU has not run yet. Not called once discarded. */
   loaded(emulator: V86): void;
-  /** Makes the emulator (tests pass a fake); `new V86` by default. */
-  createEmulator?: (options: V86Options) => V86;
 }
 
 export interface EmulatorRequest {
@@ -70,7 +70,7 @@ export class EmulatorStart {
     private readonly platform: EmulatorPlatform,
     private readonly deps: EmulatorStartDeps,
   ) {
-    this.createEmulator = deps.createEmulator ?? ((options) => new V86(options));
+    this.createEmulator = platform.createEmulator ?? ((options) => new V86(options));
   }
 
   /** Why v86 cannot run here, or undefined when it can. */
