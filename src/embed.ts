@@ -120,6 +120,7 @@ function start(): void {
   }
   const vm = new VmClient({ onEvent, onCrash: fail, onCallError: (error) => terminal.notice(error.message, 'error') });
   client = vm;
+  if (netDefaults.problem) terminal.notice(netDefaults.problem, 'error');
   vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, resume: { kind: config.withoutSession }, tuning: config.tuning, cols: terminal.cols, rows: terminal.rows, network: networkOptions({}, netDefaults) })
     .then(() => {
       if (client !== vm) return;

@@ -169,6 +169,7 @@ function start(sessionStart: SessionStart): void {
   });
   client = vm;
   const net = netChosen === undefined ? loadNetSettings(window.localStorage, document.baseURI) : { settings: netChosen, problem: undefined };
+  if (netDefaults.problem) terminal.notice(netDefaults.problem, 'error');
   if (net.problem) terminal.notice(net.problem, 'info');
   netInEffect = net.settings;
   const bootOptions = {

@@ -96,8 +96,11 @@ describe('relay URL setting', () => {
     expect(networkDefaults({ VITE_TABDOCK_RELAY: 'off' }, PAGE)).toEqual({ proxyUrl: 'https://example.org/cors-proxy/', relayUrl: 'off' });
   });
 
-  it('stops the page with a sentence naming a build setting that does not parse', () => {
-    expect(() => defaultRelayUrl('ftp://relay.example.com/', PAGE)).toThrow(/VITE_TABDOCK_RELAY=ftp:\/\/relay.example.com\/ is not usable: The relay URL must start with wss:\/\//);
-    expect(() => networkDefaults({ VITE_CORS_PROXY: 'https://p.example/?x=1' }, PAGE)).toThrow(/VITE_CORS_PROXY.*\?query/);
+  it('falls back from a build setting that does not parse, naming it and saying what to do', () => {
+    const defaults = networkDefaults({ VITE_TABDOCK_RELAY: 'ftp://relay.example.com/', VITE_CORS_PROXY: 'https://p.example/?x=1' }, PAGE);
+    expect(defaults).toMatchObject({ proxyUrl: 'https://example.org/cors-proxy/', relayUrl: 'wss://example.org/wisp/' });
+    expect(defaults.problem).toMatch(/VITE_CORS_PROXY=https:\/\/p.example\/\?x=1, which is not usable \(.*\?query.*\); using \/cors-proxy\/ instead/);
+    expect(defaults.problem).toMatch(/VITE_TABDOCK_RELAY=ftp:\/\/relay.example.com\/, which is not usable \(The relay URL must start with wss:\/\//);
+    expect(networkDefaults({}, PAGE).problem).toBeUndefined();
   });
 });

@@ -101,27 +101,34 @@ export function networkOptions(settings: NetSettings, defaults: NetDefaults): Ne
 /**
  * The build's defaults, made absolute against the page once: VITE_CORS_PROXY, else /cors-proxy/ on the page's
  * origin; VITE_TABDOCK_RELAY (a URL, a path, or `off`), else /wisp/ on the page's origin (`vite` and `vite
- * preview` serve both). A build setting that does not parse stops the page with a sentence naming it.
+ * preview` serve both). A build setting that does not parse is replaced by that fallback, and `problem` says so.
  */
-export function networkDefaults(env: Record<string, unknown>, pageUrl: string): NetDefaults {
-  return { proxyUrl: defaultProxyUrl(env['VITE_CORS_PROXY'], pageUrl), relayUrl: defaultRelayUrl(env['VITE_TABDOCK_RELAY'], pageUrl) };
+export function networkDefaults(env: Record<string, unknown>, pageUrl: string): NetDefaults & { problem?: string } {
+  const proxy = buildSetting('VITE_CORS_PROXY', env['VITE_CORS_PROXY'], '/cors-proxy/', (text) => parseProxyUrl(text, pageUrl));
+  const relay = buildSetting('VITE_TABDOCK_RELAY', env['VITE_TABDOCK_RELAY'], '/wisp/', (text) => parseRelayUrl(text, pageUrl));
+  const problems = [proxy.problem, relay.problem].filter((problem) => problem !== undefined);
+  return { proxyUrl: proxy.value, relayUrl: relay.value, ...(problems.length > 0 ? { problem: problems.join(' ') } : {}) };
 }
 
 export function defaultProxyUrl(configured: unknown, pageUrl: string): string {
-  return buildSetting('VITE_CORS_PROXY', configured, '/cors-proxy/', (text) => parseProxyUrl(text, pageUrl));
+  return networkDefaults({ VITE_CORS_PROXY: configured }, pageUrl).proxyUrl;
 }
 
 export function defaultRelayUrl(configured: unknown, pageUrl: string): string {
-  return buildSetting('VITE_TABDOCK_RELAY', configured, '/wisp/', (text) => parseRelayUrl(text, pageUrl));
+  return networkDefaults({ VITE_TABDOCK_RELAY: configured }, pageUrl).relayUrl;
 }
 
-function buildSetting(name: string, configured: unknown, fallback: string, parse: (text: string) => FieldResult): string {
-  const text = typeof configured === 'string' && configured.trim() !== '' ? configured : fallback;
-  const parsed = parse(text);
-  if (!parsed.ok || parsed.value === undefined) {
-    throw new Error(`The build setting ${name}=${text} is not usable: ${parsed.ok ? 'it is empty' : parsed.error} Rebuild the site with a valid one.`);
-  }
-  return parsed.value;
+function buildSetting(name: string, configured: unknown, fallback: string, parse: (text: string) => FieldResult): { value: string; problem?: string } {
+  const fallbackValue = (): string => {
+    const parsed = parse(fallback);
+    if (!parsed.ok || parsed.value === undefined) throw new Error(`the built-in default ${fallback} for ${name} does not parse`);
+    return parsed.value;
+  };
+  if (typeof configured !== 'string' || configured.trim() === '') return { value: fallbackValue() };
+  const parsed = parse(configured);
+  if (parsed.ok && parsed.value !== undefined) return { value: parsed.value };
+  const why = parsed.ok ? 'it is empty' : parsed.error;
+  return { value: fallbackValue(), problem: `This site was built with ${name}=${configured}, which is not usable (${why}); using ${fallback} instead. Set it in the Network dialog, or rebuild the site with a valid one.` };
 }
 
 /** Whether two settings would configure the worker the same way. */
