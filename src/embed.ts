@@ -5,6 +5,7 @@ import './styles.css';
 import type { VmError, VmEvent } from '../worker/shared/contract.ts';
 import { browserProblem } from './browser-check.ts';
 import { ErrorPanels } from './error-panel.ts';
+import { networkDefaults, networkOptions } from './net-settings.ts';
 import { allowedOriginsFromLocation, commandAsTyped, connectEmbedBridge, loadLabFromLocation, mountLabPanel, postEmbedEvent, watchCommands, type CommandWatch } from './labs/index.ts';
 import { readPageConfig } from './page-config.ts';
 import { ProgressView } from './progress.ts';
@@ -19,6 +20,8 @@ function element(id: string): HTMLElement {
 }
 
 const config = readPageConfig(window.location, document.baseURI);
+// Embeds use the build's network defaults (there is no Network dialog here).
+const netDefaults = networkDefaults(import.meta.env, document.baseURI);
 const progress = new ProgressView(element('progress'));
 const errors = new ErrorPanels(element('errors'));
 const sidePanel = element('side-panel');
@@ -117,7 +120,8 @@ function start(): void {
   }
   const vm = new VmClient({ onEvent, onCrash: fail, onCallError: (error) => terminal.notice(error.message, 'error') });
   client = vm;
-  vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, snapshot: config.snapshot, tuning: config.tuning, cols: terminal.cols, rows: terminal.rows })
+  if (netDefaults.problem) terminal.notice(netDefaults.problem, 'error');
+  vm.boot({ assetBase: config.assetBase, bootTimeoutMs: config.bootTimeoutMs, resume: { kind: config.withoutSession }, tuning: config.tuning, cols: terminal.cols, rows: terminal.rows, network: networkOptions({}, netDefaults) })
     .then(() => {
       if (client !== vm) return;
       vm.resize(terminal.cols, terminal.rows);

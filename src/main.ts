@@ -9,7 +9,7 @@ import { FileTransferUi } from './files/file-transfer-ui.ts';
 import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
 import { NetSettingsDialog } from './net-settings-dialog.ts';
-import { defaultProxyUrl, defaultRelayUrl, loadNetSettings, networkOptions, type NetSettings } from './net-settings.ts';
+import { loadNetSettings, networkDefaults, networkOptions, type NetSettings } from './net-settings.ts';
 import { labRequestedIn, mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController, type SessionStart } from './session/session-controller.ts';
@@ -57,7 +57,7 @@ const session = new SessionController(document.querySelector<HTMLElement>('.app-
   exportSession: () => client?.exportSession(),
   exportDamaged: (id) => client?.exportDamagedSession(id),
   restart: (sessionStart) => restart(sessionStart),
-});
+}, config.withoutSession);
 // Drop files on the terminal to place them in the guest; "Get file…" downloads one (src/files/).
 new FileTransferUi(document.querySelector<HTMLElement>('.terminal-frame') ?? element('terminal'), document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   exec: () => {
@@ -82,15 +82,16 @@ const dockerView = mountDockerView({
   echo: (command) => terminal.comment(command),
   openPort: (port) => ports.open(port),
 });
-// The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start.
+// The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start, over
+// the build's defaults, computed here once.
+const netDefaults = networkDefaults(import.meta.env, document.baseURI);
 let netInEffect: NetSettings = {};
 /** What was last saved in the dialog; used even if the browser refused to store it. */
 let netChosen: NetSettings | undefined;
 new NetSettingsDialog(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
   storage: window.localStorage,
   baseUri: document.baseURI,
-  defaultProxyUrl: defaultProxyUrl(import.meta.env['VITE_CORS_PROXY'], document.baseURI),
-  defaultRelayUrl: defaultRelayUrl(import.meta.env['VITE_TABDOCK_RELAY'], document.baseURI),
+  defaults: netDefaults,
   inEffect: () => netInEffect,
   restart: () => restart(),
   onSaved: (settings, restarting) => {
@@ -168,16 +169,16 @@ function start(sessionStart: SessionStart): void {
   });
   client = vm;
   const net = netChosen === undefined ? loadNetSettings(window.localStorage, document.baseURI) : { settings: netChosen, problem: undefined };
+  if (netDefaults.problem) terminal.notice(netDefaults.problem, 'error');
   if (net.problem) terminal.notice(net.problem, 'info');
   netInEffect = net.settings;
   const bootOptions = {
     assetBase: config.assetBase,
     bootTimeoutMs: config.bootTimeoutMs,
-    snapshot: config.snapshot,
     tuning: config.tuning,
     cols: terminal.cols,
     rows: terminal.rows,
-    network: networkOptions(net.settings),
+    network: networkOptions(net.settings, netDefaults),
     warmUp: !labRequestedIn(window.location),
   };
   vm.boot({ ...bootOptions, ...sessionStart })

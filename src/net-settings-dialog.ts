@@ -1,27 +1,16 @@
 // The "Network" button in the page header and its dialog: the CORS proxy URL, the Docker Hub upstream mirror and
-// the TCP relay URL, validated as typed (src/net-settings.ts), a new relay tried before it is saved
+// the TCP relay URL, validated as typed (worker/shared/network-options.ts), a new relay tried before it is saved
 // (src/relay-check.ts), remembered in this browser, applied on the next VM start.
 import './net-settings.css';
-import {
-  loadNetSettings,
-  parseProxyUrl,
-  parseRelayUrl,
-  parseUpstreamMirror,
-  sameNetSettings,
-  saveNetSettings,
-  type FieldResult,
-  type NetSettings,
-  type SettingsStorage,
-} from './net-settings.ts';
+import { parseProxyUrl, parseRelayUrl, parseUpstreamMirror, type FieldResult } from '../worker/shared/network-options.ts';
+import { loadNetSettings, sameNetSettings, saveNetSettings, type NetDefaults, type NetSettings, type SettingsStorage } from './net-settings.ts';
 import { checkRelay } from './relay-check.ts';
 
 export interface NetSettingsDialogOptions {
   storage: SettingsStorage;
   baseUri: string;
-  /** The proxy used when the field is empty, shown as the placeholder. */
-  defaultProxyUrl: string;
-  /** The relay used when its field is empty. */
-  defaultRelayUrl: string;
+  /** The proxy and relay used when their fields are empty (src/net-settings.ts networkDefaults). */
+  defaults: NetDefaults;
   /** Tries a relay URL; undefined when it answered (default: src/relay-check.ts). */
   checkRelay?: (url: string) => Promise<string | undefined>;
   /** The settings the running VM started with (they change only at the next start). */
@@ -73,7 +62,7 @@ export class NetSettingsDialog {
       'docker pull in the VM reaches registries through a CORS proxy; every other connection a container makes ' +
       '(HTTPS, docker push, git) goes through a TCP relay. The fields are remembered in this browser; leave a field ' +
       'empty for the default. Changes apply when the VM next starts.';
-    this.proxy = this.field(form, 'CORS proxy URL', options.defaultProxyUrl, `Default: ${options.defaultProxyUrl}. Run your own with npm run proxy.`);
+    this.proxy = this.field(form, 'CORS proxy URL', options.defaults.proxyUrl, `Default: ${options.defaults.proxyUrl}. Run your own with npm run proxy.`);
     this.mirror = this.field(
       form,
       'Docker Hub upstream mirror',
@@ -83,8 +72,8 @@ export class NetSettingsDialog {
     this.relay = this.field(
       form,
       'TCP relay URL',
-      options.defaultRelayUrl,
-      `Default: ${options.defaultRelayUrl}. A Wisp relay, e.g. npm run proxy's ws://127.0.0.1:8787/wisp/; a token goes in the path; off turns it off.`,
+      options.defaults.relayUrl,
+      `Default: ${options.defaults.relayUrl}. A Wisp relay, e.g. npm run proxy's ws://127.0.0.1:8787/wisp/; a token goes in the path; off turns it off.`,
     );
     this.storageProblem = document.createElement('p');
     this.storageProblem.className = 'net-settings-error';

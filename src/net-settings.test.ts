@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  NET_SETTINGS_KEY,
-  defaultProxyUrl,
-  defaultRelayUrl,
-  loadNetSettings,
-  networkOptions,
-  parseProxyUrl,
-  parseRelayUrl,
-  parseUpstreamMirror,
-  saveNetSettings,
-  type SettingsStorage,
-} from './net-settings.ts';
+import { NET_SETTINGS_KEY, defaultProxyUrl, defaultRelayUrl, loadNetSettings, networkDefaults, networkOptions, saveNetSettings, type SettingsStorage } from './net-settings.ts';
 
 const PAGE = 'https://example.org/tabdock/';
+const DEFAULTS = { proxyUrl: 'https://example.org/cors-proxy/', relayUrl: 'wss://example.org/wisp/' };
 
 function memoryStorage(initial: Record<string, string> = {}): SettingsStorage & { data: Map<string, string> } {
   const data = new Map(Object.entries(initial));
@@ -24,68 +14,17 @@ function memoryStorage(initial: Record<string, string> = {}): SettingsStorage & 
   };
 }
 
-describe('proxy URL field', () => {
-  it('takes absolute URLs and page-relative paths, always ending in a slash', () => {
-    expect(parseProxyUrl('https://proxy.example.com', PAGE)).toEqual({ ok: true, value: 'https://proxy.example.com/' });
-    expect(parseProxyUrl('  http://127.0.0.1:8787/p  ', PAGE)).toEqual({ ok: true, value: 'http://127.0.0.1:8787/p/' });
-    expect(parseProxyUrl('/cors-proxy/', PAGE)).toEqual({ ok: true, value: 'https://example.org/cors-proxy/' });
-  });
-
-  it('treats empty as the default', () => {
-    expect(parseProxyUrl('   ', PAGE)).toEqual({ ok: true, value: undefined });
-  });
-
-  it('refuses other schemes, credentials, queries and fragments with a sentence', () => {
-    for (const [text, words] of [
-      ['ftp://proxy.example.com/', 'http:// or https://'],
-      ['https://me:secret@proxy.example.com/', 'user name or password'],
-      ['https://proxy.example.com/?x=1', '?query'],
-      ['https://proxy.example.com/#top', '#fragment'],
-      ['http://[bad', 'not a URL'],
-    ] as const) {
-      const result = parseProxyUrl(text, PAGE);
-      expect(result.ok, text).toBe(false);
-      if (!result.ok) expect(result.error).toContain(words);
-    }
-  });
-});
-
-describe('upstream mirror field', () => {
-  it('takes host names, host:port and http(s) origins', () => {
-    expect(parseUpstreamMirror('mirror.gcr.io')).toEqual({ ok: true, value: 'mirror.gcr.io' });
-    expect(parseUpstreamMirror('Registry.Example.com:5000')).toEqual({ ok: true, value: 'registry.example.com:5000' });
-    expect(parseUpstreamMirror('http://127.0.0.1:5000/')).toEqual({ ok: true, value: 'http://127.0.0.1:5000' });
-    expect(parseUpstreamMirror('https://mirror.example.com')).toEqual({ ok: true, value: 'https://mirror.example.com' });
-    expect(parseUpstreamMirror('')).toEqual({ ok: true, value: undefined });
-  });
-
-  it('refuses paths, other schemes, credentials and non-hosts', () => {
-    for (const [text, words] of [
-      ['https://mirror.example.com/v2/', 'without a path'],
-      ['ftp://mirror.example.com', 'http:// or https://'],
-      ['https://u:p@mirror.example.com', 'user name or password'],
-      ['mirror.example.com/library', 'not a host name'],
-      ['mirror .example.com', 'not a host name'],
-      ['mirror.example.com:99999', 'not a host name'],
-      ['-bad-.example.com', 'not a host name'],
-    ] as const) {
-      const result = parseUpstreamMirror(text);
-      expect(result.ok, text).toBe(false);
-      if (!result.ok) expect(result.error).toContain(words);
-    }
-  });
-});
-
 describe('remembered settings', () => {
-  it('round-trips through storage and feeds boot() only the fields that were set', () => {
+  it('round-trips through storage and feeds boot() the settings over the defaults, complete', () => {
     const storage = memoryStorage();
     saveNetSettings(storage, { upstreamMirror: 'mirror.gcr.io' });
     const loaded = loadNetSettings(storage, PAGE);
     expect(loaded).toEqual({ settings: { upstreamMirror: 'mirror.gcr.io' } });
-    expect(networkOptions(loaded.settings)).toEqual({ dockerHubUpstream: 'mirror.gcr.io' });
+    expect(networkOptions(loaded.settings, DEFAULTS)).toEqual({ ...DEFAULTS, dockerHubUpstream: 'mirror.gcr.io' });
     saveNetSettings(storage, { proxyUrl: 'https://p.example/', upstreamMirror: 'http://127.0.0.1:5000' });
-    expect(networkOptions(loadNetSettings(storage, PAGE).settings)).toEqual({
+    expect(networkOptions(loadNetSettings(storage, PAGE).settings, DEFAULTS)).toEqual({
       proxyUrl: 'https://p.example/',
+      relayUrl: DEFAULTS.relayUrl,
       dockerHubUpstream: 'http://127.0.0.1:5000',
     });
   });
@@ -138,39 +77,30 @@ describe('default proxy URL', () => {
   });
 });
 
-describe('relay URL field', () => {
-  it('takes ws(s) URLs, http(s) ones as their WebSocket twins, page-relative paths, and off', () => {
-    expect(parseRelayUrl('wss://relay.example.com/wisp', PAGE)).toEqual({ ok: true, value: 'wss://relay.example.com/wisp/' });
-    expect(parseRelayUrl('https://relay.example.com/wisp/s3cret-token/', PAGE)).toEqual({ ok: true, value: 'wss://relay.example.com/wisp/s3cret-token/' });
-    expect(parseRelayUrl('/wisp/', 'http://localhost:4173/')).toEqual({ ok: true, value: 'ws://localhost:4173/wisp/' });
-    expect(parseRelayUrl(' OFF ', PAGE)).toEqual({ ok: true, value: 'off' });
-    expect(parseRelayUrl('', PAGE)).toEqual({ ok: true, value: undefined });
-  });
-
-  it('refuses other schemes, credentials and queries with a sentence', () => {
-    for (const [text, words] of [
-      ['ftp://relay.example.com/', 'wss://'],
-      ['wss://me:secret@relay.example.com/wisp/', 'token in the path'],
-      ['wss://relay.example.com/wisp/?token=1', '?query'],
-    ] as const) {
-      const result = parseRelayUrl(text, PAGE);
-      expect(result.ok).toBe(false);
-      if (!result.ok) expect(result.error).toContain(words);
-    }
-  });
-
+describe('relay URL setting', () => {
   it('is remembered with the other settings and sent to boot()', () => {
     const storage = memoryStorage();
     saveNetSettings(storage, { relayUrl: 'wss://relay.example.com/wisp/' });
     const loaded = loadNetSettings(storage, PAGE);
     expect(loaded.settings).toEqual({ relayUrl: 'wss://relay.example.com/wisp/' });
-    expect(networkOptions(loaded.settings)).toEqual({ relayUrl: 'wss://relay.example.com/wisp/' });
+    expect(networkOptions(loaded.settings, DEFAULTS)).toEqual({ proxyUrl: DEFAULTS.proxyUrl, relayUrl: 'wss://relay.example.com/wisp/' });
     storage.setItem(NET_SETTINGS_KEY, JSON.stringify({ version: 1, relayUrl: 'ftp://x/' }));
     expect(loadNetSettings(storage, PAGE).problem).toContain('saved relay URL ignored');
   });
 
-  it('defaults to /wisp/ on the page origin, or the build setting', () => {
+  it('defaults to /wisp/ on the page origin, or the build setting, which may turn the relay off', () => {
     expect(defaultRelayUrl(undefined, 'https://example.org/tabdock/')).toBe('wss://example.org/wisp/');
     expect(defaultRelayUrl('https://relay.example.com/w', 'https://example.org/')).toBe('wss://relay.example.com/w/');
+    // Built with VITE_TABDOCK_RELAY=off, the Network dialog said "Default: wss://example.org/tabdock/off/" (#25).
+    expect(defaultRelayUrl('off', PAGE)).toBe('off');
+    expect(networkDefaults({ VITE_TABDOCK_RELAY: 'off' }, PAGE)).toEqual({ proxyUrl: 'https://example.org/cors-proxy/', relayUrl: 'off' });
+  });
+
+  it('falls back from a build setting that does not parse, naming it and saying what to do', () => {
+    const defaults = networkDefaults({ VITE_TABDOCK_RELAY: 'ftp://relay.example.com/', VITE_CORS_PROXY: 'https://p.example/?x=1' }, PAGE);
+    expect(defaults).toMatchObject({ proxyUrl: 'https://example.org/cors-proxy/', relayUrl: 'wss://example.org/wisp/' });
+    expect(defaults.problem).toMatch(/VITE_CORS_PROXY=https:\/\/p.example\/\?x=1, which is not usable \(.*\?query.*\); using \/cors-proxy\/ instead/);
+    expect(defaults.problem).toMatch(/VITE_TABDOCK_RELAY=ftp:\/\/relay.example.com\/, which is not usable \(The relay URL must start with wss:\/\//);
+    expect(networkDefaults({}, PAGE).problem).toBeUndefined();
   });
 });

@@ -1,7 +1,9 @@
 // The page's network settings: which CORS proxy registry traffic leaves through, which registry stands in for
 // Docker Hub, and which Wisp relay carries every other TCP connection from containers. Parsed and validated here
-// (no DOM), remembered in localStorage, handed to boot().
+// (no DOM, with the parsers of worker/shared/network-options.ts), remembered in localStorage, and handed to boot()
+// complete, over the build's defaults (networkDefaults), so the worker computes no network setting of its own.
 import type { NetworkOptions } from '../worker/shared/contract.ts';
+import { parseProxyUrl, parseRelayUrl, parseUpstreamMirror, type FieldResult } from '../worker/shared/network-options.ts';
 
 /** What the user chose; an absent field means "the default". */
 export interface NetSettings {
@@ -16,107 +18,11 @@ export interface NetSettings {
 export const NET_SETTINGS_KEY = 'tabdock.network-settings';
 const STORED_VERSION = 1;
 
-export type FieldResult = { ok: true; value: string | undefined } | { ok: false; error: string };
-
 /** The storage slice used (localStorage in the page, a Map in tests). */
 export interface SettingsStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
   removeItem(key: string): void;
-}
-
-/**
- * A proxy URL as typed: empty means the default; a path such as `/cors-proxy/` is taken relative to the page;
- * anything else must be an http(s) URL without credentials, query or fragment (the shim appends `host/path`).
- */
-export function parseProxyUrl(text: string, baseUri: string): FieldResult {
-  const trimmed = text.trim();
-  if (trimmed === '') return { ok: true, value: undefined };
-  let url: URL;
-  try {
-    url = new URL(trimmed, baseUri);
-  } catch {
-    return { ok: false, error: `"${trimmed}" is not a URL; enter one like https://proxy.example.com/ or /cors-proxy/.` };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return { ok: false, error: `The proxy URL must start with http:// or https:// (got ${url.protocol}).` };
-  }
-  if (url.username !== '' || url.password !== '') {
-    return { ok: false, error: 'The proxy URL must not contain a user name or password; the proxy takes no credentials.' };
-  }
-  if (url.search !== '' || url.hash !== '') {
-    return { ok: false, error: 'The proxy URL must not have a ?query or #fragment: registry paths are appended to it.' };
-  }
-  const href = url.href.endsWith('/') ? url.href : `${url.href}/`;
-  return { ok: true, value: href };
-}
-
-// A DNS name or IPv4 address with an optional port (RFC 1123 labels); enough for registries.
-const HOST_PORT = /^(?=.{1,253}(?::|$))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::(\d{1,5}))?$/i;
-
-/**
- * A Docker Hub upstream as typed: empty means Docker Hub itself; `mirror.gcr.io` or `host:port` is reached over
- * HTTPS; `http://host:port` for a plain-HTTP mirror (e.g. a local registry). No path: mirrors serve /v2/ at the root.
- */
-export function parseUpstreamMirror(text: string): FieldResult {
-  const trimmed = text.trim();
-  if (trimmed === '') return { ok: true, value: undefined };
-  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed);
-  if (schemeMatch) {
-    const scheme = schemeMatch[1]?.toLowerCase();
-    if (scheme !== 'http' && scheme !== 'https') {
-      return { ok: false, error: `The upstream mirror must be a host name or an http:// or https:// address (got ${scheme}://).` };
-    }
-    let url: URL;
-    try {
-      url = new URL(trimmed);
-    } catch {
-      return { ok: false, error: `"${trimmed}" is not a valid address; enter one like mirror.gcr.io or http://127.0.0.1:5000.` };
-    }
-    if (url.username !== '' || url.password !== '') {
-      return { ok: false, error: 'The upstream mirror must not contain a user name or password.' };
-    }
-    if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-      return { ok: false, error: 'Give the mirror without a path (e.g. https://mirror.example.com): it serves /v2/ at its root.' };
-    }
-    return { ok: true, value: url.origin };
-  }
-  const match = HOST_PORT.exec(trimmed);
-  const port = match?.[1];
-  if (!match || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
-    return { ok: false, error: `"${trimmed}" is not a host name; enter one like mirror.gcr.io, registry.example.com:5000 or http://127.0.0.1:5000.` };
-  }
-  return { ok: true, value: trimmed.toLowerCase() };
-}
-
-/**
- * A relay URL as typed: empty means the default; `off` turns egress off; a path such as `/wisp/` is taken relative
- * to the page; http(s) becomes ws(s). No query or fragment (the Wisp client needs a URL ending in '/'); a token goes
- * in the path (`wss://relay.example/wisp/<token>/`).
- */
-export function parseRelayUrl(text: string, baseUri: string): FieldResult {
-  const trimmed = text.trim();
-  if (trimmed === '') return { ok: true, value: undefined };
-  if (trimmed.toLowerCase() === 'off') return { ok: true, value: 'off' };
-  let url: URL;
-  try {
-    url = new URL(trimmed, baseUri);
-  } catch {
-    return { ok: false, error: `"${trimmed}" is not a URL; enter one like wss://relay.example.com/wisp/ or /wisp/, or off.` };
-  }
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    return { ok: false, error: `The relay URL must start with wss://, ws://, https:// or http:// (got ${url.protocol}).` };
-  }
-  if (url.username !== '' || url.password !== '') {
-    return { ok: false, error: 'The relay URL must not contain a user name or password; put a relay token in the path (/wisp/<token>/).' };
-  }
-  if (url.search !== '' || url.hash !== '') {
-    return { ok: false, error: 'The relay URL must not have a ?query or #fragment; put a relay token in the path (/wisp/<token>/).' };
-  }
-  const href = url.href.endsWith('/') ? url.href : `${url.href}/`;
-  return { ok: true, value: href };
 }
 
 export interface LoadedNetSettings {
@@ -180,13 +86,49 @@ export function saveNetSettings(storage: SettingsStorage, settings: NetSettings)
   }
 }
 
-/** What boot() gets: only the fields the user set, so the worker's defaults fill the rest. */
-export function networkOptions(settings: NetSettings): NetworkOptions {
-  const options: NetworkOptions = {};
-  if (settings.proxyUrl !== undefined) options.proxyUrl = settings.proxyUrl;
-  if (settings.upstreamMirror !== undefined) options.dockerHubUpstream = settings.upstreamMirror;
-  if (settings.relayUrl !== undefined) options.relayUrl = settings.relayUrl;
-  return options;
+/** The network the page falls back to for each field the user left empty (networkDefaults). */
+export type NetDefaults = Pick<NetworkOptions, 'proxyUrl' | 'relayUrl'>;
+
+/** What boot() gets: the user's settings over the defaults, complete (the worker computes nothing of its own). */
+export function networkOptions(settings: NetSettings, defaults: NetDefaults): NetworkOptions {
+  return {
+    proxyUrl: settings.proxyUrl ?? defaults.proxyUrl,
+    relayUrl: settings.relayUrl ?? defaults.relayUrl,
+    ...(settings.upstreamMirror === undefined ? {} : { dockerHubUpstream: settings.upstreamMirror }),
+  };
+}
+
+/**
+ * The build's defaults, made absolute against the page once: VITE_CORS_PROXY, else /cors-proxy/ on the page's
+ * origin; VITE_TABDOCK_RELAY (a URL, a path, or `off`), else /wisp/ on the page's origin (`vite` and `vite
+ * preview` serve both). A build setting that does not parse is replaced by that fallback, and `problem` says so.
+ */
+export function networkDefaults(env: Record<string, unknown>, pageUrl: string): NetDefaults & { problem?: string } {
+  const proxy = buildSetting('VITE_CORS_PROXY', env['VITE_CORS_PROXY'], '/cors-proxy/', (text) => parseProxyUrl(text, pageUrl));
+  const relay = buildSetting('VITE_TABDOCK_RELAY', env['VITE_TABDOCK_RELAY'], '/wisp/', (text) => parseRelayUrl(text, pageUrl));
+  const problems = [proxy.problem, relay.problem].filter((problem) => problem !== undefined);
+  return { proxyUrl: proxy.value, relayUrl: relay.value, ...(problems.length > 0 ? { problem: problems.join(' ') } : {}) };
+}
+
+export function defaultProxyUrl(configured: unknown, pageUrl: string): string {
+  return networkDefaults({ VITE_CORS_PROXY: configured }, pageUrl).proxyUrl;
+}
+
+export function defaultRelayUrl(configured: unknown, pageUrl: string): string {
+  return networkDefaults({ VITE_TABDOCK_RELAY: configured }, pageUrl).relayUrl;
+}
+
+function buildSetting(name: string, configured: unknown, fallback: string, parse: (text: string) => FieldResult): { value: string; problem?: string } {
+  const fallbackValue = (): string => {
+    const parsed = parse(fallback);
+    if (!parsed.ok || parsed.value === undefined) throw new Error(`the built-in default ${fallback} for ${name} does not parse`);
+    return parsed.value;
+  };
+  if (typeof configured !== 'string' || configured.trim() === '') return { value: fallbackValue() };
+  const parsed = parse(configured);
+  if (parsed.ok && parsed.value !== undefined) return { value: parsed.value };
+  const why = parsed.ok ? 'it is empty' : parsed.error;
+  return { value: fallbackValue(), problem: `This site was built with ${name}=${configured}, which is not usable (${why}); using ${fallback} instead. Set it in the Network dialog, or rebuild the site with a valid one.` };
 }
 
 /** Whether two settings would configure the worker the same way. */
@@ -196,24 +138,4 @@ export function sameNetSettings(a: NetSettings, b: NetSettings): boolean {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * The proxy the worker uses when none is set (worker/vm/worker.ts computes the same): VITE_CORS_PROXY from the
- * build, relative to the page, else /cors-proxy/ on the page's origin, which `vite` and `vite preview` serve.
- */
-export function defaultProxyUrl(configured: unknown, pageUrl: string): string {
-  const base = typeof configured === 'string' && configured !== '' ? new URL(configured, pageUrl).href : new URL('/cors-proxy/', pageUrl).href;
-  return base.endsWith('/') ? base : `${base}/`;
-}
-
-/**
- * The relay the worker uses when none is set (worker/vm/worker.ts computes the same): VITE_TABDOCK_RELAY from the
- * build, relative to the page, else /wisp/ on the page's origin, which `vite` and `vite preview` serve.
- */
-export function defaultRelayUrl(configured: unknown, pageUrl: string): string {
-  const url = new URL(typeof configured === 'string' && configured !== '' ? configured : '/wisp/', pageUrl);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  if (url.protocol === 'https:') url.protocol = 'wss:';
-  return url.href.endsWith('/') ? url.href : `${url.href}/`;
 }

@@ -14,6 +14,11 @@ describe('page config', () => {
     expect(at('https://example.org/app/?assets=https://cdn.example.net/vm/').assetBase).toBe('https://cdn.example.net/vm/');
   });
 
+  it('starts from the boot snapshot unless ?snapshot=off asks for a cold boot', () => {
+    expect(at('https://example.org/').withoutSession).toBe('boot-snapshot');
+    expect(at('https://example.org/?snapshot=off').withoutSession).toBe('kernel');
+  });
+
   it('reads a positive ?bootTimeoutMs= and ignores nonsense', () => {
     expect(at('https://example.org/?bootTimeoutMs=5000').bootTimeoutMs).toBe(5000);
     expect(at('https://example.org/?bootTimeoutMs=-1').bootTimeoutMs).toBe(10 * 60_000);

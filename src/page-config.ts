@@ -6,8 +6,8 @@ export interface PageConfig {
   /** Absolute URL of the folder holding manifest.json. */
   assetBase: string;
   bootTimeoutMs: number;
-  /** `?snapshot=off` cold-boots the kernel even when the image has a boot snapshot. */
-  snapshot: 'auto' | 'off';
+  /** What starts when no session does: the image's boot snapshot, or with `?snapshot=off` the kernel (a cold boot). */
+  withoutSession: 'boot-snapshot' | 'kernel';
   /** Emulator settings other than the defaults, for measurements (`?jitThreshold=`, ...; README "Emulator settings"). */
   tuning: EmulatorTuning;
 }
@@ -51,7 +51,7 @@ export function readPageConfig(location: Location, baseUri: string): PageConfig 
   return {
     assetBase: new URL(withSlash, baseUri).href,
     bootTimeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_BOOT_TIMEOUT_MS,
-    snapshot: params.get('snapshot') === 'off' ? 'off' : 'auto',
+    withoutSession: params.get('snapshot') === 'off' ? 'kernel' : 'boot-snapshot',
     tuning: readTuning(params),
   };
 }

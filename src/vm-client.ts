@@ -60,10 +60,8 @@ export class VmClient {
   async boot(options: BootOptions): Promise<BootResult> {
     const listener = Comlink.proxy((event: VmEvent) => this.hooks.onEvent(event));
     await this.call(() => this.remote.subscribe(listener));
-    // A format-1 session given as bytes can be hundreds of MB: move it to the worker instead of copying it.
-    // (Files and Blobs cross as handles to their data, not as copies.)
-    const transferable = options.sessionState ? [options.sessionState] : [];
-    return this.call(() => this.remote.boot(Comlink.transfer(options, transferable)));
+    // A session to resume crosses as a Blob: a handle to its data, not a copy of it.
+    return this.call(() => this.remote.boot(options));
   }
 
   /** Saves the running machine as the saved session (VmApi.saveState); the VM keeps running. */

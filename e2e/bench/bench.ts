@@ -83,18 +83,18 @@ async function main(): Promise<void> {
     });
     const assetBase = process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR;
     const bootStartedAtProcessMs = performance.now();
-    const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, tuning: tuningFromEnv(), disk: { store: 'session' }, ...(mtu === undefined ? {} : { snapshot: 'off' as const }) });
+    const boot = await host.boot({ assetBase, bootTimeoutMs: 840_000, tuning: tuningFromEnv(), disk: { store: 'session' }, ...(mtu === undefined ? {} : { resume: { kind: 'kernel' as const } }) });
     results['boot'] = {
       bootCalledAtProcessMs: Math.round(bootStartedAtProcessMs),
-      stages: host.timeline.map((timing) => ({ ...timing, atProcessMs: Math.round(timing.atMs + bootStartedAtProcessMs) })),
+      stages: host.probe.timeline.map((timing) => ({ ...timing, atProcessMs: Math.round(timing.atMs + bootStartedAtProcessMs) })),
       readyMs: boot.timeline.ready,
-      tuning: host.emulatorTuning,
-      guestNotes: host.notes,
+      tuning: host.probe.tuning,
+      guestNotes: host.probe.notes,
       ...(mtu === undefined ? {} : { netDeviceMtu: mtu }),
     };
     const context: BenchContext = { host, diskDirectory, processUptimeMs: () => performance.now(), log };
     for (const section of shared) await runSection(section, context);
-    results['jit'] = host.jitStats();
+    results['jit'] = host.probe.jitStats();
     await host.shutdown();
   }
   for (const section of prepared) await section.dispose();

@@ -3,7 +3,7 @@
 // Open and a damaged save (moved aside, offered as a download, a clean VM started). The VM worker keeps the
 // session itself, beside the disk's block store (worker/vm/disk/); session-store.ts keeps only a format-1 save
 // from before the block store, resumed once and removed at the next save.
-import type { BootOptions, SavedState, SaveSteps, SessionExport, StartedFrom, VmNotice } from '../../worker/shared/contract.ts';
+import type { BootOptions, ResumeFrom, SavedState, SaveSteps, SessionExport, StartedFrom, VmNotice } from '../../worker/shared/contract.ts';
 import { formatSeconds } from '../format.ts';
 import { openOpfsDirectory } from './opfs-directory.ts';
 import { downloadBytes, SessionBar } from './session-bar.ts';
@@ -29,7 +29,7 @@ export interface SessionHooks {
 }
 
 /** How the next VM starts, as far as sessions go: the part of BootOptions this controller decides. */
-export type SessionStart = Pick<BootOptions, 'disk' | 'sessionFile'>;
+export type SessionStart = Required<Pick<BootOptions, 'disk' | 'resume'>>;
 
 type SessionSource = 'store' | 'file' | 'none';
 
@@ -66,7 +66,12 @@ export class SessionController {
   /** Another tab owns the saved session (tab-owner.ts): this tab never touches it. */
   private otherTabOwns = false;
 
-  constructor(header: HTMLElement, private readonly hooks: SessionHooks) {
+  /** `otherwise`: what starts when no session does (`?snapshot=off`: the kernel). */
+  constructor(
+    header: HTMLElement,
+    private readonly hooks: SessionHooks,
+    private readonly otherwise: 'boot-snapshot' | 'kernel' = 'boot-snapshot',
+  ) {
     this.bar = new SessionBar(header, {
       save: () => void this.save('button'),
       reset: () => void this.reset(),
@@ -129,13 +134,19 @@ export class SessionController {
     }
   }
 
-  /** The session part of the boot options for this tab: its own store unless another tab owns the session. */
+  /**
+   * The session part of the boot options for this tab: its own store unless another tab owns the session; an
+   * opened file, else the saved session (or the page's format-1 one) unless Reset discards it.
+   */
   startOptions(extra: { legacy?: Blob | undefined; file?: Blob; discardSaved?: boolean } = {}): SessionStart {
-    if (this.otherTabOwns) return { disk: { store: 'scratch' }, ...(extra.file ? { sessionFile: extra.file } : {}) };
-    return {
-      disk: { store: 'session', ...(extra.discardSaved ? { discardSaved: true } : {}), ...(extra.legacy ? { legacySession: extra.legacy } : {}) },
-      ...(extra.file ? { sessionFile: extra.file } : {}),
-    };
+    const { otherwise } = this;
+    const resume: ResumeFrom = extra.file
+      ? { kind: 'file', file: extra.file, otherwise }
+      : this.otherTabOwns || extra.discardSaved
+        ? { kind: otherwise }
+        : { kind: 'saved-session', otherwise, ...(extra.legacy ? { legacy: extra.legacy } : {}) };
+    if (this.otherTabOwns) return { disk: { store: 'scratch' }, resume };
+    return { disk: { store: 'session', ...(extra.discardSaved ? { discardSaved: true } : {}) }, resume };
   }
 
   /** The user typed into the VM: there is something new to save. */

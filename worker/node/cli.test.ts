@@ -30,10 +30,10 @@ describe('npm run vm', () => {
   it('rejects a bad --upstream or TABDOCK_UPSTREAM with usage, before booting', () => {
     const flag = cli('--upstream', 'ftp://mirror.test', '--exec', 'true');
     expect(flag.status).toBe(2);
-    expect(flag.stderr).toContain('--upstream wants http:// or https://');
+    expect(flag.stderr).toContain('--upstream: The upstream mirror must be a host name or an http:// or https:// address (got ftp://)');
     const env = cliWithEnv({ TABDOCK_UPSTREAM: 'not a host' }, '--exec', 'true');
     expect(env.status).toBe(2);
-    expect(env.stderr).toContain('--upstream wants a host name');
+    expect(env.stderr).toContain('--upstream: "not a host" is not a host name');
   });
 
   it('rejects a bad number with usage', () => {

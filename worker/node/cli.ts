@@ -225,7 +225,7 @@ async function main(): Promise<number> {
     },
   });
   host.subscribe(progressPrinter(options.verbose));
-  if (options.verbose) host.onSerialByte((byte) => process.stderr.write(Uint8Array.of(byte)));
+  if (options.verbose) host.probe.onSerialByte((byte) => process.stderr.write(Uint8Array.of(byte)));
   let status: number;
   let dockerSocket: DockerSocketServer | undefined;
   try {
@@ -234,7 +234,7 @@ async function main(): Promise<number> {
     const bootOptions = {
       assetBase: options.assetDir,
       bootTimeoutMs: options.bootTimeoutS * 1000,
-      ...(options.cold ? { snapshot: 'off' as const } : {}),
+      ...(options.cold ? { resume: { kind: 'kernel' as const } } : {}),
       ...(options.memoryMiB === undefined ? {} : { memoryBytes: options.memoryMiB * 1024 * 1024 }),
       ...(process.stdout.isTTY ? { cols: process.stdout.columns, rows: process.stdout.rows } : {}),
     };

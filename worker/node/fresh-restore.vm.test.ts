@@ -4,9 +4,9 @@
 // leaves. No guest boots here: the emulators are created, restored and compared without running.
 import { V86, type V86Options } from 'v86';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadFirmware } from '../vm/snapshot/resume.ts';
+import { loadFirmware } from '../vm/emulator-start.ts';
 import { restoreV86Options } from '../vm/snapshot/restore.ts';
-import { planStart } from '../vm/snapshot/start-plan.ts';
+import { StartPlanner } from '../vm/snapshot/start-plan.ts';
 import { buildV86Options } from '../vm/v86-options.ts';
 import { FRESH_RAM_WRITTEN_BYTES, restoreIntoFreshEmulator, type V86CpuRam } from '../vm/v86-internals.ts';
 import type { DiskImageRef } from '../vm/assets.ts';
@@ -32,7 +32,8 @@ function memoryDisk(ref: DiskImageRef): StoreDisk {
 async function bootSnapshot(): Promise<{ options: () => V86Options; state: ArrayBuffer }> {
   const source = new FileAssetSource(assetBase);
   const manifest = await source.loadManifest();
-  const plan = await planStart({ source, manifest, options: {}, notify: (notice) => expect.fail(`unexpected notice: ${notice.message}`) });
+  const sessions = { planFile: () => Promise.resolve(undefined), planSaved: () => Promise.resolve('none' as const) };
+  const plan = await new StartPlanner({ source, manifest, resume: { kind: 'boot-snapshot' }, sessions, notify: (notice) => expect.fail(`unexpected notice: ${notice.message}`) }).first();
   if (plan.kind !== 'restore') throw new Error(`${assetBase} has no usable boot snapshot: run \`npm run images\``);
   const [files, disk] = await Promise.all([loadFirmware(source, manifest), source.diskImage(manifest.files.rootDisk)]);
   const header = plan.header;

@@ -69,7 +69,7 @@ async function bootAndSave(assetDir: string, memoryBytes: number): Promise<Saved
     if (event.type === 'stage') log(`${(event.atMs / 1000).toFixed(1)} s ${event.stage}`);
   });
   const bootStartedMs = performance.now();
-  await host.boot({ assetBase: assetDir, memoryBytes, snapshot: 'off', bootTimeoutMs: 1_500_000 });
+  await host.boot({ assetBase: assetDir, memoryBytes, resume: { kind: 'kernel' }, bootTimeoutMs: 1_500_000 });
   const readyMs = performance.now() - bootStartedMs;
   // The first exec also waits for the agent, which the restored guest must have running.
   const welcome = await host.exec(`cat ${WELCOME_FILE}`, { timeoutMs: 120_000 });
@@ -78,7 +78,7 @@ async function bootAndSave(assetDir: string, memoryBytes: number): Promise<Saved
   if (quiesce.exitCode !== 0) throw new Error(`quiescing the guest failed (exit ${quiesce.exitCode}): ${quiesce.output}`);
   const warm = await host.exec(WARM_AFTER_QUIESCE_COMMAND, { timeoutMs: 120_000 });
   if (warm.exitCode !== 0) throw new Error(`reading back the after-restore programs failed (exit ${warm.exitCode}): ${warm.output}`);
-  const emulator = host.v86;
+  const emulator = host.probe.emulator;
   if (!emulator) throw new Error('the VM stopped before its state could be saved');
   const saveStartedMs = performance.now();
   const raw = new Uint8Array(await emulator.save_state());
@@ -104,7 +104,7 @@ async function recordPrefetch(assetDir: string): Promise<NonNullable<SnapshotAss
   try {
     const booted = await host.boot({ assetBase: assetDir, bootTimeoutMs: 1_500_000, tuning: { diskPrefetch: false } });
     if (booted.startedFrom !== 'boot-snapshot') throw new Error(`expected to restore the new boot snapshot, but the VM started from ${booted.startedFrom}`);
-    const image = host.disk?.image;
+    const image = host.probe.disk?.image;
     if (!image) throw new Error('the VM has no root disk image cache to record');
     const stop = image.recordLoads();
     const result = await host.exec(PREFETCH_COMMAND, { timeoutMs: 600_000 });

@@ -34,14 +34,16 @@ describe('npm run vm network flags', () => {
 
   it('rejects bad values naming the flag and an example', () => {
     for (const [flags, words] of [
-      [{ upstream: 'not a host' }, '--upstream wants a host name'],
-      [{ upstream: 'ftp://x.test' }, '--upstream wants http:// or https://'],
-      [{ upstream: 'https://x.test/v2/' }, 'without path'],
-      [{ proxy: 'localhost:8787' }, '--proxy wants an http:// or https:// URL'],
-      [{ proxy: 'nope' }, '--proxy wants an absolute URL'],
+      [{ upstream: 'not a host' }, '--upstream: "not a host" is not a host name'],
+      [{ upstream: 'ftp://x.test' }, '--upstream: The upstream mirror must be a host name or an http:// or https:// address (got ftp://)'],
+      [{ upstream: 'https://x.test/v2/' }, 'without a path'],
+      [{ proxy: 'localhost:8787' }, '--proxy: The proxy URL must start with http:// or https:// (got localhost:)'],
+      [{ proxy: 'nope' }, '--proxy: "nope" is not an absolute URL'],
+      [{ proxy: 'http://u:p@127.0.0.1:8787/' }, 'user name or password'],
       [{ registries: ['registry.test'] }, '--registry wants NAME=ORIGIN'],
       [{ registries: ['bad name=http://x.test'] }, 'is not a host name'],
-      [{ registries: ['r.test:70000=http://x.test'] }, 'out of range'],
+      [{ registries: ['r.test:70000=http://x.test'] }, 'from 1 to 65535'],
+      [{ registries: ['r.test=http://x.test/path'] }, 'without a path'],
     ] as const) {
       expect(() => networkConfigFromFlags(flags), JSON.stringify(flags)).toThrow(words);
     }

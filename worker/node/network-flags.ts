@@ -1,5 +1,6 @@
 // `npm run vm`'s network flags and their environment variables, turned into the shim's NetworkConfig. The VM pull
 // test builds its configuration here too, so the flags are exercised by a real `docker pull`.
+import { parseHostPort, parseHttpOrigin, parseProxyUrl, parseUpstreamMirror, type FieldResult } from '../shared/network-options.ts';
 import type { NetworkConfig } from '../vm/net/index.ts';
 
 export interface NetworkFlags {
@@ -54,49 +55,28 @@ function nonEmpty(text: string | undefined): string | undefined {
   return text === undefined || text.trim() === '' ? undefined : text.trim();
 }
 
-const HOST_PORT = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::(\d{1,5}))?$/i;
+/** A shared parser's answer (worker/shared/network-options.ts), or the flag's error naming it and an example. */
+function checked(result: FieldResult, flag: string, example: string): string {
+  if (!result.ok) throw new NetworkFlagError(`${flag}: ${result.error} (${example})`);
+  if (result.value === undefined) throw new NetworkFlagError(`${flag} wants a value (${example})`);
+  return result.value;
+}
 
 function parseUpstream(text: string): string {
-  const example = 'e.g. --upstream mirror.gcr.io or --upstream http://127.0.0.1:5000';
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return parseOrigin(text, '--upstream', example);
-  if (!HOST_PORT.test(text)) throw new NetworkFlagError(`--upstream wants a host name or an http(s) origin, got "${text}" (${example})`);
-  return text.toLowerCase();
+  return checked(parseUpstreamMirror(text), '--upstream', 'e.g. --upstream mirror.gcr.io or --upstream http://127.0.0.1:5000');
 }
 
 function parseProxy(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new NetworkFlagError(`--proxy wants an absolute URL, got "${text}" (e.g. --proxy http://127.0.0.1:8787/ from \`npm run proxy\`)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NetworkFlagError(`--proxy wants an http:// or https:// URL, got "${text}"`);
-  if (url.search !== '' || url.hash !== '') throw new NetworkFlagError(`--proxy must not have a ?query or #fragment, got "${text}"`);
-  return url.href.endsWith('/') ? url.href : `${url.href}/`;
+  return checked(parseProxyUrl(text), '--proxy', 'e.g. --proxy http://127.0.0.1:8787/ from `npm run proxy`');
 }
 
 function parseRegistry(entry: string): { name: string; origin: string; port: number | undefined } {
   const example = 'e.g. --registry registry.test=http://127.0.0.1:5000';
   const equals = entry.indexOf('=');
   if (equals <= 0) throw new NetworkFlagError(`--registry wants NAME=ORIGIN, got "${entry}" (${example})`);
-  const name = entry.slice(0, equals).toLowerCase();
-  const match = HOST_PORT.exec(name);
-  if (!match) throw new NetworkFlagError(`--registry: "${name}" is not a host name (${example})`);
-  const port = match[1] === undefined ? undefined : Number(match[1]);
-  if (port !== undefined && (port < 1 || port > 65535)) throw new NetworkFlagError(`--registry: port ${port} of "${name}" is out of range`);
-  return { name: name.replace(/:80$/, ''), origin: parseOrigin(entry.slice(equals + 1), '--registry', example), port };
-}
-
-function parseOrigin(text: string, flag: string, example: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new NetworkFlagError(`${flag} wants an http(s) origin, got "${text}" (${example})`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new NetworkFlagError(`${flag} wants http:// or https://, got "${text}" (${example})`);
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '') {
-    throw new NetworkFlagError(`${flag} wants an origin without path or credentials, got "${text}" (${example})`);
-  }
-  return url.origin;
+  const name = entry.slice(0, equals);
+  const hostPort = parseHostPort(name);
+  if (!hostPort) throw new NetworkFlagError(`--registry: "${name}" is not a host name with an optional port from 1 to 65535 (${example})`);
+  const origin = checked(parseHttpOrigin(entry.slice(equals + 1), 'The registry origin'), '--registry', example);
+  return { name: hostPort.host.replace(/:80$/, ''), origin, port: hostPort.port };
 }

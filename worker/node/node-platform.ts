@@ -34,10 +34,12 @@ export interface NodeVmHostOptions extends FileAssetSourceOptions, Pick<VmHostPl
    */
   egress?: (NodeTcpDialerOptions & { onNotice?: (notice: EgressNotice) => void; dialer?: EgressDialer }) | false;
   /**
-   * Where the disk's block stores and saved sessions live (boot with `disk: {store: 'session'}` to resume
-   * and save there). Default: a temporary directory removed when the host shuts down.
+   * Where the disk's block stores and saved sessions live (boot with `disk: {store: 'session'}` to save there,
+   * and `resume: {kind: 'saved-session'}` to resume). Default: a temporary directory removed when the host shuts down.
    */
   diskDirectory?: string;
+  /** Replaces the network above: e.g. the browser worker's (net/relayed-network.ts) with BootOptions.network, in tests. */
+  attachNetwork?: VmHostPlatform['attachNetwork'];
 }
 
 /** The root disk image read by ranges from its file (synchronous reads of a local file are the cheapest). */
@@ -89,7 +91,6 @@ function nodeDiskPlatform(directory: string | undefined): DiskPlatform {
 }
 
 export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
-  let host: VmHost | undefined;
   const platform: VmHostPlatform = {
     assets: (assetBase) => new FileAssetSource(assetBase, options),
     wasmPath: v86WasmPath(),
@@ -100,27 +101,29 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
     disk: nodeDiskPlatform(options.diskDirectory),
   };
   const network = options.network;
+  const egress = options.egress;
   if (network !== false) {
-    const egress = options.egress;
-    platform.onEmulatorLoaded = (emulator) => {
-      attachNetwork(emulator as unknown as V86NetworkLike, {
-        onLayerProgress: (progress) => host?.layerProgress(progress),
-        onPlatformAdvice: (advice) => host?.notify({ code: 'image-platform', message: advice }),
+    platform.attachNetwork = (emulator, _bootNetwork, sink) => {
+      // A dialer the caller gave stays the caller's; one made here ends with the emulator.
+      const ownDialer = egress === false || egress?.dialer ? undefined : new NodeTcpDialer(egress ?? {});
+      const dialer = egress === false ? undefined : (egress?.dialer ?? ownDialer);
+      const shim = attachNetwork(emulator as unknown as V86NetworkLike, {
+        onLayerProgress: (progress) => sink.layerProgress(progress),
+        onPlatformAdvice: (advice) => sink.notice({ code: 'image-platform', message: advice }),
         ...(network ?? {}),
-        ...(egress === false
-          ? {}
-          : {
-              egress: {
-                dialer: egress?.dialer ?? new NodeTcpDialer(egress ?? {}),
-                ...(egress?.onNotice ? { onNotice: egress.onNotice } : {}),
-              },
-            }),
+        ...(dialer ? { egress: { dialer, ...(egress && egress.onNotice ? { onNotice: egress.onNotice } : {}) } } : {}),
       });
+      return {
+        detach() {
+          shim.detach();
+          ownDialer?.close();
+        },
+      };
     };
   }
+  if (options.attachNetwork) platform.attachNetwork = options.attachNetwork;
   if (options.v86Options) platform.v86Options = options.v86Options;
-  host = new VmHost(platform);
-  return host;
+  return new VmHost(platform);
 }
 
 /**

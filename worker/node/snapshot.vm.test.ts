@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest } from '../vm/assets.ts';
 import type { SavedState, VmEvent, VmNotice } from '../shared/contract.ts';
-import { encodeStateFile, readStateHeader } from '../vm/snapshot/state-file.ts';
+import { readStateHeader } from '../vm/snapshot/state-file.ts';
 import type { VmHost } from '../vm/vm-host.ts';
 import { numberedLinesDigest, writeNumberedLinesCommand } from '../testing/numbered-lines.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from './node-platform.ts';
@@ -117,7 +117,7 @@ describe('boot snapshot', () => {
         timings[what] = Math.round(performance.now() - startedMs);
       }
     };
-    const session = () => ({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, disk: { store: 'session' as const } });
+    const session = () => ({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, disk: { store: 'session' as const }, resume: { kind: 'saved-session' as const } });
     const notices = (events: VmEvent[]) => events.flatMap((event): VmNotice[] => (event.type === 'notice' ? [event.notice] : []));
 
     beforeAll(async () => {
@@ -173,7 +173,7 @@ describe('boot snapshot', () => {
       expect(exported.bytes).toBeGreaterThan(1024 ** 3);
       await resumed.shutdown();
       const { host: opened, events: openedEvents } = newHost();
-      expect(await timed('openExport', () => opened.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionFile: exported.file }))).toMatchObject({ startedFrom: 'session' });
+      expect(await timed('openExport', () => opened.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, resume: { kind: 'file', file: exported.file } }))).toMatchObject({ startedFrom: 'session' });
       expect(notices(openedEvents)).toEqual([]);
       expect(await run(opened, 'cat /root/kept.txt')).toContain('kept-file-9');
       expect(await run(opened, 'stat -c %s /root/big')).toContain('1073741824');
@@ -223,23 +223,6 @@ describe('boot snapshot', () => {
       expect(states.slice(states.indexOf('running'))).toEqual(['running', 'booting', 'running']);
       expect((await resumed.exec('cat /root/kept.txt')).exitCode).not.toBe(0);
       await resumed.shutdown();
-    }, BOOT_HOOK_TIMEOUT_MS);
-
-    it('falls back to the boot snapshot when v86 refuses a format-1 state that passed the file checks', async () => {
-      // A well-formed state file (right build, right checksum) whose payload is not a v86 state: only the
-      // restore itself can find out. It must end in a clean VM with a notice, not in a wait for the boot timeout.
-      const manifest = parseManifest(JSON.parse(await readFile(path.join(assetBase, 'manifest.json'), 'utf8')), assetBase);
-      const garbage = new Uint8Array(64 * 1024).map((_, i) => (i * 131 + 17) & 0xff);
-      const refused = await encodeStateFile(
-        { kind: 'session', buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, memoryBytes: manifest.recommendedMemoryBytes, createdAt: new Date().toISOString(), compression: 'none', rawBytes: garbage.length },
-        garbage,
-      );
-      const { host: fallback, events: fallbackEvents } = newHost();
-      const result = await fallback.boot({ assetBase, bootTimeoutMs: TEST_BOOT_TIMEOUT_MS, sessionState: refused.buffer });
-      expect(result.startedFrom).toBe('boot-snapshot');
-      expect(notices(fallbackEvents)).toMatchObject([{ code: 'session-unusable', message: expect.stringMatching(/could not be resumed/), detail: expect.stringMatching(/Invalid header/) }]);
-      expect(await run(fallback, 'echo alive-after-fallback')).toContain('alive-after-fallback');
-      await fallback.shutdown();
     }, BOOT_HOOK_TIMEOUT_MS);
   });
 });

@@ -56,9 +56,9 @@ describe('the first docker run after a restore', () => {
 
   it("runs with tabdock's JIT threshold, changeable while the guest runs, and crun from a sealed copy", { timeout: TEST_TIMEOUT_MS }, async () => {
     const vm = await restored({ warmUp: false });
-    expect(vm.jitThreshold()).toBe(TABDOCK_JIT_THRESHOLD);
-    expect(vm.setJitThreshold(400_000)).toBe(true);
-    expect(vm.jitThreshold()).toBe(400_000);
+    expect(vm.probe.jitThreshold()).toBe(TABDOCK_JIT_THRESHOLD);
+    expect(vm.probe.setJitThreshold(400_000)).toBe(true);
+    expect(vm.probe.jitThreshold()).toBe(400_000);
     // tabdock-sealed-copy's bind mount is over /usr/bin/crun, and crun runs containers through it.
     expect(await run(vm, "grep -c ' /usr/bin/crun ' /proc/self/mountinfo")).toBe('1\n');
     expect(await run(vm, 'docker run --rm busybox echo via-sealed-crun')).toContain('via-sealed-crun');

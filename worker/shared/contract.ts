@@ -83,7 +83,7 @@ export type VmEvent =
 export type VmNoticeCode =
   /** The image has no boot snapshot, or it belongs to another build or is damaged: booting from scratch. */
   | 'snapshot-unusable'
-  /** BootOptions.sessionState is damaged or from another image build: started clean instead, the file is kept. */
+  /** The session to resume (BootOptions.resume) is damaged or from another image build: started clean, the file is kept. */
   | 'session-unusable'
   /** The TCP relay (NetworkOptions.relayUrl) cannot be reached: HTTPS and other TCP from containers is off. */
   | 'relay-unreachable'
@@ -112,6 +112,23 @@ export type StartedFrom = 'cold-boot' | 'boot-snapshot' | 'session';
 
 export type VmEventListener = (event: VmEvent) => void;
 
+/**
+ * What a boot starts from. A source that cannot be used gives way to the next, with a notice that says why: a
+ * session, then the image's boot snapshot (or the kernel when `otherwise` says so), then the kernel.
+ */
+export type ResumeFrom =
+  /** A cold boot (`?snapshot=off`, `npm run vm -- --cold`, making the boot snapshot). */
+  | { kind: 'kernel' }
+  /** The image's boot snapshot, when it matches the image. */
+  | { kind: 'boot-snapshot' }
+  /**
+   * The saved session of this tab (it needs disk.store 'session'); when there is none, `legacy`: a format-1
+   * save the page kept from before the block store.
+   */
+  | { kind: 'saved-session'; legacy?: Blob; otherwise?: 'boot-snapshot' | 'kernel' }
+  /** A session file the user opened (format 1 or 2: Open…, Download's files). */
+  | { kind: 'file'; file: Blob; otherwise?: 'boot-snapshot' | 'kernel' };
+
 export interface BootOptions {
   /** Base URL (browser) or directory path (Node) holding manifest.json and the files it names. */
   assetBase: string;
@@ -122,24 +139,18 @@ export interface BootOptions {
   /** Initial terminal size, so the guest starts with the right `stty size`. */
   cols?: number;
   rows?: number;
-  /** 'auto' (default) restores the image's boot snapshot when it matches the image; 'off' always cold-boots. */
-  snapshot?: 'auto' | 'off';
-  /** A session file (format 1, bytes) to resume; when unusable, a 'notice' says so and boot goes on. */
-  sessionState?: ArrayBuffer;
-  /** A session file (format 1 or 2: Open…, Download's files) to resume instead of the saved session. */
-  sessionFile?: Blob;
+  /** What the VM starts from; default the image's boot snapshot. */
+  resume?: ResumeFrom;
   /**
    * Where the guest disk's written blocks live (worker/vm/disk/): 'session' for the tab that owns the saved
-   * session (it resumes it and saves into it; `discardSaved` deletes it first: Reset), 'scratch' for any
+   * session (it can resume it and saves into it; `discardSaved` deletes it first: Reset), 'scratch' for any
    * other (a private store, removed once its tab is gone). Default 'scratch'.
    */
   disk?: {
     store: 'session' | 'scratch';
     discardSaved?: boolean;
-    /** A format-1 saved session (kept by the page before the block store): resumed when no newer save exists. */
-    legacySession?: Blob;
   };
-  /** Where registry traffic leaves (the page's network settings); unset fields keep the host's defaults. */
+  /** Where the guest's traffic leaves (the page's network settings, complete); the browser worker needs them. */
   network?: NetworkOptions;
   /** Emulator settings other than the measured defaults (experiments and benchmarks). */
   tuning?: EmulatorTuning;
@@ -207,14 +218,18 @@ export interface VmDiagnostics {
   warmUp?: { skipped: true } | { startedAfterReadyMs: number; ms: number; exitCode: number };
 }
 
-/** The user-settable part of the network shim's configuration (see worker/vm/net/index.ts NetworkConfig). */
+/**
+ * Where the guest's traffic leaves, complete and absolute: the page turns its build's defaults and the user's
+ * choices into these once (src/net-settings.ts) and sends them with boot(). The Node harness takes its network
+ * from its flags instead (worker/node/network-flags.ts). Parsers for each field: network-options.ts.
+ */
 export interface NetworkOptions {
-  /** Absolute CORS proxy base URL ending in '/'. */
-  proxyUrl?: string;
-  /** Docker Hub replacement: `host[:port]` (HTTPS) or an `http(s)://host[:port]` origin, e.g. mirror.gcr.io. */
+  /** The CORS proxy registry traffic leaves through: an absolute http(s) URL ending in '/'. */
+  proxyUrl: string;
+  /** Docker Hub replacement: `host[:port]` (HTTPS) or an `http(s)://host[:port]` origin, e.g. mirror.gcr.io; absent: Docker Hub. */
   dockerHubUpstream?: string;
   /** The Wisp TCP relay for everything else containers connect to: an absolute ws(s):// URL ending in '/', or 'off'. */
-  relayUrl?: string;
+  relayUrl: string;
 }
 
 /**

@@ -105,3 +105,13 @@ export function failureFromSignal(signal: Extract<SerialSignal, { kind: 'failure
         : `${what} failed to start in the guest${reason}. The last console lines below say why; rebuilding the image with \`npm run images\` may help.`;
   return new VmFailure({ code: signal.code, message, detail: lastLines });
 }
+
+/** Any other error of a boot as a VmFailure; a VmFailure stays as it is. */
+export function unexpectedFailure(error: unknown): VmFailure {
+  if (error instanceof VmFailure) return error;
+  return new VmFailure({
+    code: 'internal',
+    message: 'The VM host hit an unexpected error while booting; reload to try again, and report it if it repeats.',
+    detail: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
+}

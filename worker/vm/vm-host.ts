@@ -1,390 +1,192 @@
-// The one owner of v86: boots the guest image, reports stages and failures, bridges the shell console (hvc0)
-// and the guest agent (hvc1). Runs unchanged in a Web Worker and in Node; the platform is injected.
-import { V86, type V86Options } from 'v86';
-import { buildV86Options } from './v86-options.ts';
-import {
-  VmFailure,
-  type BootOptions,
-  type BootResult,
-  type BootStage,
-  type EmulatorTuning,
-  type EngineAction,
-  type EngineQuery,
-  type EngineQueryResults,
-  type LayerProgress,
-  type ExecOptions,
-  type ExecResult,
-  type GuestHttpRequest,
-  type JitStats,
-  type VmDiagnostics,
-  type SavedState,
-  type SessionExport,
-  type StartedFrom,
-  type StartStep,
-  type VmApi,
-  type VmError,
-  type VmEvent,
-  type VmEventListener,
-  type VmNotice,
-  type VmState,
-} from '../shared/contract.ts';
-import { BOOT_FILE_NAMES, type AssetSource, type BootFileName, type Manifest } from './assets.ts';
-import { BootMonitor, failureFromSignal, type SerialSignal } from './boot-monitor.ts';
-import { InputPump, OutputBatcher } from './console-pump.ts';
-import { AGENT_READY_LINE, GuestAgent } from './guest-agent.ts';
-import { addBusListener, consoleReceiveCapacity, internalsOf } from './v86-internals.ts';
-import { planStart, type StartPlan } from './snapshot/start-plan.ts';
-import { applyJitConfig, instrumentJit, JIT_THRESHOLD_EXPORT, TABDOCK_JIT_THRESHOLD, useSameThreadYield, wasmFnFor, withJitThresholdGlobal } from './v86-tuning.ts';
-import { GuestHttpError, guestFetch, type GuestDialer, type GuestFetchOptions, type GuestHttpResponse } from './net/guest-http-client.ts';
-import { answerOnPort, type ReplyPort } from './net/guest-http-port.ts';
-import { ENGINE_API_PORT } from '../shared/engine-contract.ts';
+// The one owner of v86: the VmApi, the boot state machine (booting, running, a restore stepping down to the next
+// source, failed, stopped) and the pass-throughs to the parts it owns: consoles, emulator start, after-restore,
+// timeline, probe, disks, engine. Runs unchanged in a Web Worker and in Node; the platform is injected.
+import type { V86 } from 'v86';
+import { VmFailure, type BootOptions, type BootResult, type EmulatorTuning, type ExecOptions, type ExecResult, type GuestHttpRequest } from '../shared/contract.ts';
+import type { EngineAction, EngineQuery, EngineQueryResults, SavedState, SessionExport, StartedFrom } from '../shared/contract.ts';
+import type { VmApi, VmDiagnostics, VmError, VmEventListener, VmNotice, VmState } from '../shared/contract.ts';
+import type { AssetSource, Manifest } from './assets.ts';
+import { AfterRestore, type PrefetchTarget } from './after-restore.ts';
+import { BootMonitor, failureFromSignal, unexpectedFailure, type SerialSignal } from './boot-monitor.ts';
+import { BootDeadline } from './boot-deadline.ts';
+import { BootTimeline } from './boot-timeline.ts';
+import { SAVE_QUIESCE_COMMAND, VmDisks, type SessionDiskPlan } from './disk/vm-disk.ts';
+import { DEFAULT_TUNING, EmulatorStart } from './emulator-start.ts';
 import { EngineBridge, type LogPort } from './engine/engine-bridge.ts';
+import { GuestConsoles, consoleWiresOf } from './guest-consoles.ts';
+import type { GuestDialer, GuestFetchOptions, GuestHttpResponse } from './net/guest-http-client.ts';
+import { answerOnPort, previewFetch, type ReplyPort } from './net/guest-http-port.ts';
 import type { GuestSocket } from './net/guest-socket.ts';
-import { restoreV86Options, welcomeOutput } from './snapshot/restore.ts';
-import { checkResumedGuest, loadFirmware, loadState, RestoreFailed, startWithFallback, stepDown, type FallbackInputs, type RestorePlan } from './snapshot/resume.ts';
-import { legacySessionAsState, SAVE_QUIESCE_COMMAND, VmDisks, withLegacySession, type DiskPlatform, type SessionDiskPlan } from './disk/vm-disk.ts';
-import type { StoreDisk } from './disk/v86-disk.ts';
+import { loadState, RestoreFailed, restoreFailedNotice, startWithFallback, type RestorePlan } from './snapshot/resume.ts';
+import { resumeChoice, StartPlanner, type StartPlan } from './snapshot/start-plan.ts';
+import { StartAttempt } from './start-attempt.ts';
+import { internalsOf } from './v86-internals.ts';
+import type { VmHostPlatform } from './vm-host-platform.ts';
+import { VmEvents } from './vm-events.ts';
+import { VmProbe } from './vm-probe.ts';
 
-export interface VmHostPlatform {
-  /** The asset source for BootOptions.assetBase (fetch in the browser, files in Node). */
-  assets(assetBase: string): AssetSource;
-  /** Where v86.wasm is: a URL in the browser, a file path in Node. */
-  wasmPath: string;
-  /** Called once v86 has created its devices (its 'emulator-loaded'), long before the guest brings up its
-   * network: the place to attach the network shim. */
-  onEmulatorLoaded?: (emulator: V86) => void;
-  /** Extra or overriding v86 options (e.g. net_device.mtu). */
-  v86Options?: Partial<V86Options>;
-  /** The bytes at wasmPath, for a v86.wasm with another JIT threshold (v86-tuning.ts). */
-  wasmBytes?: () => Promise<ArrayBuffer>;
-  /** A browser worker: v86 there yields through a helper worker, which EmulatorTuning.yield can replace. */
-  browserWorker?: boolean;
-  /** The guest disk's block store and saved sessions (worker/vm/disk/). */
-  disk: DiskPlatform;
-}
-
-/** The emulator settings used unless BootOptions.tuning says otherwise; vm-images/README.md has the figures. */
-export const DEFAULT_TUNING: Readonly<Required<EmulatorTuning>> = {
-  jitThreshold: TABDOCK_JIT_THRESHOLD,
-  jitSyncCompile: false,
-  jitMaxPages: 3,
-  jitMaxExtraBasicBlocks: 250,
-  yield: 'helper',
-  diskPrefetch: true,
-};
-
-/** An informational guest timing point (`tabdock-note:`), e.g. modules-loaded or docker-api. */
-export interface GuestNote {
-  what: string;
-  atMs: number;
-  guestUptimeS: number;
-}
-
-/** Per-stage timing, host clock (ms since boot()) and guest clock (uptime seconds from the marker). */
-export interface StageTiming {
-  stage: BootStage;
-  atMs: number;
-  guestUptimeS?: number;
-}
+export type { GuestNote, StageTiming } from './boot-timeline.ts';
+export type { VmHostPlatform } from './vm-host-platform.ts';
 
 export const DEFAULT_BOOT_TIMEOUT_MS = 240_000;
-/**
- * How long the prompt and the user's typing wait for the guest clock after a restore. The agent answers in
- * well under a second; past this the prompt comes anyway (the restore check then decides whether the guest lives).
- */
-export const CLOCK_SET_TIMEOUT_MS = 10_000;
 export const DEFAULT_EXEC_TIMEOUT_MS = 600_000;
-/** How long after the guest answered a restore the warm-up waits for the user to start typing (or not). */
-const WARM_UP_DELAY_MS = 2_000;
-const WARM_UP_TIMEOUT_MS = 300_000;
-/** vm-images/config/tabdock-warm-up. */
-const WARM_UP_COMMAND = '/usr/local/libexec/tabdock-warm-up';
-/** Prefetch requests in flight at once: enough to keep a link busy, few enough to leave room for the guest's. */
-const DISK_PREFETCH_CONCURRENCY = 2;
-const AGENT_PORT = 1;
-const SHELL_PORT = 0;
 
 export class VmHost implements VmApi {
-  private readonly listeners = new Map<number, VmEventListener>();
-  private nextListenerId = 1;
-  private readonly serialListeners = new Set<(byte: number) => void>();
-  private emulator: V86 | undefined;
-  private emulatorLoaded = false;
-  private consoleSize: [cols: number, rows: number] | undefined;
+  private readonly events = new VmEvents();
   private state: VmState = 'idle';
+  /** What boot() starts from, kept for the next source when a restore fails (also after 'ready'). */
+  private starting: { source: AssetSource; manifest: Manifest; options: BootOptions; planner: StartPlanner } | undefined;
+  /** The start attempt running now: its emulator and what is attached to it. */
+  private attempt: StartAttempt | undefined;
   private memoryBytes = 0;
-  private manifest: Manifest | undefined;
   private startedFrom: StartedFrom = 'cold-boot';
   private tuning: Required<EmulatorTuning> = { ...DEFAULT_TUNING };
-  private jitStatsOf: () => JitStats | undefined = () => undefined;
-  /** The last disk prefetch after a restore, once it finished (diagnostics). */
-  private diskPrefetchFigures: VmDiagnostics['diskPrefetch'];
-  /** BootOptions.warmUp of the current boot, and whether the user typed since the last restore. */
-  private warmUpWanted = false;
-  private typedSinceRestore = false;
-  private warmUpFigures: VmDiagnostics['warmUp'];
-  /** v86's JIT threshold while the emulator runs (v86-tuning.ts withJitThresholdGlobal); undefined without wasmBytes. */
-  private jitThresholdGlobal: WebAssembly.Global | undefined;
-  /** Set while a resumed guest is being checked: a serial failure then means "fall back", not "failed". */
-  private restoreWatch: ((failure: RestoreFailed) => void) | undefined;
   /** The after-restore check still running behind an early 'ready' (resume); never rejects. */
   private restoreCheck: Promise<void> | undefined;
-  /** How boot() starts from the next source; kept for a restore that fails after 'ready'. */
-  private fallback: Omit<FallbackInputs, 'first'> | undefined;
-  private bootStartedAtMs = 0;
-  private readonly stageTimings: StageTiming[] = [];
-  private stepTimings: Partial<Record<StartStep, number>> = {};
-  private readonly guestNotes: GuestNote[] = [];
-  private monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
-  private bootSettle: { resolve: () => void; reject: (error: VmFailure) => void } | undefined;
-  private bootTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly shellOutput = new OutputBatcher({ flush: (data) => this.emit({ type: 'console', data }) });
-  /** Shell input held back until the guest clock is set after a restore (resume); undefined when none is. */
-  private heldShellInput: Uint8Array[] | undefined;
-  private readonly shellInput = new InputPump({
-    capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, SHELL_PORT) : 0),
-    send: (chunk) => this.busSend('virtio-console0-input-bytes', chunk),
+  /** The wait for 'ready' and the boot timeout. */
+  private readonly deadline = new BootDeadline((timeoutMs) => this.bootTimedOut(timeoutMs));
+  private readonly monitor = new BootMonitor((signal) => this.onSerialSignal(signal));
+  private readonly bootTimeline = new BootTimeline({ stage: (stage, atMs) => this.events.emit({ type: 'stage', stage, atMs }) });
+  /** The serial log, the shell (hvc0) and the agent (hvc1), attached to each attempt's emulator. */
+  private readonly consoles = new GuestConsoles({
+    serialByte: (byte) => {
+      this.monitor.pushByte(byte);
+      this.probe.serialByte(byte);
+    },
+    shellOutput: (data) => this.events.emit({ type: 'console', data }),
+    agentNote: (text) => this.monitorNote(`agent: ${text}`),
+    sockets: (sockets) => this.events.emit({ type: 'listening-sockets', sockets }),
+    lastConsoleLines: (count) => this.monitor.lastLines(count),
   });
-  private agentInput = this.newAgentInput();
-  private agent = this.newAgent();
-  /** The Docker view's Engine API calls and /events watch (engine/engine-bridge.ts). */
-  private readonly engine = new EngineBridge({
-    dialer: () => (this.state === 'running' && this.emulator ? (internalsOf(this.emulator).network_adapter as unknown as GuestDialer | undefined) : undefined),
-    emit: (update) => this.emit({ type: 'engine', update }),
+  /** Clock, check, prefetch and warm-up after a restore. */
+  private readonly afterRestore = new AfterRestore({
+    consoles: this.consoles,
+    ready: (plan) => {
+      this.startedFrom = plan.from;
+      this.ready();
+    },
+    exec: (command, timeoutMs) => this.exec(command, { timeoutMs }),
+    step: (step) => this.bootTimeline.step(step),
+    note: (text) => this.monitorNote(text),
+    running: () => this.state === 'running',
   });
+  /** The Docker view's Engine API calls and /events watch. */
+  private readonly engine = new EngineBridge({ dialer: () => this.guestDialer(), emit: (update) => this.events.emit({ type: 'engine', update }) });
   private readonly disks: VmDisks;
-  /** The disk plan of the start attempt running now (a saved session's store is moved aside if it fails). */
-  private attemptDisk: SessionDiskPlan | undefined;
-  private damagedSessionId: string | undefined;
+  private readonly emulators: EmulatorStart;
+  /** The bench's and tests' window into the running VM. */
+  readonly probe = new VmProbe({
+    started: () => this.attempt?.started,
+    disk: () => this.disks.disk,
+    afterRestore: () => this.afterRestore.figures(),
+    tuning: () => this.tuning,
+    stages: () => this.bootTimeline.stages,
+    notes: () => this.bootTimeline.notes,
+  });
 
   constructor(private readonly platform: VmHostPlatform) {
-    this.disks = new VmDisks(platform.disk, (notice) => this.emit({ type: 'notice', notice }));
-  }
-
-  /** The guest disk of the running VM (block store figures for the bench and tests). */
-  get disk(): StoreDisk | undefined {
-    return this.disks.disk;
+    this.disks = new VmDisks(
+      platform.disk,
+      (notice) => this.events.emit({ type: 'notice', notice }),
+      // Best effort: a guest that does not answer in time is saved as it is.
+      () => this.consoles.agent.exec(SAVE_QUIESCE_COMMAND, 30_000).then(
+        () => undefined,
+        (error: unknown) => this.monitorNote(`dropping the guest's caches before a save failed: ${String(error)}`),
+      ),
+    );
+    this.emulators = new EmulatorStart(platform, {
+      download: (loadedBytes, totalBytes) => this.events.emit({ type: 'download', loadedBytes, totalBytes }),
+      loaded: (emulator) => {
+        const attempt = this.attempt;
+        if (attempt?.emulator !== emulator) return;
+        this.consoles.devicesLoaded();
+        attempt.network = platform.attachNetwork?.(emulator, this.starting?.options.network, {
+          notice: (notice) => this.events.emit({ type: 'notice', notice }),
+          layerProgress: (progress) => this.engine.layerProgress(progress),
+        });
+      },
+    });
   }
 
   subscribe(listener: VmEventListener): number {
-    const id = this.nextListenerId++;
-    this.listeners.set(id, listener);
-    return id;
+    return this.events.subscribe(listener);
   }
 
   unsubscribe(id: number): void {
-    this.listeners.delete(id);
-  }
-
-  /** Raw ttyS0 bytes (kernel and init log); not part of VmApi, for the CLI's --verbose and the bench. */
-  onSerialByte(listener: (byte: number) => void): () => void {
-    this.serialListeners.add(listener);
-    return () => this.serialListeners.delete(listener);
-  }
-
-  /** Stage timings of the current boot, including the guest's own uptime at each marker. */
-  get timeline(): readonly StageTiming[] {
-    return this.stageTimings;
-  }
-
-  /** The guest's informational timing points of the current boot. */
-  get notes(): readonly GuestNote[] {
-    return this.guestNotes;
-  }
-
-  /** The last serial console lines, for error reports. */
-  lastConsoleLines(count?: number): string {
-    return this.monitor.lastLines(count);
-  }
-
-  /** A notice from platform code (e.g. the network relay), delivered to subscribers like the host's own. */
-  notify(notice: VmNotice): void {
-    this.emit({ type: 'notice', notice });
-  }
-
-  /** What v86's JIT did in the current emulator (bench); undefined before it loaded. */
-  jitStats(): JitStats | undefined {
-    return this.jitStatsOf();
-  }
-
-  async diagnostics(): Promise<VmDiagnostics> {
-    const jit = this.jitStats();
-    const diskImage = this.disk?.image.counters;
-    const diskPrefetch = this.diskPrefetchFigures;
-    const warmUp = this.warmUpFigures;
-    return { ...(jit ? { jit } : {}), ...(diskImage ? { diskImage } : {}), ...(diskPrefetch ? { diskPrefetch } : {}), ...(warmUp ? { warmUp } : {}) };
-  }
-
-  /** v86's JIT threshold in the running emulator; undefined before it loaded or without wasmBytes. */
-  jitThreshold(): number | undefined {
-    return this.jitThresholdGlobal?.value as number | undefined;
-  }
-
-  /** Changes v86's JIT threshold of the running emulator (bench experiments); false when it cannot. */
-  setJitThreshold(threshold: number): boolean {
-    if (!this.jitThresholdGlobal || !Number.isInteger(threshold) || threshold < 1) return false;
-    this.jitThresholdGlobal.value = threshold;
-    return true;
-  }
-
-  /** The emulator settings in effect. */
-  get emulatorTuning(): Readonly<Required<EmulatorTuning>> {
-    return this.tuning;
-  }
-
-  /** The emulator, for platform code (network shim, bench); undefined before boot(). */
-  get v86(): V86 | undefined {
-    return this.emulator;
+    this.events.unsubscribe(id);
   }
 
   async boot(options: BootOptions): Promise<BootResult> {
     if (this.state !== 'idle') {
       throw new VmFailure({ code: 'internal', message: `boot() was called while the VM is ${this.state}; create a new VmHost to boot again.` });
     }
-    if (typeof WebAssembly === 'undefined') {
-      const failure = new VmFailure({
-        code: 'no-webassembly',
-        message: 'This browser has WebAssembly turned off or unsupported, and the emulator needs it. Use a current Chrome, Firefox or Safari with WebAssembly enabled.',
-      });
-      this.fail(failure);
-      throw failure;
+    const unsupported = this.emulators.unsupported();
+    if (unsupported) {
+      this.fail(unsupported);
+      throw unsupported;
     }
-    this.bootStartedAtMs = performance.now();
+    this.bootTimeline.start();
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    this.warmUpWanted = options.warmUp === true;
+    this.afterRestore.configure({ warmUp: options.warmUp === true, diskPrefetch: this.tuning.diskPrefetch });
     this.setState('booting');
-    this.reachStage('downloading');
+    this.bootTimeline.reach('downloading');
     try {
+      const resume = resumeChoice(options);
       const source = this.platform.assets(options.assetBase);
       const manifest = await source.loadManifest();
-      this.manifest = manifest;
-      // A saved session that would not resume was moved aside by the disk side: say under which id.
-      const notify = (notice: VmNotice) => {
-        const damagedSessionId = notice.code === 'session-unusable' ? this.damagedSessionId : undefined;
-        this.damagedSessionId = undefined;
-        this.emit({ type: 'notice', notice: damagedSessionId ? { ...notice, damagedSessionId } : notice });
-      };
-      options = await legacySessionAsState(options);
-      const sessionPlan = await this.disks.plan(options, manifest, manifest.files.rootDisk.bytes);
-      options = await withLegacySession(options, this.disks);
-      // Snapshot/session hook (worker/vm/snapshot/): a checked state to resume, or a cold boot.
-      const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.emit({ type: 'download', loadedBytes, totalBytes });
-      const plan = sessionPlan ?? (await planStart({ source, manifest, options, notify, onSnapshotProgress }));
-      this.markStep('state-read');
-      this.fallback = {
-        attempt: (next) => this.startAttempt(source, manifest, options, next),
-        discard: () => this.discardEmulator(),
-        notify,
-        planWithoutSession: () => {
-          const { sessionState: _failed, sessionFile: _failedFile, ...withoutSession } = options;
-          return planStart({ source, manifest, options: withoutSession, notify, onSnapshotProgress }).then((next) => {
-            this.markStep('state-read');
-            return next;
-          });
-        },
-        note: (text) => this.monitorNote(text),
-      };
-      await startWithFallback({ first: plan, ...this.fallback });
+      await this.disks.prepare(options.disk);
+      const notify = (notice: VmNotice) => this.events.emit({ type: 'notice', notice });
+      const onSnapshotProgress = (loadedBytes: number, totalBytes: number) => this.events.emit({ type: 'download', loadedBytes, totalBytes });
+      const planner = new StartPlanner({ source, manifest, resume, memoryBytes: options.memoryBytes, sessions: this.disks, notify, onSnapshotProgress });
+      this.starting = { source, manifest, options, planner };
+      const first = await planner.first();
+      this.bootTimeline.step('state-read');
+      await startWithFallback(first, (plan) => this.startAttempt(plan), (failed, failure) => this.stepDown(failed, failure));
     } catch (error) {
-      const failure = toFailure(error);
+      const failure = unexpectedFailure(error);
       this.fail(failure);
       throw failure;
     }
-    return { timeline: this.bootResultTimeline(), steps: { ...this.stepTimings }, restoredFromSnapshot: this.startedFrom !== 'cold-boot', startedFrom: this.startedFrom };
+    return { ...this.bootTimeline.result(), restoredFromSnapshot: this.startedFrom !== 'cold-boot', startedFrom: this.startedFrom };
   }
 
   async saveState(): Promise<SavedState> {
-    // Never save a resumed guest before it has proved it answers: that could put a dead state over a good one.
-    await this.restoreCheck;
-    if (this.state !== 'running' || !this.emulator || !this.manifest) {
-      throw new VmFailure({ code: 'not-running', message: `Cannot save: the VM is ${this.state}. Wait for it to finish booting.` });
-    }
-    // A state saved before the agent is up would resume without one; it comes up seconds after 'ready'.
-    if (!this.agent.readyNow) await this.waitForAgent('save', 60_000);
-    const quiesceStarted = performance.now();
-    await this.dropGuestCaches();
-    const quiesce = Math.round(performance.now() - quiesceStarted);
-    const saved = await this.disks.save(this.emulator, this.manifest, this.memoryBytes);
-    return { ...saved, stepsMs: { ...saved.stepsMs, quiesce } };
+    const { emulator, manifest } = await this.readyToSave('save');
+    return this.disks.save(emulator, manifest, this.memoryBytes);
   }
 
   async exportSession(): Promise<SessionExport> {
-    await this.restoreCheck;
-    if (this.state !== 'running' || !this.emulator || !this.manifest) {
-      throw new VmFailure({ code: 'not-running', message: `Cannot download the session: the VM is ${this.state}. Wait for it to finish booting.` });
-    }
-    if (!this.agent.readyNow) await this.waitForAgent('download', 60_000);
-    await this.dropGuestCaches();
-    return this.disks.export(this.emulator, this.manifest, this.memoryBytes);
-  }
-
-  /**
-   * Before a save: the guest's clean page cache out of its RAM (SAVE_QUIESCE_COMMAND). After a 1 GiB write the
-   * cache held ~900 MB of it, and the state took 35 s to save and 0.9 GB of file. Best effort: a guest that
-   * does not answer in time is saved as it is.
-   */
-  private async dropGuestCaches(): Promise<void> {
-    try {
-      await this.agent.exec(SAVE_QUIESCE_COMMAND, 30_000);
-    } catch (error) {
-      this.monitorNote(`dropping the guest's caches before a save failed: ${String(error)}`);
-    }
+    const { emulator, manifest } = await this.readyToSave('download');
+    return this.disks.export(emulator, manifest, this.memoryBytes);
   }
 
   async exportDamagedSession(id: string): Promise<SessionExport> {
-    if (!this.manifest) throw new VmFailure({ code: 'not-running', message: 'The VM has not started yet; try again in a moment.' });
-    return this.disks.exportDamaged(id, this.manifest);
+    const manifest = this.starting?.manifest;
+    if (!manifest) throw new VmFailure({ code: 'not-running', message: 'The VM has not started yet; try again in a moment.' });
+    return this.disks.exportDamaged(id, manifest);
   }
 
   sendInput(data: Uint8Array | string): void {
-    this.typedSinceRestore = true;
-    this.sendShellInput(data);
-  }
-
-  /** Shell input from the host itself (the fresh prompt after a restore), which is not the user typing. */
-  private sendShellInput(data: Uint8Array | string): void {
-    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    if (this.heldShellInput) this.heldShellInput.push(bytes);
-    else this.shellInput.write(bytes);
+    this.afterRestore.userTyped();
+    this.consoles.typeIntoShell(data);
   }
 
   resize(cols: number, rows: number): void {
-    this.consoleSize = [cols, rows];
-    // v86 marshals the VIRTIO_CONSOLE_RESIZE control message as rows then cols (src/virtio_console.js,
-    // SendWindowSize), the order Linux used until 2025. Linux now reads cols first, as the virtio spec says
-    // (drivers/char/virtio_console.c "virtio: console: fix order of fields cols and rows", Cc stable
-    // v2.6.35+; our Debian 6.1.176 kernel has it, and `stty size` showed the swap). So hand v86 the pair
-    // swapped. Before 'emulator-loaded' the console device does not exist yet; the size is applied then.
-    if (this.emulatorLoaded) this.busSend('virtio-console0-resize', [rows, cols]);
+    this.consoles.resize(cols, rows);
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     // After a restore, commands run once the clock is set and the guest has answered (resume).
     if (this.state === 'running') await this.restoreCheck;
-    if (this.state !== 'running' || !this.emulator) {
-      throw new VmFailure({
-        code: 'not-running',
-        message: `Cannot run \`${command}\`: the VM is ${this.state}. Wait for it to finish booting, or restart it.`,
-      });
+    if (this.state !== 'running' || !this.attempt) {
+      throw new VmFailure({ code: 'not-running', message: `Cannot run \`${command}\`: the VM is ${this.state}. Wait for it to finish booting, or restart it.` });
     }
-    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-    if (!this.agent.readyNow) await this.waitForAgent(command, timeoutMs);
-    return this.agent.exec(command, timeoutMs);
+    return this.consoles.exec(command, options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
   }
 
-  /** Port preview: one HTTP request into a guest TCP port (worker/vm/net/guest-http-client.ts). */
+  /** Port preview: one HTTP request into a guest TCP port (worker/vm/net/guest-http-port.ts). */
   guestFetch(request: GuestHttpRequest, options?: GuestFetchOptions): Promise<GuestHttpResponse> {
-    // The Engine API is root on the guest: a site in the preview (same origin as the page) must not reach it.
-    if (request.port === ENGINE_API_PORT) {
-      return Promise.reject(new GuestHttpError('bad-request', `Port ${ENGINE_API_PORT} is the Docker daemon's own API; the port preview does not open it.`));
-    }
-    const adapter = this.emulator ? internalsOf(this.emulator).network_adapter : undefined;
-    if (this.state !== 'running' || !adapter) {
-      return Promise.reject(
-        new GuestHttpError('vm-not-running', `The VM is ${this.state}, so port ${request.port} cannot be reached. Wait for it to boot, or restart it.`),
-      );
-    }
-    return guestFetch(adapter as unknown as GuestDialer, request, options);
+    return previewFetch(this.guestDialer(), this.state, request, options);
   }
 
   forwardGuestHttp(request: GuestHttpRequest, reply: MessagePort): void {
@@ -409,60 +211,69 @@ export class VmHost implements VmApi {
     void this.engine.followLogs(containerId, reply as unknown as LogPort);
   }
 
-  /** The registry shim's per-layer pull progress (net/layer-progress.ts), passed on to a watching page. */
-  layerProgress(progress: LayerProgress): void {
-    this.engine.layerProgress(progress);
-  }
-
   /** A raw TCP connection to the guest's Engine API; not part of VmApi (the Node CLI's --docker-socket). */
   dialEngine(): Promise<GuestSocket> {
     return this.engine.dial();
   }
 
+  async diagnostics(): Promise<VmDiagnostics> {
+    return this.probe.diagnostics();
+  }
+
   async shutdown(): Promise<void> {
     this.engine.watch(false);
-    const emulator = this.emulator;
-    this.emulator = undefined;
-    this.clearBootTimer();
     if (this.state !== 'failed') this.setState('stopped');
-    this.shellOutput.dispose();
-    this.shellInput.dispose();
-    this.agentInput.dispose();
     const stopped = new VmFailure({ code: 'not-running', message: 'The VM was shut down before it finished; start it again to continue.' });
-    this.agent.failAll(stopped);
-    this.bootSettle?.reject(stopped);
-    this.bootSettle = undefined;
-    if (emulator) await emulator.destroy();
+    const dropping = this.dropAttempt(stopped);
+    this.consoles.dispose(stopped);
+    this.deadline.fail(stopped);
+    await dropping;
     await this.disks.close();
     await this.platform.disk.dispose?.();
   }
 
+  /**
+   * Before a save or a download: the resumed guest has proved it answers (a dead state must never replace a
+   * good one) and its agent is up (a state saved without one would resume without one).
+   */
+  private async readyToSave(what: 'save' | 'download'): Promise<{ emulator: V86; manifest: Manifest }> {
+    await this.restoreCheck;
+    const emulator = this.attempt?.emulator;
+    const manifest = this.starting?.manifest;
+    if (this.state !== 'running' || !emulator || !manifest) {
+      throw new VmFailure({ code: 'not-running', message: `Cannot ${what === 'save' ? 'save' : 'download the session'}: the VM is ${this.state}. Wait for it to finish booting.` });
+    }
+    await this.consoles.agentReady(what, 60_000);
+    return { emulator, manifest };
+  }
+
+  /** v86's network adapter while the VM runs: the way into guest TCP ports (port preview, Engine API). */
+  private guestDialer(): GuestDialer | undefined {
+    const emulator = this.attempt?.emulator;
+    return this.state === 'running' && emulator ? (internalsOf(emulator).network_adapter as unknown as GuestDialer | undefined) : undefined;
+  }
+
   /** One start from one source; a restore that does not come back rejects with RestoreFailed. */
-  private async startAttempt(source: AssetSource, manifest: Manifest, options: BootOptions, plan: StartPlan): Promise<void> {
-    const [files, diskRef] = await Promise.all([
-      plan.kind === 'restore' ? loadFirmware(source, manifest) : this.loadBootFiles(source, manifest),
-      source.diskImage(manifest.files.rootDisk),
-    ]);
-    this.attemptDisk = plan.kind === 'restore' ? (plan as { disk?: SessionDiskPlan }).disk : undefined;
-    const disk = await this.disks.open(this.attemptDisk, diskRef);
+  private async startAttempt(plan: StartPlan): Promise<void> {
+    if (!this.starting) throw new Error('startAttempt() before boot()');
+    const { source, manifest, options } = this.starting;
+    const [files, diskRef] = await Promise.all([this.emulators.files(source, manifest, plan), source.diskImage(manifest.files.rootDisk)]);
+    const sessionDisk = plan.kind === 'restore' ? (plan as { disk?: SessionDiskPlan }).disk : undefined;
+    const disk = await this.disks.open(sessionDisk, diskRef);
     this.memoryBytes = plan.kind === 'restore' ? plan.header.memoryBytes : (options.memoryBytes ?? manifest.recommendedMemoryBytes);
     // Settled by the 'ready' stage marker (cold boot) or rejected by fail() (boot timeout, kernel panic...).
-    const ready = new Promise<void>((resolve, reject) => {
-      this.bootSettle = { resolve, reject };
-    });
-    if (this.bootTimer === undefined) {
-      const timeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
-      this.bootTimer = setTimeout(() => this.bootTimedOut(timeoutMs), timeoutMs);
-    }
-    const loaded = this.startEmulator(manifest, files, disk, plan);
+    const ready = this.deadline.attempt(options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS);
+    const started = this.emulators.create({ manifest, files, disk, memoryBytes: this.memoryBytes, plan, tuning: this.tuning });
+    const attempt = new StartAttempt(started, this.consoles.attach(consoleWiresOf(started.emulator)), sessionDisk);
+    this.attempt = attempt;
     if (options.cols && options.rows) this.resize(options.cols, options.rows);
     if (plan.kind === 'cold-boot') {
-      await ready;
-      return;
+      this.startedFrom = 'cold-boot';
+      return ready;
     }
-    await Promise.race([loaded, ready]);
-    this.markStep('emulator-loaded');
-    await this.resume(plan);
+    await Promise.race([started.loaded, ready]);
+    this.bootTimeline.step('emulator-loaded');
+    await this.resume(attempt, plan);
   }
 
   /**
@@ -473,250 +284,71 @@ export class VmHost implements VmApi {
    * 3-6 s: right after a restore v86 runs the guest's code uncompiled, and one agent request starts a dozen
    * processes.
    */
-  private async resume(plan: RestorePlan): Promise<void> {
-    const emulator = this.emulator;
-    if (!emulator) throw new RestoreFailed('The emulator went away during the restore.', 'no emulator');
-    await loadState(emulator, plan.state);
-    this.markStep('state-loaded');
-    // The agent printed its banner before the save; this host never saw it.
-    this.agent.receive(new TextEncoder().encode(`${AGENT_READY_LINE}\n`));
-    // The guest clock stood still from the save until now. Nothing the user types runs, and no prompt shows,
-    // until it is set: a command must never see the clock jump under it.
-    this.heldShellInput = [];
-    const releaseShell = () => {
-      if (this.emulator !== emulator) return;
-      const held = this.heldShellInput ?? [];
-      this.heldShellInput = undefined;
-      for (const bytes of held) this.shellInput.write(bytes);
-    };
-    void this.agent.setClock(CLOCK_SET_TIMEOUT_MS).then(
-      (exitCode) => {
-        if (exitCode !== 0) this.monitorNote(`setting the guest clock after the restore failed (date exited ${exitCode})`);
-        if (this.emulator === emulator) this.markStep('clock-set');
-        releaseShell();
-      },
-      (error: unknown) => {
-        this.monitorNote(`the guest clock was not set after the restore: ${String(error)}`);
-        releaseShell();
-      },
-    );
-    const guestFailure = new Promise<never>((_, reject) => {
-      this.restoreWatch = reject;
-    });
-    const check = checkResumedGuest({ plan, exec: (command, timeoutMs) => this.agent.exec(command, timeoutMs), guestFailure }).finally(() => {
-      this.restoreWatch = undefined;
-    });
-    this.typedSinceRestore = false;
-    this.warmUpFigures = undefined;
-    this.resumed(plan);
-    const readyAtMs = performance.now();
-    this.restoreCheck = check.then(
-      () => {
-        if (this.emulator !== emulator) return;
-        this.markStep('guest-answered');
-        if (this.warmUpWanted) void this.warmUp(emulator, readyAtMs);
-      },
-      (error: unknown) => this.restoreFailedLate(emulator, plan, error),
-    );
+  private async resume(attempt: StartAttempt, plan: RestorePlan): Promise<void> {
+    await loadState(attempt.emulator, plan.state);
+    this.bootTimeline.step('state-loaded');
+    const answered = this.afterRestore.begin(plan, this.prefetchTarget());
+    this.restoreCheck = answered.catch((error: unknown) => this.restoreFailedLate(attempt, plan, error));
   }
 
-  /**
-   * One throwaway container while the user reads the prompt (BootOptions.warmUp): after a restore the JIT is
-   * empty and a first docker run pays for compiling the docker CLI, dockerd, containerd, the shim and crun.
-   * Only when nothing was typed since the restore; it is niced in the guest and never cancelled (killing the
-   * CLI halfway would leave a created container behind).
-   */
-  private async warmUp(emulator: V86, readyAtMs: number): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS));
-    if (this.emulator !== emulator || this.state !== 'running') return;
-    if (this.typedSinceRestore) {
-      this.warmUpFigures = { skipped: true };
-      return;
-    }
-    const startedMs = performance.now();
-    const result = await this.exec(WARM_UP_COMMAND, { timeoutMs: WARM_UP_TIMEOUT_MS }).catch((error: unknown) => {
-      this.monitorNote(`the warm-up after the restore failed: ${String(error)}`);
-      return undefined;
-    });
-    if (this.emulator !== emulator) return;
-    this.warmUpFigures = { startedAfterReadyMs: Math.round(startedMs - readyAtMs), ms: Math.round(performance.now() - startedMs), exitCode: result?.exitCode ?? -1 };
+  /** The boot snapshot's list of the disk chunks a first docker run reads, and the image cache to load them into. */
+  private prefetchTarget(): PrefetchTarget | undefined {
+    const list = this.starting?.manifest.snapshot?.prefetch;
+    const image = this.disks.disk?.image;
+    return list && image ? { list, image } : undefined;
   }
 
   /** The check after an early 'ready' failed: start again from the next source, as a failed restore does. */
-  private async restoreFailedLate(emulator: V86, plan: RestorePlan, error: unknown): Promise<void> {
-    const fallback = this.fallback;
+  private async restoreFailedLate(attempt: StartAttempt, plan: RestorePlan, error: unknown): Promise<void> {
     // Shut down (or already replaced) meanwhile: nothing to recover.
-    if (this.emulator !== emulator || this.state !== 'running' || !fallback) return;
+    if (this.attempt !== attempt || this.state !== 'running') return;
     const failure = error instanceof RestoreFailed ? error : new RestoreFailed('The resumed VM stopped answering right after the restore.', String(error));
     this.setState('booting');
     try {
-      const next = await stepDown(plan, failure, fallback, ' after the terminal was live');
-      await startWithFallback({ first: next, ...fallback });
+      const next = await this.stepDown(plan, failure, ' after the terminal was live');
+      await startWithFallback(next, (attempted) => this.startAttempt(attempted), (failed, stepFailure) => this.stepDown(failed, stepFailure));
     } catch (thrown) {
-      this.fail(toFailure(thrown));
+      this.fail(unexpectedFailure(thrown));
     }
   }
 
-  /** Drops the emulator of a failed restore and gives the next attempt a fresh agent channel. */
-  private async discardEmulator(): Promise<void> {
-    const attemptDisk = this.attemptDisk;
-    this.attemptDisk = undefined;
-    const emulator = this.emulator;
-    this.emulator = undefined;
-    this.emulatorLoaded = false;
-    this.bootSettle = undefined;
-    this.stepTimings = {};
-    this.heldShellInput = undefined;
-    this.agent.failAll(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
-    this.agentInput.dispose();
-    this.agentInput = this.newAgentInput();
-    this.agent = this.newAgent();
-    if (emulator) await emulator.destroy();
+  /** A restore failed: logs why, drops the attempt, tells the user, and returns the plan for the next source. */
+  private async stepDown(failed: RestorePlan, failure: RestoreFailed, when = ''): Promise<StartPlan> {
+    if (!this.starting) throw new Error('stepDown() before boot()');
+    this.monitorNote(`restore of the ${failed.from} failed${when}: ${failure.message} ${failure.detail}`);
+    this.deadline.forgetAttempt();
+    this.bootTimeline.forgetSteps();
+    const disk = this.attempt?.disk;
+    await this.dropAttempt(new VmFailure({ code: 'not-running', message: 'The restore failed; the VM starts again from the next source.' }));
     // After the emulator is gone (it may still write): the store closes, a saved session's is moved aside.
-    this.damagedSessionId = await this.disks.attemptFailed(attemptDisk, 'the emulator could not resume it');
+    const damagedSessionId = await this.disks.attemptFailed(disk, 'the emulator could not resume it');
+    this.events.emit({ type: 'notice', notice: { ...restoreFailedNotice(failed.from, failure), ...(damagedSessionId ? { damagedSessionId } : {}) } });
+    const next = await this.starting.planner.next(failed);
+    if (failed.from === 'session') this.bootTimeline.step('state-read');
+    return next;
   }
 
-  private newAgentInput(): InputPump {
-    return new InputPump({
-      capacity: () => (this.emulator ? consoleReceiveCapacity(this.emulator, AGENT_PORT) : 0),
-      send: (chunk) => this.busSend('virtio-console1-input-bytes', chunk),
-    });
-  }
-
-  private newAgent(): GuestAgent {
-    return new GuestAgent({
-      write: (bytes) => this.agentInput.write(bytes),
-      onOtherLine: (text) => this.monitorNote(`agent: ${text}`),
-      onSockets: (sockets) => this.emit({ type: 'listening-sockets', sockets }),
-    });
-  }
-
-  private async loadBootFiles(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
-    const totalBytes = BOOT_FILE_NAMES.reduce((sum, name) => sum + manifest.files[name].bytes, 0);
-    const loadedByFile = new Map<BootFileName, number>();
-    const report = () => {
-      let loadedBytes = 0;
-      for (const bytes of loadedByFile.values()) loadedBytes += bytes;
-      this.emit({ type: 'download', loadedBytes, totalBytes });
-    };
-    const buffers = await Promise.all(
-      BOOT_FILE_NAMES.map(async (name) => {
-        const buffer = await source.loadFile(manifest.files[name], (loaded) => {
-          loadedByFile.set(name, loaded);
-          report();
-        });
-        loadedByFile.set(name, manifest.files[name].bytes);
-        report();
-        return [name, buffer] as const;
-      }),
-    );
-    return Object.fromEntries(buffers) as Record<BootFileName, ArrayBuffer>;
-  }
-
-  /** Creates the emulator; resolves on v86's 'emulator-loaded' (a restore loads its state after that). */
-  private startEmulator(manifest: Manifest, files: Record<BootFileName, ArrayBuffer>, disk: StoreDisk, plan: StartPlan): Promise<void> {
-    const coldBootOptions = buildV86Options({
-      manifest,
-      files,
-      disk,
-      memoryBytes: this.memoryBytes,
-      wasmPath: this.platform.wasmPath,
-      overrides: this.platform.v86Options,
-    });
-    const options = plan.kind === 'restore' ? restoreV86Options(coldBootOptions, plan.header) : coldBootOptions;
-    const { jitThreshold } = this.tuning;
-    const wasmBytes = this.platform.wasmBytes;
-    this.jitThresholdGlobal = undefined;
-    if (wasmBytes) {
-      // The threshold as a global: set from the tuning now, and changeable while the guest runs.
-      options.wasm_fn = wasmFnFor(
-        async () => withJitThresholdGlobal(await wasmBytes(), jitThreshold),
-        (exports) => {
-          const global = exports[JIT_THRESHOLD_EXPORT];
-          if (global instanceof WebAssembly.Global) this.jitThresholdGlobal = global;
-        },
-      );
-    }
-    const emulator = new V86(options);
-    this.emulator = emulator;
-    emulator.add_listener('serial0-output-byte', (byte) => {
-      this.monitor.pushByte(byte);
-      for (const listener of this.serialListeners) listener(byte);
-    });
-    emulator.add_listener('virtio-console0-output-bytes', (bytes) => this.shellOutput.push(bytes));
-    addBusListener(emulator, 'virtio-console1-output-bytes', (bytes) => {
-      if (this.emulator === emulator) this.agent.receive(bytes);
-    });
-    return new Promise<void>((resolve) => {
-      emulator.add_listener('emulator-loaded', () => {
-        if (this.emulator !== emulator) return;
-        this.emulatorLoaded = true;
-        this.tuneEmulator(emulator);
-        if (this.consoleSize) this.resize(...this.consoleSize);
-        this.platform.onEmulatorLoaded?.(emulator);
-        resolve();
-      });
-    });
-  }
-
-  /** The JIT and main-loop settings (v86-tuning.ts), before the CPU runs its first instruction. */
-  private tuneEmulator(emulator: V86): void {
-    const stats = instrumentJit(emulator, this.tuning.jitSyncCompile);
-    this.jitStatsOf = () => (this.emulator === emulator ? stats() : undefined);
-    applyJitConfig(emulator, this.tuning);
-    if (this.tuning.yield === 'channel' && this.platform.browserWorker) useSameThreadYield(emulator);
-  }
-
-  /** The state is loaded and runs: it was ready (dockerd, agent) when it was saved. */
-  private resumed(plan: RestorePlan): void {
-    this.startedFrom = plan.from;
-    this.reachStage('ready');
-    this.clearBootTimer();
-    this.setState('running');
-    this.bootSettle?.resolve();
-    // The user's terminal is empty after a reload: the boot snapshot's welcome text, then a fresh prompt.
-    const welcome = welcomeOutput(plan.header);
-    if (welcome) this.shellOutput.push(welcome);
-    this.sendShellInput('\n');
-    this.prefetchDisk();
-  }
-
-  /**
-   * After a restore the guest's page cache is empty, so a first docker run reads its programs from the lazily
-   * loaded disk (tens of MB, one request per chunk, while the guest waits). The boot snapshot lists the chunks
-   * such a run read at build time; they load in the background while the user reads the prompt.
-   */
-  private prefetchDisk(): void {
-    const list = this.manifest?.snapshot?.prefetch;
-    const image = this.disk?.image;
-    const emulator = this.emulator;
-    if (!this.tuning.diskPrefetch || !list || !image || image.options.chunkBytes !== list.chunkBytes) return;
-    const startedMs = performance.now();
-    void image.prefetchChunks(list.chunks, DISK_PREFETCH_CONCURRENCY, () => this.emulator === emulator && this.state === 'running').then(({ loadedBytes, failed }) => {
-      this.diskPrefetchFigures = { loadedBytes, failed, ms: Math.round(performance.now() - startedMs) };
-    });
+  /** Ends the current attempt: what was attached to its emulator is detached, then the emulator goes. */
+  private async dropAttempt(reason: VmFailure): Promise<void> {
+    const attempt = this.attempt;
+    this.attempt = undefined;
+    this.afterRestore.cancel();
+    await attempt?.drop(reason);
   }
 
   private onSerialSignal(signal: Exclude<SerialSignal, { kind: 'none' }>): void {
     switch (signal.kind) {
       case 'stage':
-        this.reachStage(signal.stage, signal.guestUptimeS);
-        if (signal.stage === 'ready' && this.state === 'booting') {
-          this.clearBootTimer();
-          this.setState('running');
-          this.bootSettle?.resolve();
-        }
+        if (signal.stage === 'ready' && this.state === 'booting') this.ready(signal.guestUptimeS);
+        else this.bootTimeline.reach(signal.stage, signal.guestUptimeS);
         return;
       case 'note':
-        this.guestNotes.push({ what: signal.what, guestUptimeS: signal.guestUptimeS, atMs: Math.round(performance.now() - this.bootStartedAtMs) });
+        this.bootTimeline.note(signal.what, signal.guestUptimeS);
         return;
       case 'failure':
-        if (this.restoreWatch) {
-          this.restoreWatch(new RestoreFailed(`The guest reported a failure: ${signal.code}.`, this.monitor.lastLines()));
-          return;
-        }
+        if (this.afterRestore.guestFailed(new RestoreFailed(`The guest reported a failure: ${signal.code}.`, this.monitor.lastLines()))) return;
         this.fail(failureFromSignal(signal, this.monitor.lastLines()));
-        if (signal.code === 'kernel-panic') void this.emulator?.stop();
+        if (signal.code === 'kernel-panic') void this.attempt?.emulator.stop();
         return;
       default: {
         const unreachable: never = signal;
@@ -725,107 +357,40 @@ export class VmHost implements VmApi {
     }
   }
 
-  private markStep(step: StartStep): void {
-    this.stepTimings[step] = Math.round(performance.now() - this.bootStartedAtMs);
-  }
-
-  private reachStage(stage: BootStage, guestUptimeS?: number): void {
-    if (this.stageTimings.some((timing) => timing.stage === stage)) return;
-    const atMs = Math.round(performance.now() - this.bootStartedAtMs);
-    this.stageTimings.push(guestUptimeS === undefined ? { stage, atMs } : { stage, atMs, guestUptimeS });
-    this.emit({ type: 'stage', stage, atMs });
+  /** The guest is ready (its marker), or a restore is live. */
+  private ready(guestUptimeS?: number): void {
+    this.bootTimeline.reach('ready', guestUptimeS);
+    this.setState('running');
+    this.deadline.ready();
   }
 
   private bootTimedOut(timeoutMs: number): void {
-    this.bootTimer = undefined;
-    const reached = this.stageTimings.at(-1)?.stage ?? 'downloading';
-    this.fail(
-      new VmFailure({
-        code: 'boot-timeout',
-        message: `The VM did not finish booting within ${Math.round(timeoutMs / 1000)} s (last stage: ${reached}). A slow machine may need a longer boot timeout; the last console lines are below.`,
-        detail: this.monitor.lastLines(),
-      }),
-    );
-    void this.emulator?.stop();
-  }
-
-  private async waitForAgent(command: string, timeoutMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new VmFailure({
-              code: 'exec-timeout',
-              message: `The guest agent did not come up within ${Math.round(timeoutMs / 1000)} s, so \`${command}\` was not run. The VM image may be missing its agent: rebuild it with \`npm run images\`.`,
-              detail: this.monitor.lastLines(30),
-            }),
-          ),
-        timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([this.agent.ready, gaveUp]);
-    } finally {
-      clearTimeout(timer);
-    }
+    const message = `The VM did not finish booting within ${Math.round(timeoutMs / 1000)} s (last stage: ${this.bootTimeline.lastStage}). A slow machine may need a longer boot timeout; the last console lines are below.`;
+    this.fail(new VmFailure({ code: 'boot-timeout', message, detail: this.monitor.lastLines() }));
+    void this.attempt?.emulator.stop();
   }
 
   private fail(failure: VmFailure): void {
     if (this.state === 'failed' || this.state === 'stopped') return;
-    this.clearBootTimer();
     this.setState('failed');
     const error: VmError = { code: failure.code, message: failure.message };
     if (failure.detail !== undefined) error.detail = failure.detail;
-    this.emit({ type: 'error', error });
-    this.agent.failAll(failure);
-    this.bootSettle?.reject(failure);
+    this.events.emit({ type: 'error', error });
+    this.consoles.agent.failAll(failure);
+    this.deadline.fail(failure);
+  }
+
+  private setState(state: VmState): void {
+    this.state = state;
+    this.events.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: this.startedFrom !== 'cold-boot' });
+    // The agent pushes its listening sockets when they change; a new page (or a restored guest) needs them once.
+    if (state === 'running') {
+      this.consoles.agent.requestSockets();
+      this.engine.vmRunning();
+    }
   }
 
   private monitorNote(text: string): void {
     this.monitor.note(`[host] ${text}`);
   }
-
-  private clearBootTimer(): void {
-    if (this.bootTimer !== undefined) clearTimeout(this.bootTimer);
-    this.bootTimer = undefined;
-  }
-
-  private setState(state: VmState): void {
-    this.state = state;
-    this.emit({ type: 'status', state, memoryBytes: this.memoryBytes, restoredFromSnapshot: this.startedFrom !== 'cold-boot' });
-    // The agent pushes its listening sockets when they change; a new page (or a restored guest) needs them once.
-    if (state === 'running') {
-      this.agent.requestSockets();
-      this.engine.vmRunning();
-    }
-  }
-
-  private bootResultTimeline(): BootResult['timeline'] {
-    return Object.fromEntries(this.stageTimings.map((timing) => [timing.stage, timing.atMs]));
-  }
-
-  private busSend(name: string, value: unknown): void {
-    if (this.emulator) internalsOf(this.emulator).bus.send(name, value);
-  }
-
-  private emit(event: VmEvent): void {
-    for (const listener of this.listeners.values()) {
-      try {
-        listener(event);
-      } catch (error) {
-        // A broken listener must not stop the others or the emulator loop; report it where developers look.
-        console.error('tabdock: a VmEvent listener threw', error);
-      }
-    }
-  }
-}
-
-function toFailure(error: unknown): VmFailure {
-  if (error instanceof VmFailure) return error;
-  return new VmFailure({
-    code: 'internal',
-    message: 'The VM host hit an unexpected error while booting; reload to try again, and report it if it repeats.',
-    detail: error instanceof Error ? (error.stack ?? error.message) : String(error),
-  });
 }

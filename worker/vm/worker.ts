@@ -8,10 +8,8 @@ import { MemoryFolder, type DiskFolder } from './disk/disk-folder.ts';
 import { DEFAULT_IMAGE_CACHE, httpImageSource } from './disk/image-cache.ts';
 import { openOpfsRoot } from './disk/opfs-folder.ts';
 import { compressStateInWorker } from './snapshot/browser-state-compressor.ts';
-import { attachNetwork, type V86NetworkLike } from './net/index.ts';
-import { RelayNotices } from './net/relay-notices.ts';
-import { WispDialer } from './net/wisp-dialer.ts';
-import type { NetworkOptions, VmApi } from '../shared/contract.ts';
+import { attachRelayedNetwork } from './net/relayed-network.ts';
+import { VmFailure, type VmApi } from '../shared/contract.ts';
 import { VmHost } from './vm-host.ts';
 
 /**
@@ -34,35 +32,6 @@ Comlink.transferHandlers.set('throw', {
   },
   deserialize: (serialized) => defaultThrowHandler.deserialize(serialized),
 });
-
-/**
- * Registry traffic leaves through a CORS proxy (Docker Hub sends no CORS headers). `vite` and `vite preview`
- * mount one at /cors-proxy/ (worker/proxy/node/vite-plugin.ts); a static deployment names its own proxy with
- * VITE_CORS_PROXY at build time.
- */
-const configuredProxy = import.meta.env['VITE_CORS_PROXY'];
-const proxyBase =
-  typeof configuredProxy === 'string' && configuredProxy !== ''
-    ? new URL(configuredProxy, self.location.href).href
-    : new URL('/cors-proxy/', self.location.origin).href;
-const defaultProxyUrl = proxyBase.endsWith('/') ? proxyBase : `${proxyBase}/`;
-/**
- * Everything else containers connect to leaves through a Wisp relay: `vite` and `vite preview` mount one at
- * /wisp/ (worker/proxy/node/wisp-vite-plugin.ts); a static deployment names its own with VITE_TABDOCK_RELAY.
- */
-const configuredRelay = import.meta.env['VITE_TABDOCK_RELAY'];
-const defaultRelayUrl =
-  configuredRelay === 'off' ? 'off' : relayUrlFrom(typeof configuredRelay === 'string' && configuredRelay !== '' ? configuredRelay : '/wisp/');
-
-function relayUrlFrom(text: string): string {
-  const url = new URL(text, self.location.href);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  if (url.protocol === 'https:') url.protocol = 'wss:';
-  return url.href.endsWith('/') ? url.href : `${url.href}/`;
-}
-
-/** The page's network settings arrive with boot(); the shim is attached while boot() runs. */
-let network: NetworkOptions = {};
 
 /**
  * The guest disk's written blocks live in the origin-private file system, through synchronous access handles
@@ -91,29 +60,10 @@ const host = new VmHost({
   wasmPath: new URL(wasmUrl, import.meta.url).href,
   wasmBytes: () => fetch(new URL(wasmUrl, import.meta.url)).then((response) => response.arrayBuffer()),
   browserWorker: true,
-  // The emulator's bus is public API plus the internal `tcp-connection` event that net/index.ts types.
-  onEmulatorLoaded: (emulator) => {
-    const relayUrl = network.relayUrl ?? defaultRelayUrl;
-    const notices = new RelayNotices(relayUrl, (notice) => host.notify(notice));
-    let egress;
-    if (relayUrl !== 'off') {
-      try {
-        const dialer = new WispDialer(relayUrl, { onDown: (message) => notices.unreachable(message) });
-        // Opened now, so the first connection a container makes does not wait for the handshake.
-        void dialer.open().catch(() => undefined);
-        egress = { dialer, onNotice: (notice: Parameters<RelayNotices['fromEgress']>[0]) => notices.fromEgress(notice) };
-      } catch (error) {
-        // A relay URL that cannot be used must not stop the VM: it runs without egress and says why.
-        notices.unreachable(error instanceof Error ? error.message : String(error));
-      }
-    }
-    attachNetwork(emulator as unknown as V86NetworkLike, {
-      proxyUrl: network.proxyUrl ?? defaultProxyUrl,
-      onLayerProgress: (progress) => host.layerProgress(progress),
-      onPlatformAdvice: (advice) => host.notify({ code: 'image-platform', message: advice }),
-      ...(network.dockerHubUpstream === undefined ? {} : { dockerHubUpstream: network.dockerHubUpstream }),
-      ...(egress ? { egress } : {}),
-    });
+  // The shim and the page's Wisp relay, with the page's complete network settings (boot() below insists).
+  attachNetwork: (emulator, options, sink) => {
+    if (!options) throw new Error('BootOptions.network is missing');
+    return attachRelayedNetwork(emulator, options, sink);
   },
 });
 
@@ -124,10 +74,15 @@ const host = new VmHost({
 const api: VmApi = {
   subscribe: (listener) => host.subscribe(listener),
   unsubscribe: (id) => host.unsubscribe(id),
-  boot: (options) => {
-    network = options.network ?? {};
-    return host.boot(options);
-  },
+  boot: (options) =>
+    options.network
+      ? host.boot(options)
+      : Promise.reject(
+          new VmFailure({
+            code: 'internal',
+            message: 'The page started the VM without its network settings (BootOptions.network). Reload the page; report it if it repeats.',
+          }),
+        ),
   sendInput: (data) => host.sendInput(data),
   resize: (cols, rows) => host.resize(cols, rows),
   exec: (command, options) => host.exec(command, options),

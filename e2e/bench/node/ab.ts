@@ -39,7 +39,7 @@ for (let round = 0; round < rounds; round++) {
         const task = guestCpuTasks()[0]!;
         row['bashLoopMs'] = Math.round(parseGuestCpuOutput((await host.exec(guestCpuLine(task, 'cpu-loop'), { timeoutMs: 600_000 })).output, 'cpu-loop') / 1000);
       }
-      row['jit'] = host.jitStats();
+      row['jit'] = host.probe.jitStats();
       process.stdout.write(`${JSON.stringify(row)}\n`);
     } finally {
       await host.shutdown();

@@ -57,7 +57,7 @@ export const consoleThroughputSection: BenchSection = {
     // The UART is far slower; a smaller sample keeps the bench short and gives the same rate.
     const uartInputBytes = Number(process.env.TABDOCK_BENCH_UART_BYTES ?? 100_000);
     const uart = await measure(host, '/dev/ttyS0', uartInputBytes, (onBytes) =>
-      host.onSerialByte((byte) => onBytes(Uint8Array.of(byte))),
+      host.probe.onSerialByte((byte) => onBytes(Uint8Array.of(byte))),
     );
     log(`ttyS0: ${JSON.stringify(uart)}`);
     return { hvc0: hvc, ttyS0: uart, speedup: Math.round((Number(hvc.kibPerSecond) / Number(uart.kibPerSecond)) * 10) / 10 };

@@ -77,14 +77,14 @@ export const containerStartSection: BenchSection = {
       const guestCpu = await guestCpuFigures(async (line) => (await timed(host, line)).output);
       log(`containerStart: guest CPU ${JSON.stringify(guestCpu)}`);
       warm = {
-        tuning: host.emulatorTuning,
+        tuning: host.probe.tuning,
         firstRunMs: first.ms,
         warmRunsMs,
         warmMedianMs: median(warmRunsMs),
         tenInARowMs: inARow.ms,
         guestCpu,
         tracedWarm: { ms: tracedWarm.ms, ...tracedWarm.trace },
-        jitAfterWarmSequence: host.jitStats(),
+        jitAfterWarmSequence: host.probe.jitStats(),
       };
     } finally {
       await host.shutdown();
@@ -93,7 +93,7 @@ export const containerStartSection: BenchSection = {
     try {
       const tracedFirst = await traced(cold, '/tmp/proctrace-cold.txt');
       log(`containerStart: traced first run after a restore ${tracedFirst.ms} ms`);
-      return { command: RUN, ...warm, tracedFirst: { ms: tracedFirst.ms, ...tracedFirst.trace }, jitAfterTracedFirst: cold.jitStats() };
+      return { command: RUN, ...warm, tracedFirst: { ms: tracedFirst.ms, ...tracedFirst.trace }, jitAfterTracedFirst: cold.probe.jitStats() };
     } finally {
       await cold.shutdown();
     }

@@ -39,7 +39,7 @@ function memory(host: VmHost): MemoryFigures {
   // A full collection first, when the bench runs with --expose-gc, so garbage does not count as growth.
   (globalThis as { gc?: () => void }).gc?.();
   const usage = process.memoryUsage();
-  const disk = host.disk;
+  const disk = host.probe.disk;
   return {
     rssBytes: usage.rss,
     jsHeapBytes: usage.heapUsed + usage.arrayBuffers,
@@ -106,7 +106,7 @@ export const diskSection: BenchSection = {
     let resume: Record<string, unknown>;
     try {
       const resumeStarted = performance.now();
-      const result = await resumed.boot({ assetBase: process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, bootTimeoutMs: 840_000, disk: { store: 'session' } });
+      const result = await resumed.boot({ assetBase: process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, bootTimeoutMs: 840_000, disk: { store: 'session' }, resume: { kind: 'saved-session' } });
       const readyMs = roundMs(performance.now() - resumeStarted);
       const check = await resumed.exec(fingerprintCommand, { timeoutMs: COMMAND_TIMEOUT_MS });
       resume = {

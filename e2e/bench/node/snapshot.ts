@@ -11,7 +11,7 @@ import { readStateHeader } from '../../../worker/vm/snapshot/state-file.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from '../../../worker/node/node-platform.ts';
 import { roundMs, type BenchContext, type BenchSection } from './section.ts';
 
-async function timeToPrompt(assetBase: string, options: Pick<BootOptions, 'snapshot'>, log: (m: string) => void) {
+async function timeToPrompt(assetBase: string, options: Pick<BootOptions, 'resume'>, log: (m: string) => void) {
   const host = createNodeVmHost();
   const startedMs = performance.now();
   const result = await host.boot({ assetBase, bootTimeoutMs: 1_500_000, ...options });
@@ -69,7 +69,7 @@ export const snapshotSection: BenchSection = {
     if (!entry) throw new Error('the image has no boot snapshot; run `npx tsx worker/node/make-snapshot.ts`');
     const { header, raw, zstdCliDecodeMs } = decodeFigures(new Uint8Array(await readFile(path.join(assetBase, entry.file))));
     const restore = await timeToPrompt(assetBase, {}, log);
-    const cold = process.env.TABDOCK_BENCH_SKIP_COLD ? undefined : await timeToPrompt(assetBase, { snapshot: 'off' }, log);
+    const cold = process.env.TABDOCK_BENCH_SKIP_COLD ? undefined : await timeToPrompt(assetBase, { resume: { kind: 'kernel' } }, log);
     return {
       memoryBytes: header.memoryBytes,
       rawBytes: header.rawBytes,

@@ -44,14 +44,16 @@ function read(disk: StoreDisk, start: number, length: number): Promise<Uint8Arra
 
 function setup(root = new MemoryFolder()) {
   const notices: VmNotice[] = [];
-  const disks = new VmDisks({ root: async () => root, imageSource: () => image, zstdState: compressStateInNode }, (notice) => notices.push(notice));
-  return { root, disks, notices };
+  const quiesced: string[] = [];
+  const disks = new VmDisks({ root: async () => root, imageSource: () => image, zstdState: compressStateInNode }, (notice) => notices.push(notice), async () => void quiesced.push('quiesce'));
+  return { root, disks, notices, quiesced };
 }
 
 describe('VmDisks', () => {
   it('saves into the session folder and resumes from it with the same disk', async () => {
     const { root, disks } = setup();
-    expect(await disks.plan({ assetBase: '', disk: { store: 'session' } }, manifest, DISK_BYTES)).toBeUndefined();
+    await disks.prepare({ store: 'session' });
+    expect(await disks.planSaved(manifest, DISK_BYTES)).toBe('none');
     const disk = await disks.open(undefined, ref);
     disk.set(8192, new Uint8Array(4096).fill(7), () => undefined);
     const saved = await disks.save(fakeEmulator(disk), manifest, 64 * 1024 * 1024);
@@ -63,20 +65,22 @@ describe('VmDisks', () => {
     await disks.close();
 
     const next = setup(root);
-    const plan = await next.disks.plan({ assetBase: '', disk: { store: 'session' } }, manifest, DISK_BYTES);
+    await next.disks.prepare({ store: 'session' });
+    const plan = await next.disks.planSaved(manifest, DISK_BYTES);
+    if (plan === 'none' || !plan) throw new Error(`expected a plan, got ${plan}`);
     expect(plan).toMatchObject({ kind: 'restore', from: 'session', disk: { kind: 'folder' } });
     // The state is zstd, which v86 decodes itself: the payload goes to it as saved, and zstd's own CLI reads it.
-    expect(plan!.header.compression).toBe('zstd');
-    const stateText = execFileSync('zstd', ['-d', '-q', '-c'], { input: new Uint8Array(plan!.state) }).toString();
+    expect(plan.header.compression).toBe('zstd');
+    const stateText = execFileSync('zstd', ['-d', '-q', '-c'], { input: new Uint8Array(plan.state) }).toString();
     expect(JSON.parse(stateText)).toEqual(expect.arrayContaining([expect.any(Number)]));
-    const resumed = await next.disks.open(plan!.disk, ref);
+    const resumed = await next.disks.open(plan.disk, ref);
     expect(await read(resumed, 8192, 4096)).toEqual(new Uint8Array(4096).fill(7));
     expect(await read(resumed, 0, 512)).toEqual((await image.read(0, 512)));
   });
 
   it('exports a standalone file that a tab without the saved session opens', async () => {
     const { disks } = setup();
-    await disks.plan({ assetBase: '', disk: { store: 'scratch' } }, manifest, DISK_BYTES);
+    await disks.prepare({ store: 'scratch' });
     const disk = await disks.open(undefined, ref);
     const written = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) & 0xff);
     disk.set(512 * 1024, written, () => undefined);
@@ -85,9 +89,10 @@ describe('VmDisks', () => {
     expect(exported.bytes).toBeGreaterThan(written.byteLength);
 
     const other = setup();
-    const plan = await other.disks.plan({ assetBase: '', sessionFile: exported.file, disk: { store: 'scratch' } }, manifest, DISK_BYTES);
+    await other.disks.prepare({ store: 'scratch' });
+    const plan = await other.disks.planFile(exported.file, manifest, DISK_BYTES);
     expect(plan).toMatchObject({ disk: { kind: 'inline' } });
-    const opened = await other.disks.open(plan!.disk, ref);
+    const opened = await other.disks.open(plan?.disk, ref);
     // Buffer.equals: a deep-equal of MBs in the test framework takes seconds.
     expect(Buffer.from(await read(opened, 512 * 1024, written.byteLength)).equals(written)).toBe(true);
     const first = await read(opened, 0, 1024);
@@ -107,28 +112,30 @@ describe('VmDisks', () => {
     const chunks: Uint8Array[] = [];
     for await (const part of parts) chunks.push(part);
     const { disks } = setup();
-    const plan = await disks.plan({ assetBase: '', sessionFile: new Blob(chunks as BlobPart[]), disk: { store: 'scratch' } }, manifest, DISK_BYTES);
+    await disks.prepare({ store: 'scratch' });
+    const plan = await disks.planFile(new Blob(chunks as BlobPart[]), manifest, DISK_BYTES);
     expect(plan).toMatchObject({ kind: 'restore', from: 'session', header: { compression: 'gzip' }, disk: { kind: 'inline' } });
     // gzip is decoded here (v86 reads only zstd and raw states).
-    expect(new Uint8Array(plan!.state)).toEqual(raw);
+    expect(new Uint8Array(plan?.state ?? new ArrayBuffer(0))).toEqual(raw);
   });
 
   it('refuses an export with a flipped block byte, naming the checksum', async () => {
     const { disks } = setup();
-    await disks.plan({ assetBase: '' }, manifest, DISK_BYTES);
+    await disks.prepare(undefined);
     const disk = await disks.open(undefined, ref);
     disk.set(0, new Uint8Array(4096).fill(1), () => undefined);
     const exported = await disks.export(fakeEmulator(disk), manifest, 64 * 1024 * 1024);
     const bytes = new Uint8Array(await exported.file.arrayBuffer());
     bytes[bytes.length - 10]! ^= 1;
     const other = setup();
-    const plan = await other.disks.plan({ assetBase: '', sessionFile: new Blob([bytes]) }, manifest, DISK_BYTES);
-    await expect(other.disks.open(plan!.disk, ref)).rejects.toThrow(/does not match its checksum/);
+    await other.disks.prepare(undefined);
+    const plan = await other.disks.planFile(new Blob([bytes]), manifest, DISK_BYTES);
+    await expect(other.disks.open(plan?.disk, ref)).rejects.toThrow(/does not match its checksum/);
   });
 
   it('moves a damaged save aside with a notice, and still hands it out', async () => {
     const { root, disks } = setup();
-    await disks.plan({ assetBase: '', disk: { store: 'session' } }, manifest, DISK_BYTES);
+    await disks.prepare({ store: 'session' });
     const disk = await disks.open(undefined, ref);
     await disks.save(fakeEmulator(disk), manifest, 64 * 1024 * 1024);
     await disks.close();
@@ -139,25 +146,37 @@ describe('VmDisks', () => {
     file[file.length - 1]! ^= 0xff;
 
     const next = setup(root);
-    expect(await next.disks.plan({ assetBase: '', disk: { store: 'session' } }, manifest, DISK_BYTES)).toBeUndefined();
+    await next.disks.prepare({ store: 'session' });
+    expect(await next.disks.planSaved(manifest, DISK_BYTES)).toBeUndefined();
     expect(next.notices).toMatchObject([{ code: 'session-unusable', damagedSessionId: id, message: expect.stringMatching(/checksum/) }]);
     expect(folder.files.has('damaged')).toBe(true);
     const exported = await next.disks.exportDamaged(id!, manifest);
     expect(exported.fileName).toBe(`damaged-${id}.tdstate`);
     // Not resumed again.
     const again = setup(root);
-    expect(await again.disks.plan({ assetBase: '', disk: { store: 'session' } }, manifest, DISK_BYTES)).toBeUndefined();
+    await again.disks.prepare({ store: 'session' });
+    expect(await again.disks.planSaved(manifest, DISK_BYTES)).toBe('none');
     expect(again.notices).toEqual([]);
+  });
+
+  it('has the guest drop its caches before each save and export, and counts that time in the save', async () => {
+    const { disks, quiesced } = setup();
+    await disks.prepare({ store: 'session' });
+    const disk = await disks.open(undefined, ref);
+    const saved = await disks.save(fakeEmulator(disk), manifest, 64 * 1024 * 1024);
+    await disks.export(fakeEmulator(disk), manifest, 64 * 1024 * 1024);
+    expect(quiesced).toEqual(['quiesce', 'quiesce']);
+    expect(saved.stepsMs.quiesce).toBeGreaterThanOrEqual(0);
   });
 
   it('refuses to save from a tab that does not own the session, and says how much space a save needs', async () => {
     const { disks } = setup();
-    await disks.plan({ assetBase: '', disk: { store: 'scratch' } }, manifest, DISK_BYTES);
+    await disks.prepare({ store: 'scratch' });
     const disk = await disks.open(undefined, ref);
     await expect(disks.save(fakeEmulator(disk), manifest, 1)).rejects.toThrow(/does not own the saved session/);
 
     const full = setup();
-    await full.disks.plan({ assetBase: '', disk: { store: 'session' } }, manifest, DISK_BYTES);
+    await full.disks.prepare({ store: 'session' });
     const fullDisk = await full.disks.open(undefined, ref);
     fullDisk.set(0, new Uint8Array(65536).fill(1), () => undefined);
     full.root.free = 10;

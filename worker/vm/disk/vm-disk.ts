@@ -1,12 +1,13 @@
 // The VM host's side of the disk: which block store each start gets (the saved session's, a new one, or a
-// scratch one), the start plan for a saved or opened session file (format 2), and saving and exporting
-// sessions. VmHost calls it; v86 sees only the StoreDisk.
+// scratch one), the start plan for a saved or opened session file (format 2, for snapshot/start-plan.ts), and
+// saving and exporting sessions. VmHost calls it; v86 sees only the StoreDisk.
 import type { V86 } from 'v86';
 import type { DiskImageRef, Manifest } from '../assets.ts';
 import type { BootOptions, SavedState, SessionExport, VmNotice } from '../../shared/contract.ts';
 import { payloadToV86State } from '../snapshot/compression.ts';
 import { openSessionFile, readSessionHeader, SessionDamaged, sessionFileParts, type OpenedSession, type SessionHeader } from '../snapshot/session-file.ts';
-import { STATE_FILE_MAGIC, type StateHeader } from '../snapshot/state-file.ts';
+import type { StateHeader } from '../snapshot/state-file.ts';
+import type { SessionPlans } from '../snapshot/start-plan.ts';
 import { compressState, type ZstdStateCompressor } from '../snapshot/state-zstd.ts';
 import { StorageFullError, isStorageFull } from './block-file.ts';
 import { STORE_BLOCK_BYTES, type CommittedIndex } from './block-index.ts';
@@ -30,26 +31,6 @@ export interface DiskPlatform {
   dispose?(): Promise<void>;
 }
 
-/** A format-1 session file given as `sessionFile` is read into `sessionState`, where start-plan.ts takes it. */
-export async function legacySessionAsState(options: BootOptions): Promise<BootOptions> {
-  const file = options.sessionFile;
-  if (!file) return options;
-  const head = new Uint8Array(await file.slice(0, STATE_FILE_MAGIC.length).arrayBuffer());
-  if (!STATE_FILE_MAGIC.every((byte, i) => head[i] === byte)) return options;
-  const { sessionFile: _file, ...rest } = options;
-  return { ...rest, sessionState: await file.arrayBuffer() };
-}
-
-/**
- * The page's format-1 saved session, when the block store has no save of its own: resumed like an opened
- * format-1 file (its written blocks come out of the v86 state into the new store, v86-disk.ts set_state).
- */
-export async function withLegacySession(options: BootOptions, disks: VmDisks): Promise<BootOptions> {
-  const legacy = options.disk?.legacySession;
-  if (!legacy || options.sessionFile || options.sessionState || disks.hasNewerSave) return options;
-  return { ...options, sessionState: await legacy.arrayBuffer() };
-}
-
 /** How a session start gets its disk: the saved session's own store, or blocks imported from a file. */
 export type SessionDiskPlan = { kind: 'folder'; id: string; index: CommittedIndex } | { kind: 'inline'; opened: OpenedSession };
 
@@ -67,7 +48,8 @@ const ZERO_SHA256 = '0'.repeat(64);
 /**
  * Run by the guest agent before a session save: written data to the disk, then the clean page cache dropped
  * (`1`: page cache only; dentries and inodes stay). Freed pages are zeroed (init_on_free=1) and v86 leaves
- * zero pages out of a state, so the state holds what programs use, not copies of files on the disk.
+ * zero pages out of a state, so the state holds what programs use, not copies of files on the disk: after a
+ * 1 GiB write the cache held ~900 MB, and the state took 35 s to save and 0.9 GB of file without this.
  */
 export const SAVE_QUIESCE_COMMAND = 'sync; echo 1 > /proc/sys/vm/drop_caches';
 
@@ -87,60 +69,61 @@ function asStateHeader(header: SessionHeader): StateHeader {
   };
 }
 
+function imageOf(manifest: Manifest, diskBytes: number) {
+  return { buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, diskBytes };
+}
+
 function megabytes(bytes: number): string {
   return `${Math.ceil(bytes / (1024 * 1024))} MB`;
 }
 
-export class VmDisks {
+export class VmDisks implements SessionPlans {
   private sessions: SessionDisks | undefined;
   private owner = false;
   private current: { disk: StoreDisk; ref: SessionFolderRef } | undefined;
-  private legacyOverridden = false;
 
   constructor(
     private readonly platform: DiskPlatform,
     private readonly notify: (notice: VmNotice) => void,
+    /** Before a save or an export: the guest's clean page cache out of its RAM (SAVE_QUIESCE_COMMAND). */
+    private readonly quiesce: () => Promise<void>,
   ) {}
-
-  /** plan() found a format-2 saved session, which wins over the page's format-1 file. */
-  get hasNewerSave(): boolean {
-    return this.legacyOverridden;
-  }
 
   /** The store of the running VM (bench and tests read its figures). */
   get disk(): StoreDisk | undefined {
     return this.current?.disk;
   }
 
-  /**
-   * Once per boot: cleans up what earlier VMs left, applies Reset, and returns the start plan for an opened
-   * format-2 file or the saved session, when there is one that checks out (else a notice says why).
-   */
-  async plan(options: BootOptions, manifest: Manifest, diskBytes: number): Promise<SessionRestorePlan | undefined> {
-    this.owner = options.disk?.store === 'session';
+  /** Once per boot, before anything else: cleans up what earlier VMs left and applies Reset. */
+  async prepare(disk: BootOptions['disk']): Promise<void> {
+    this.owner = disk?.store === 'session';
     this.sessions = new SessionDisks(await this.platform.root(), this.platform.locks);
-    if (this.owner) {
-      await this.sessions.cleanUp();
-      if (options.disk?.discardSaved) await this.sessions.discardSaved();
-    }
-    const image = { buildId: manifest.buildId, rootDiskSha256: manifest.files.rootDisk.sha256, diskBytes };
-    if (options.sessionFile) {
-      try {
-        const opened = await openSessionFile(options.sessionFile, image);
-        return { kind: 'restore', from: 'session', header: asStateHeader(opened.header), state: await payloadToV86State(opened.payload, opened.header.compression), disk: { kind: 'inline', opened } };
-      } catch (error) {
-        if (!(error instanceof SessionDamaged)) throw error;
-        this.notify({ code: 'session-unusable', message: `${error.message} Started a clean VM instead; the file was not loaded.`, detail: `${error.problem.code}: ${error.problem.detail}` });
-        return undefined;
-      }
-    }
-    if (!this.owner) return undefined;
-    const saved = await this.sessions.saved();
-    if (!saved) return undefined;
-    // A newer save exists: the page's format-1 file is not resumed (the page removes it after a save).
-    this.legacyOverridden = true;
+    if (!this.owner) return;
+    await this.sessions.cleanUp();
+    if (disk?.discardSaved) await this.sessions.discardSaved();
+  }
+
+  /** The start plan for an opened format-2 file; undefined, with a notice, when it cannot be used. */
+  async planFile(file: Blob, manifest: Manifest, diskBytes: number): Promise<SessionRestorePlan | undefined> {
     try {
-      const opened = await openSessionFile(saved.file, image);
+      const opened = await openSessionFile(file, imageOf(manifest, diskBytes));
+      return { kind: 'restore', from: 'session', header: asStateHeader(opened.header), state: await payloadToV86State(opened.payload, opened.header.compression), disk: { kind: 'inline', opened } };
+    } catch (error) {
+      if (!(error instanceof SessionDamaged)) throw error;
+      this.notify({ code: 'session-unusable', message: `${error.message} Started a clean VM instead; the file was not loaded.`, detail: `${error.problem.code}: ${error.problem.detail}` });
+      return undefined;
+    }
+  }
+
+  /**
+   * The start plan for this tab's saved session: 'none' when there is no save (or the tab does not own the
+   * session); undefined when it is damaged (moved aside, with a notice).
+   */
+  async planSaved(manifest: Manifest, diskBytes: number): Promise<SessionRestorePlan | 'none' | undefined> {
+    const saved = this.owner ? await this.sessionsOrThrow().saved() : undefined;
+    if (!saved) return 'none';
+    try {
+      const opened = await openSessionFile(saved.file, imageOf(manifest, diskBytes));
       if (opened.header.disk.blocks !== 'folder') throw new SessionDamaged({ code: 'header-invalid', message: 'The saved session is not a browser session.', detail: 'blocks inline' });
       return {
         kind: 'restore',
@@ -151,7 +134,7 @@ export class VmDisks {
       };
     } catch (error) {
       const problem = error instanceof SessionDamaged ? error.problem : { code: 'header-invalid', message: 'The saved session could not be read.', detail: String(error) };
-      await this.sessions.markDamaged(saved.id, `${problem.code}: ${problem.detail}`);
+      await this.sessionsOrThrow().markDamaged(saved.id, `${problem.code}: ${problem.detail}`);
       this.notify({
         code: 'session-unusable',
         message: `${problem.message} Started a clean VM instead; the saved session was kept so you can download it.`,
@@ -203,6 +186,8 @@ export class VmDisks {
     if (!current || !this.owner) {
       throw new StorageFullError('This tab does not own the saved session, so it cannot save into it. Use Download to keep this tab\'s work.', 'scratch store');
     }
+    const quiesceStarted = performance.now();
+    await this.quiesce();
     const stateStarted = performance.now();
     const raw = new Uint8Array(await saveV86State(emulator, current.disk, 'commit'));
     const commit = current.disk.takeCommit();
@@ -228,7 +213,7 @@ export class VmDisks {
     current.disk.store.commitSaved(commit);
     await this.sessionsOrThrow().removeOthers(current.ref.id);
     const stepsMs = {
-      quiesce: 0,
+      quiesce: Math.round(stateStarted - quiesceStarted),
       state: Math.round(compressStarted - stateStarted),
       compress: Math.round(writeStarted - compressStarted),
       write: Math.round(performance.now() - writeStarted),
@@ -240,6 +225,7 @@ export class VmDisks {
   async export(emulator: V86, manifest: Manifest, memoryBytes: number, now = new Date()): Promise<SessionExport> {
     const current = this.current;
     if (!current) throw new Error('no disk to export');
+    await this.quiesce();
     const raw = new Uint8Array(await saveV86State(emulator, current.disk, 'pin'));
     // The export's view of the disk, taken with the state: pinned until written, while the VM writes on.
     const pinned = current.disk.takeCommit();

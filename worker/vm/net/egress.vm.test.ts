@@ -129,7 +129,8 @@ describe('egress through the relay', () => {
 
   it('falls back to the shim at once when the Wisp relay is down, and says so once, naming it', async () => {
     const deadRelay = `ws://127.0.0.1:${closedPort}/wisp/`;
-    const relayNotices = new RelayNotices(deadRelay, (notice) => host.notify(notice));
+    // As the browser worker wires it (net/relayed-network.ts): the relay notices go where the page reads notices.
+    const relayNotices = new RelayNotices(deadRelay, (notice) => pageNotices.push(notice));
     const wisp = new WispDialer(deadRelay, { onDown: (message) => relayNotices.unreachable(message) });
     dialer.current = wisp;
     await wisp.open().catch(() => undefined);

@@ -1,6 +1,7 @@
 // Entry point of the network shim for the VM host: after creating the emulator, call attachNetwork() and the
 // guest's TCP connections to port 80 (and any registry ports) are served here instead of by v86's fetch stub.
 import type { V86 } from 'v86';
+import type { LayerProgress, VmNotice } from '../../shared/contract.ts';
 import { attachEgress, isClaimedByEgress, type EgressHandle, type EgressNotice } from './egress.ts';
 import type { EgressDialer } from '../../shared/egress-dialer.ts';
 import { guestSocketFromV86, type GuestSocket, type V86TcpConnection } from './guest-socket.ts';
@@ -42,6 +43,18 @@ export interface NetworkConfig extends RegistryMirrorConfig {
   onPlatformAdvice?: (advice: string) => void;
   /** Carries every other guest TCP connection out (egress.ts): a Wisp relay, or node:net in Node. */
   egress?: { dialer: EgressDialer; onNotice?: (notice: EgressNotice) => void };
+}
+
+/** Where a platform's network reports to its VM host (VmHostPlatform.attachNetwork). */
+export interface NetworkSink {
+  notice(notice: VmNotice): void;
+  /** The registry shim's per-layer pull progress (layer-progress.ts), for a watching page. */
+  layerProgress(progress: LayerProgress): void;
+}
+
+/** A network attached to one emulator; its VM host detaches it when it drops that emulator or shuts down. */
+export interface NetworkAttachment {
+  detach(): void;
 }
 
 export interface NetworkStats {

@@ -35,6 +35,9 @@ export class WispDialer implements EgressDialer {
   private current: EgressState = 'connecting';
   private lastFailureAt = 0;
   private relayConfirms = false;
+  /** Set by close(): a socket still opening is abandoned, nothing opens again, and no more 'down' is told. */
+  private closed = false;
+  private abandonOpening: (() => void) | undefined;
   private readonly options: Required<Omit<WispDialerOptions, 'onDown'>> & Pick<WispDialerOptions, 'onDown'>;
 
   constructor(
@@ -56,6 +59,7 @@ export class WispDialer implements EgressDialer {
   }
 
   state(): EgressState {
+    if (this.closed) return 'down';
     if (this.current === 'down' && Date.now() - this.lastFailureAt >= this.options.retryAfterMs) {
       // Look again in the background, so names go to the relay again once it is back.
       void this.open().catch(() => undefined);
@@ -65,6 +69,7 @@ export class WispDialer implements EgressDialer {
 
   /** Opens the WebSocket now (the VM host calls it at start, so the first connection does not wait). */
   open(): Promise<ClientConnection> {
+    if (this.closed) return Promise.reject(new RelayRefusal('relay-unreachable', `the connection to the relay at ${this.url} was closed`));
     if (this.connection?.connected) return Promise.resolve(this.connection);
     if (this.opening) return this.opening;
     this.current = 'connecting';
@@ -75,7 +80,7 @@ export class WispDialer implements EgressDialer {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this.markDown(message);
+        if (!this.closed) this.markDown(message);
         try {
           connection?.close();
         } catch {
@@ -83,6 +88,7 @@ export class WispDialer implements EgressDialer {
         }
         reject(new RelayRefusal('relay-unreachable', message));
       };
+      this.abandonOpening = () => fail(`the connection to the relay at ${this.url} was closed before it opened`);
       const timer = setTimeout(() => fail(`the relay at ${this.url} did not answer within ${this.options.openTimeoutMs / 1000} s`), this.options.openTimeoutMs);
       try {
         connection = new HardenedConnection(this.url);
@@ -114,6 +120,7 @@ export class WispDialer implements EgressDialer {
       };
     }).finally(() => {
       this.opening = undefined;
+      this.abandonOpening = undefined;
     });
     return this.opening;
   }
@@ -163,20 +170,27 @@ export class WispDialer implements EgressDialer {
     });
   }
 
+  /** Ends the dialer: its WebSocket closes, or stops opening; the relay keeps no session for it. */
   close(): void {
+    this.closed = true;
+    this.abandonOpening?.();
     this.connection?.close();
     this.connection = undefined;
   }
 }
 
 /**
- * wisp-js's client, with malformed frames from the relay ending the session instead of throwing in onmessage, and
- * the WebSocket's close code kept (wisp-js's onclose passes none).
+ * wisp-js's client, with malformed frames from the relay ending the session instead of throwing in onmessage, the
+ * WebSocket's close code kept (wisp-js's onclose passes none), and a close() that stays closed: a WebSocket closed
+ * while still connecting fails, and wisp-js's onerror would then open a new one to retry with Wisp v1
+ * (src/client/connection.mjs connect_ws).
  */
 class HardenedConnection extends wispClient.ClientConnection {
   closeCode: number | undefined;
+  private ended = false;
 
   override connect_ws(): void {
+    if (this.ended) return;
     super.connect_ws();
     // Wrapped on each socket: wisp-js opens a second one when it falls back from Wisp v2 to v1.
     const ws = this.ws;
@@ -185,6 +199,11 @@ class HardenedConnection extends wispClient.ClientConnection {
       this.closeCode = event.code;
       onclose?.call(ws, event);
     };
+  }
+
+  override close(): void {
+    this.ended = true;
+    super.close();
   }
 
   override on_ws_msg(event: MessageEvent): void {

@@ -26,7 +26,7 @@ declare module '@mercuryworkshop/wisp-js/client' {
       onclose: () => void;
       onerror: () => void;
       on_ws_msg(event: MessageEvent): void;
-      /** Opens this.ws and sets its handlers (called again for the fallback from v2 to v1). */
+      /** Opens this.ws and sets its handlers; also called again by its onerror to retry with Wisp v1 after a failed v2 one. */
       connect_ws(): void;
       create_stream(hostname: string, port: number, type?: 'tcp' | 'udp'): ClientStream;
       close(): void;

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecResult } from '../../shared/contract.ts';
 import type { Timers } from '../console-pump.ts';
-import type { VmNotice } from '../../shared/contract.ts';
 import { checkResumedGuest, loadState, RestoreFailed, restoreFailedNotice, startWithFallback, type RestorePlan } from './resume.ts';
 import { welcomeOutput } from './restore.ts';
 import type { StartPlan } from './start-plan.ts';
@@ -117,62 +116,40 @@ describe('restoreFailedNotice', () => {
 describe('startWithFallback', () => {
   const snapshotPlan: RestorePlan = { ...plan, from: 'boot-snapshot' };
 
-  async function run(first: StartPlan, failing: ReadonlySet<string>, afterSession: StartPlan = snapshotPlan) {
+  async function run(first: StartPlan, failing: ReadonlySet<string>) {
     const attempts: string[] = [];
-    const notices: VmNotice[] = [];
-    let discards = 0;
-    const started = await startWithFallback({
+    const stepDowns: string[] = [];
+    const started = await startWithFallback(
       first,
-      attempt: (next) => {
+      (next) => {
         const name = next.kind === 'restore' ? next.from : next.kind;
         attempts.push(name);
         return failing.has(name) ? Promise.reject(new RestoreFailed(`${name} failed.`, 'detail')) : Promise.resolve();
       },
-      discard: () => {
-        discards++;
-        return Promise.resolve();
+      (failed, failure) => {
+        stepDowns.push(`${failed.from}: ${failure.message}`);
+        return Promise.resolve(failed.from === 'session' ? snapshotPlan : { kind: 'cold-boot' });
       },
-      notify: (notice) => notices.push(notice),
-      planWithoutSession: () => Promise.resolve(afterSession),
-      note: () => undefined,
-    });
-    return { started, attempts, notices, discards };
+    );
+    return { started, attempts, stepDowns };
   }
 
-  it('steps down session > boot snapshot > cold boot, with a notice and a discard for each failed restore', async () => {
-    const { started, attempts, notices, discards } = await run(plan, new Set(['session', 'boot-snapshot']));
+  it('steps down session > boot snapshot > cold boot, asking for the next plan after each failed restore', async () => {
+    const { started, attempts, stepDowns } = await run(plan, new Set(['session', 'boot-snapshot']));
     expect(attempts).toEqual(['session', 'boot-snapshot', 'cold-boot']);
     expect(started).toEqual({ kind: 'cold-boot' });
-    expect(notices.map((notice) => notice.code)).toEqual(['session-unusable', 'snapshot-unusable']);
-    expect(discards).toBe(2);
+    expect(stepDowns).toEqual(['session: session failed.', 'boot-snapshot: boot-snapshot failed.']);
   });
 
   it('starts once when the first source works', async () => {
-    const { attempts, notices } = await run(plan, new Set());
+    const { attempts, stepDowns } = await run(plan, new Set());
     expect(attempts).toEqual(['session']);
-    expect(notices).toEqual([]);
+    expect(stepDowns).toEqual([]);
   });
 
   it('leaves other failures, and a failed cold boot, to the caller', async () => {
-    await expect(
-      startWithFallback({
-        first: { kind: 'cold-boot' },
-        attempt: () => Promise.reject(new RestoreFailed('x', 'y')),
-        discard: () => Promise.resolve(),
-        notify: () => undefined,
-        planWithoutSession: () => Promise.resolve({ kind: 'cold-boot' }),
-        note: () => undefined,
-      }),
-    ).rejects.toThrow(RestoreFailed);
-    await expect(
-      startWithFallback({
-        first: plan,
-        attempt: () => Promise.reject(new Error('boot timeout')),
-        discard: () => Promise.resolve(),
-        notify: () => undefined,
-        planWithoutSession: () => Promise.resolve({ kind: 'cold-boot' }),
-        note: () => undefined,
-      }),
-    ).rejects.toThrow('boot timeout');
+    const never = () => Promise.reject(new Error('no step down expected'));
+    await expect(startWithFallback({ kind: 'cold-boot' }, () => Promise.reject(new RestoreFailed('x', 'y')), never)).rejects.toThrow(RestoreFailed);
+    await expect(startWithFallback(plan, () => Promise.reject(new Error('boot timeout')), never)).rejects.toThrow('boot timeout');
   });
 });

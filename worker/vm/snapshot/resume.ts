@@ -2,7 +2,6 @@
 // state v86 refuses or a guest that is dead after the restore falls back quickly instead of waiting out the
 // boot timeout. VmHost drives it; v86 and timing specifics stay here.
 import type { V86 } from 'v86';
-import type { AssetSource, BootFileName, Manifest } from '../assets.ts';
 import type { ExecResult, VmNotice } from '../../shared/contract.ts';
 import { realTimers, type Timers } from '../console-pump.ts';
 import { restoreIntoFreshEmulator } from '../v86-internals.ts';
@@ -27,12 +26,6 @@ export class RestoreFailed extends Error {
     super(message);
     this.name = 'RestoreFailed';
   }
-}
-
-/** A restore needs only the BIOS images: the kernel and initrd are already in the state's RAM. */
-export async function loadFirmware(source: AssetSource, manifest: Manifest): Promise<Record<BootFileName, ArrayBuffer>> {
-  const [bios, vgaBios] = await Promise.all([source.loadFile(manifest.files.bios), source.loadFile(manifest.files.vgaBios)]);
-  return { bios, vgaBios, kernel: new ArrayBuffer(0), initrd: new ArrayBuffer(0) };
 }
 
 /**
@@ -91,50 +84,25 @@ export async function checkResumedGuest({
   }
 }
 
-export interface FallbackInputs {
-  first: StartPlan;
-  /** One start from one source; rejects with RestoreFailed when a restore does not come back. */
-  attempt(plan: StartPlan): Promise<void>;
-  /** Drops what the failed attempt left (its emulator, its agent channel). */
-  discard(): Promise<void>;
-  notify(notice: VmNotice): void;
-  /** The next plan after a failed session: the boot snapshot's, checked as usual, or a cold boot. */
-  planWithoutSession(): Promise<StartPlan>;
-  /** For the error log. */
-  note(text: string): void;
-}
-
 /**
- * Starts from the first plan and, while restores fail, from the next source: session > boot snapshot > cold
- * boot, with a notice for each step down. Any other failure (and a failed cold boot) is the caller's.
+ * Starts from the first plan and, while restores fail, from the plan `stepDown` gives for the next source
+ * (session > boot snapshot > cold boot). Any other failure (and a failed cold boot) is the caller's.
  */
-export async function startWithFallback(inputs: FallbackInputs): Promise<StartPlan> {
-  let plan = inputs.first;
+export async function startWithFallback(
+  first: StartPlan,
+  attempt: (plan: StartPlan) => Promise<void>,
+  stepDown: (failed: RestorePlan, failure: RestoreFailed) => Promise<StartPlan>,
+): Promise<StartPlan> {
+  let plan = first;
   for (;;) {
     try {
-      await inputs.attempt(plan);
+      await attempt(plan);
       return plan;
     } catch (error) {
       if (!(error instanceof RestoreFailed) || plan.kind !== 'restore') throw error;
-      plan = await stepDown(plan, error, inputs);
+      plan = await stepDown(plan, error);
     }
   }
-}
-
-/**
- * After a restore failed (while starting, or in the check behind an early 'ready'): logs why, drops the
- * attempt, tells the user, and returns the plan for the next source: session > boot snapshot > cold boot.
- */
-export async function stepDown(
-  failed: RestorePlan,
-  failure: RestoreFailed,
-  { discard, notify, planWithoutSession, note }: Omit<FallbackInputs, 'first' | 'attempt'>,
-  when = '',
-): Promise<StartPlan> {
-  note(`restore of the ${failed.from} failed${when}: ${failure.message} ${failure.detail}`);
-  await discard();
-  notify(restoreFailedNotice(failed.from, failure));
-  return failed.from === 'session' ? planWithoutSession() : { kind: 'cold-boot' };
 }
 
 /** The notice for a restore that failed after its checks passed, naming what happens next. */
