@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { V86 } from 'v86';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { v86WasmPath } from '../node/node-platform.ts';
 import { JIT_THRESHOLD_EXPORT, useSameThreadYield, V86_WASM_SHA256, withJitThresholdGlobal } from './v86-tuning.ts';
 
@@ -53,7 +53,8 @@ describe('useSameThreadYield', () => {
     expect(helperStopped).toBe(true);
     loop.yield(5, 2);
     loop.yield(0, 1);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    // The 0 ms slice comes first; the 5 ms one after it, however late a loaded machine runs the timer.
+    await vi.waitFor(() => expect(ticks).toHaveLength(2), { timeout: 5_000 });
     expect(ticks).toEqual([1, 2]);
     (loop as unknown as { unregister_yield(): void }).unregister_yield();
   });
