@@ -40,7 +40,7 @@ export function looksLikeStateFile(bytes: Uint8Array): boolean {
   return bytes.byteLength > STATE_FILE_MAGIC.length && STATE_FILE_MAGIC.every((byte, i) => bytes[i] === byte);
 }
 
-/** The first bytes of a format-2 session file, which carries the disk's blocks (worker/vm/snapshot/session-file.ts). */
+/** The first bytes of a format-2 session file, which carries the disk's blocks (worker/vm/disk/session-file.ts). */
 export const SESSION_FILE_MAGIC = new Uint8Array([0x54, 0x44, 0x53, 0x54, 0x41, 0x54, 0x45, 0x02]);
 
 /** A session file of either format (Open… accepts both). */

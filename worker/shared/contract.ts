@@ -249,7 +249,7 @@ export interface BootResult {
   startedFrom: StartedFrom;
 }
 
-/** A save of the session (worker/vm/snapshot/session-file.ts): the session file written beside the block store. */
+/** A save of the session (worker/vm/disk/session-file.ts): the session file written beside the block store. */
 export interface SavedState {
   /** Bytes of the session file written (machine state and block index; the blocks stay in the store). */
   fileBytes: number;

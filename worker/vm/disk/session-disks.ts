@@ -6,7 +6,7 @@
 //   exports/<name>.tdstate         standalone session files made for Download
 // The saved session is the newest sessions/<id> with a session.tdstate and no `damaged` mark.
 import type { DiskFolder } from './disk-folder.ts';
-import { readSessionHeader, type SessionHeader } from '../snapshot/session-file.ts';
+import { readSessionHeader, type SessionHeader } from './session-file.ts';
 
 export const BLOCKS_FILE = 'blocks.bin';
 export const SESSION_FILE = 'session.tdstate';

@@ -12,7 +12,7 @@ import { StoreDisk } from './v86-disk.ts';
 import { VmDisks } from './vm-disk.ts';
 import { compressStateInNode } from '../../node/node-state-compressor.ts';
 import { gzip } from '../snapshot/compression.ts';
-import { sessionFileParts } from '../snapshot/session-file.ts';
+import { sessionFileParts } from './session-file.ts';
 import { emptyIndex } from './block-index.ts';
 
 const DISK_BYTES = 4 * 1024 * 1024;

@@ -5,7 +5,7 @@ import type { V86 } from 'v86';
 import type { DiskImageRef, Manifest } from '../assets.ts';
 import type { BootOptions, SavedState, SessionExport, VmNotice } from '../../shared/contract.ts';
 import { payloadToV86State } from '../snapshot/compression.ts';
-import { openSessionFile, readSessionHeader, SessionDamaged, sessionFileParts, type OpenedSession, type SessionHeader } from '../snapshot/session-file.ts';
+import { openSessionFile, readSessionHeader, SessionDamaged, sessionFileParts, type OpenedSession, type SessionHeader } from './session-file.ts';
 import type { StateHeader } from '../snapshot/state-file.ts';
 import type { SessionPlans } from '../snapshot/start-plan.ts';
 import { compressState, type ZstdStateCompressor } from '../snapshot/state-zstd.ts';

@@ -131,7 +131,7 @@ export class StartPlanner {
   }
 }
 
-/** A format-1 session file (state-file.ts) starts with its magic; a format-2 one (session-file.ts) does not. */
+/** A format-1 session file (state-file.ts) starts with its magic; a format-2 one (disk/session-file.ts) does not. */
 async function isFormat1(file: Blob): Promise<boolean> {
   const head = new Uint8Array(await file.slice(0, STATE_FILE_MAGIC.length).arrayBuffer());
   return STATE_FILE_MAGIC.every((byte, i) => head[i] === byte);

@@ -6,8 +6,8 @@
 // Every part is checked (sha256 of payload and index, of each 1 MiB of blocks) before it is used.
 import { z } from 'zod';
 import { sha256HexOf } from '../assets.ts';
-import { decodeIndex, encodeIndex, IndexDamaged, STORE_BLOCK_BYTES, type CommittedIndex } from '../disk/block-index.ts';
-import type { ImageIdentity, StateProblem, StateProblemCode } from './state-file.ts';
+import { decodeIndex, encodeIndex, IndexDamaged, STORE_BLOCK_BYTES, type CommittedIndex } from './block-index.ts';
+import type { ImageIdentity, StateProblem, StateProblemCode } from '../snapshot/state-file.ts';
 
 export const SESSION_FILE_MAGIC = new Uint8Array([0x54, 0x44, 0x53, 0x54, 0x41, 0x54, 0x45, 0x02]);
 const PREFIX_BYTES = SESSION_FILE_MAGIC.length + 4;
