@@ -3,7 +3,7 @@
 // other, in the order the view state lists them, so `docker run -d -p 8080:80 nginx` visibly goes client ->
 // API -> daemon -> registry -> images -> containers -> networks.
 import type { ArchPart } from './describe-event.ts';
-import type { LitPart } from './view-state.ts';
+import type { LitPart } from './view-types.ts';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** Time between two parts lighting up, and how long each stays lit. */

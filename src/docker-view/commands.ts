@@ -3,7 +3,7 @@
 import type { EngineAction } from '../../worker/shared/contract.ts';
 import { shellQuote } from '../shell-quote.ts';
 import { shortId } from './describe-event.ts';
-import type { LayerView } from './view-state.ts';
+import type { LayerView } from './view-types.ts';
 
 /** `docker stop web`; names come from the daemon, quoted anyway so the echo is always a valid command. */
 export function equivalentCommand(action: EngineAction, name: string): string {

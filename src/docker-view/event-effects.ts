@@ -1,7 +1,7 @@
 // What one container, network or volume event does to the view state's maps (view-state.ts reduces events
 // through these). Lists that an event cannot update by itself are added to `stale`, to be fetched again.
 import type { EngineEventMessage } from '../../worker/shared/contract.ts';
-import type { ContainerView, DockerViewState, ListKind } from './view-state.ts';
+import type { ContainerView, DockerViewState, ListKind } from './view-types.ts';
 
 /** Tombstones of removed containers kept, so an old snapshot cannot bring one back. */
 const MAX_REMOVED = 1000;

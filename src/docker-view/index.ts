@@ -6,7 +6,8 @@ import './docker-view.css';
 import type { EngineAction, EngineLogMessage, EngineQuery, EngineQueryResults, EngineUpdate } from '../../worker/shared/contract.ts';
 import { equivalentCommand } from './commands.ts';
 import { DockerPanel } from './panel.ts';
-import { initialViewState, reduce, type DockerViewState, type ListKind, type ViewAction } from './view-state.ts';
+import { initialViewState, reduce, type ViewAction } from './view-state.ts';
+import type { DockerViewState, ListKind } from './view-types.ts';
 
 export const DOCKER_VIEW_STORAGE_KEY = 'tabdock.dockerView';
 /** Lists go stale in bursts (a docker run emits 6 events): fetch once the burst has settled a little. */

@@ -6,7 +6,7 @@ import { ArchitecturePicture } from './architecture.ts';
 import { layerLabel } from './commands.ts';
 import { KeyedList, type RowSpec } from './keyed-list.ts';
 import { buildContainerRow, buildImageRow, containerSignature, el, imageSignature, networkRow, volumeRow, type LayersState, type RowActions } from './rows.ts';
-import type { ContainerView, DockerViewState } from './view-state.ts';
+import type { ContainerView, DockerViewState } from './view-types.ts';
 
 /** Rows per list before "Show more". */
 const PAGE_SIZE = 50;

@@ -3,7 +3,7 @@
 import type { EngineAction, EngineImage, EngineLayer, EngineNetwork, EngineVolume } from '../../worker/shared/contract.ts';
 import { describeState, formatBytes, formatDuration } from './commands.ts';
 import { shortId } from './describe-event.ts';
-import type { ContainerView } from './view-state.ts';
+import type { ContainerView } from './view-types.ts';
 
 export interface RowActions {
   act(action: EngineAction, name: string): void;

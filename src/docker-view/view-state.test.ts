@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineContainer, EngineEventMessage } from '../../worker/shared/contract.ts';
 import { describeEvent } from './describe-event.ts';
-import { initialViewState, reduce, startedFromStatus, type DockerViewState, type ViewAction } from './view-state.ts';
+import { initialViewState, reduce, startedFromStatus, type ViewAction } from './view-state.ts';
+import type { DockerViewState } from './view-types.ts';
 
 const ID = 'c0ffee'.padEnd(64, '0');
 const NET = 'beef'.padEnd(64, '1');
