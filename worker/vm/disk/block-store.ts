@@ -3,6 +3,7 @@
 // session's blocks are never overwritten until a newer save has landed, so the session on disk stays whole
 // whatever happens after it (a crash, a full quota, a reload in the middle of a write).
 import { isStorageFull, StorageFullError, type BlockFile } from './block-file.ts';
+import { BlockSlots } from './block-slots.ts';
 import {
   BlockTable,
   FULL_MASK,
@@ -61,13 +62,7 @@ export class BlockStore {
   readonly blockCount: number;
   private readonly file: BlockFile;
   private readonly table: BlockTable;
-  /** Per slot: the block it holds (-1: free), its sector mask, and whether a commit refers to it. */
-  private slotBlock = new Int32Array(1024).fill(-1);
-  private masks = new Uint16Array(1024);
-  /** Per slot, who still needs it unchanged: SAVED (a save's commit) and/or PINNED (an export in progress). */
-  private frozen = new Uint8Array(1024);
-  private slotCount = 0;
-  private free: number[] = [];
+  private readonly slots: BlockSlots;
   /** Blocks that did not fit in storage (quota), newest content, until they can be written. */
   private readonly held = new Map<number, HeldBlock>();
   private readonly onFull: ((full: StoreFull) => void) | undefined;
@@ -83,6 +78,7 @@ export class BlockStore {
     this.blockCount = Math.ceil(options.diskBytes / B);
     this.file = options.file;
     this.table = new BlockTable(this.blockCount);
+    this.slots = new BlockSlots(this.file);
     this.onFull = options.onFull;
     this.retryIntervalMs = options.retryIntervalMs ?? 5_000;
     this.now = options.now ?? (() => Date.now());
@@ -95,7 +91,7 @@ export class BlockStore {
   }
 
   get fileBytes(): number {
-    return this.slotCount * B;
+    return this.slots.count * B;
   }
 
   /** Bytes waiting in memory for storage space. */
@@ -143,7 +139,7 @@ export class BlockStore {
       const target = at - offset;
       const held = this.held.get(block);
       const slot = held ? -1 : this.table.get(block);
-      const mask = held ? held.mask : slot >= 0 ? (this.masks[slot] ?? 0) : 0;
+      const mask = held ? held.mask : slot >= 0 ? (this.slots.masks[slot] ?? 0) : 0;
       const need = sectorMask(start, end);
       if ((mask & need) === need) {
         if (held) into.set(held.data.subarray(start, end), target);
@@ -176,10 +172,10 @@ export class BlockStore {
   commit(): PendingCommit {
     const commit = this.snapshotIndex();
     const releases: number[] = [];
-    for (let slot = 0; slot < this.slotCount; slot++) {
-      if ((this.frozen[slot] ?? 0) & SAVED && !this.isLive(slot)) releases.push(slot);
+    for (let slot = 0; slot < this.slots.count; slot++) {
+      if ((this.slots.frozen[slot] ?? 0) & SAVED && !this.isLive(slot)) releases.push(slot);
     }
-    for (const slot of commit.index.slots) this.frozen[slot] = (this.frozen[slot] ?? 0) | SAVED;
+    for (const slot of commit.index.slots) this.slots.frozen[slot] = (this.slots.frozen[slot] ?? 0) | SAVED;
     return { ...commit, releases: Uint32Array.from(releases) };
   }
 
@@ -194,7 +190,7 @@ export class BlockStore {
   /** What the disk holds now, kept unchanged until unpin(): for an export that reads it while the VM runs. */
   pin(): PendingCommit {
     const commit = this.snapshotIndex();
-    for (const slot of commit.index.slots) this.frozen[slot] = (this.frozen[slot] ?? 0) | PINNED;
+    for (const slot of commit.index.slots) this.slots.frozen[slot] = (this.slots.frozen[slot] ?? 0) | PINNED;
     return { ...commit, releases: new Uint32Array(0) };
   }
 
@@ -211,24 +207,24 @@ export class BlockStore {
     for (const [block, slot] of this.table.entries()) {
       index.blocks[i] = block;
       index.slots[i] = slot;
-      index.masks[i] = this.masks[slot] ?? 0;
+      index.masks[i] = this.slots.masks[slot] ?? 0;
       i++;
     }
     return { index, fileBytes: this.fileBytes };
   }
 
   private isLive(slot: number): boolean {
-    const block = this.slotBlock[slot] ?? -1;
+    const block = this.slots.block[slot] ?? -1;
     return block >= 0 && this.table.get(block) === slot;
   }
 
   /** Drops one reason to keep a slot; a slot nobody needs and the disk no longer uses is free. */
   private unfreeze(slot: number, flag: number): void {
-    this.frozen[slot] = (this.frozen[slot] ?? 0) & ~flag;
-    if (this.frozen[slot] === 0 && (this.slotBlock[slot] ?? -1) >= 0 && !this.isLive(slot)) {
-      this.slotBlock[slot] = -1;
-      this.masks[slot] = 0;
-      this.free.push(slot);
+    this.slots.frozen[slot] = (this.slots.frozen[slot] ?? 0) & ~flag;
+    if (this.slots.frozen[slot] === 0 && (this.slots.block[slot] ?? -1) >= 0 && !this.isLive(slot)) {
+      this.slots.block[slot] = -1;
+      this.slots.masks[slot] = 0;
+      this.slots.free.push(slot);
     }
   }
 
@@ -261,29 +257,29 @@ export class BlockStore {
       return;
     }
     const slot = this.table.get(block);
-    if (slot >= 0 && !this.frozen[slot]) {
+    if (slot >= 0 && !this.slots.frozen[slot]) {
       // In place: every slot was written whole when it was taken, so this never grows the file.
       this.file.write(data, slot * B + start);
-      this.masks[slot] = (this.masks[slot] ?? 0) | bits;
+      this.slots.masks[slot] = (this.slots.masks[slot] ?? 0) | bits;
       return;
     }
-    const oldMask = slot >= 0 ? (this.masks[slot] ?? 0) : 0;
+    const oldMask = slot >= 0 ? (this.slots.masks[slot] ?? 0) : 0;
     const whole = this.scratch;
     whole.fill(0);
     if (oldMask & ~bits & FULL_MASK) this.readExactly(whole, slot * B);
     whole.set(data, start);
-    const fresh = this.allocate();
+    const fresh = this.slots.allocate();
     try {
       this.file.write(whole, fresh * B);
     } catch (error) {
-      this.release(fresh);
+      this.slots.release(fresh);
       if (!isStorageFull(error)) throw error;
       this.hold(block, whole.slice(), oldMask | bits, error);
       return;
     }
-    this.slotBlock[fresh] = block;
-    this.masks[fresh] = oldMask | bits;
-    this.frozen[fresh] = 0;
+    this.slots.block[fresh] = block;
+    this.slots.masks[fresh] = oldMask | bits;
+    this.slots.frozen[fresh] = 0;
     this.table.set(block, fresh);
   }
 
@@ -321,63 +317,28 @@ export class BlockStore {
   /** A held block back into a slot: the held copy already merges the block's older sectors. */
   private writeWhole(block: number, held: HeldBlock): void {
     const slot = this.table.get(block);
-    const fresh = this.allocate();
+    const fresh = this.slots.allocate();
     try {
       this.file.write(held.data, fresh * B);
     } catch (error) {
-      this.release(fresh);
+      this.slots.release(fresh);
       if (!isStorageFull(error)) throw error;
       this.held.set(block, held);
       return;
     }
-    this.slotBlock[fresh] = block;
-    this.masks[fresh] = held.mask;
-    this.frozen[fresh] = 0;
+    this.slots.block[fresh] = block;
+    this.slots.masks[fresh] = held.mask;
+    this.slots.frozen[fresh] = 0;
     this.table.set(block, fresh);
     // The slot it replaces is free at once unless a commit refers to it.
-    if (slot >= 0 && !this.frozen[slot]) this.release(slot);
-  }
-
-  private allocate(): number {
-    const reused = this.free.pop();
-    if (reused !== undefined) return reused;
-    const slot = this.slotCount++;
-    if (slot >= this.slotBlock.length) this.grow(slot + 1);
-    this.slotBlock[slot] = -1;
-    return slot;
-  }
-
-  private release(slot: number): void {
-    this.slotBlock[slot] = -1;
-    this.masks[slot] = 0;
-    this.frozen[slot] = 0;
-    if (slot === this.slotCount - 1) {
-      // The last slot: shrink the file back so a failed append leaves no partial block behind.
-      this.slotCount--;
-      this.file.truncate(this.slotCount * B);
-    } else {
-      this.free.push(slot);
-    }
-  }
-
-  private grow(slots: number): void {
-    const capacity = Math.max(slots, this.slotBlock.length * 2);
-    const slotBlock = new Int32Array(capacity).fill(-1);
-    slotBlock.set(this.slotBlock);
-    const masks = new Uint16Array(capacity);
-    masks.set(this.masks);
-    const frozen = new Uint8Array(capacity);
-    frozen.set(this.frozen);
-    this.slotBlock = slotBlock;
-    this.masks = masks;
-    this.frozen = frozen;
+    if (slot >= 0 && !this.slots.frozen[slot]) this.slots.release(slot);
   }
 
   private maskOf(block: number): number {
     const held = this.held.get(block);
     if (held) return held.mask;
     const slot = this.table.get(block);
-    return slot >= 0 ? (this.masks[slot] ?? 0) : 0;
+    return slot >= 0 ? (this.slots.masks[slot] ?? 0) : 0;
   }
 
   private readExactly(into: Uint8Array, at: number): void {
@@ -401,18 +362,18 @@ export class BlockStore {
     if (maxSlot >= fileSlots) {
       throw new StoreDamaged(`The saved session refers to disk slot ${maxSlot}, but the store's file has only ${fileSlots} slots: it was cut short or replaced.`);
     }
-    this.slotCount = fileSlots;
-    this.grow(fileSlots);
+    this.slots.count = fileSlots;
+    this.slots.grow(fileSlots);
     for (let i = 0; i < committed.blocks.length; i++) {
       const block = committed.blocks[i] ?? 0;
       const slot = committed.slots[i] ?? 0;
       if (block >= this.blockCount) throw new StoreDamaged(`The saved session has block ${block}, beyond the disk's ${this.blockCount} blocks.`);
-      if ((this.slotBlock[slot] ?? -1) !== -1) throw new StoreDamaged(`The saved session uses disk slot ${slot} twice.`);
-      this.slotBlock[slot] = block;
-      this.masks[slot] = committed.masks[i] ?? 0;
-      this.frozen[slot] = SAVED;
+      if ((this.slots.block[slot] ?? -1) !== -1) throw new StoreDamaged(`The saved session uses disk slot ${slot} twice.`);
+      this.slots.block[slot] = block;
+      this.slots.masks[slot] = committed.masks[i] ?? 0;
+      this.slots.frozen[slot] = SAVED;
       this.table.set(block, slot);
     }
-    for (let slot = fileSlots - 1; slot >= 0; slot--) if ((this.slotBlock[slot] ?? -1) === -1) this.free.push(slot);
+    for (let slot = fileSlots - 1; slot >= 0; slot--) if ((this.slots.block[slot] ?? -1) === -1) this.slots.free.push(slot);
   }
 }
