@@ -35,18 +35,20 @@ module.exports = {
       to: { path: TESTS },
     },
     {
-      name: 'service-worker-imports-nothing',
-      comment: 'The Service Worker bundles nothing from other rooms; it may take types from worker/shared/.',
+      name: 'service-worker-imports-only-shared',
+      comment:
+        'The Service Worker (not its Node build half, node/) is one small script: of the project it imports only ' +
+        'worker/shared/, the wire vocabulary whose schemas it parses every message with.',
       severity: 'error',
-      from: { path: '^worker/service-worker/', pathNot: TESTS },
-      to: { pathNot: '^worker/service-worker/', dependencyTypesNot: ['type-only'] },
+      from: { path: '^worker/service-worker/(?!node/)', pathNot: TESTS },
+      to: { path: '^(src|worker|e2e)/', pathNot: '^worker/(service-worker|shared)/' },
     },
     {
-      name: 'service-worker-types-only-from-shared',
-      comment: 'Even its types come only from worker/shared/.',
+      name: 'service-worker-no-packages',
+      comment: 'Of npm packages, only zod (the shared schemas) ends up in the Service Worker; its types may come from anywhere.',
       severity: 'error',
-      from: { path: '^worker/service-worker/', pathNot: TESTS },
-      to: { pathNot: '^worker/(service-worker|shared)/' },
+      from: { path: '^worker/(service-worker/(?!node/)|shared/preview-protocol)', pathNot: TESTS },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'core'], dependencyTypesNot: ['type-only'], pathNot: '/node_modules/zod/' },
     },
     {
       name: 'shared-imports-only-shared',
