@@ -1,67 +1,85 @@
-// The page's entry: builds the header status, boot progress, error panels and terminal, starts the VM in
-// its worker and routes the VM's events to them. One VM per tab; closing the tab ends it.
+// The page's entry: the app shell (app-shell.ts: terminal, boot progress, errors, the VM in its worker) plus the
+// full page's features, each subscribed to the shell's events: header status, lab panel, sessions, file
+// transfer, port preview, the Docker view and the Network dialog. One VM per tab; closing the tab ends it.
 import './styles.css';
-import type { VmError, VmEvent } from '../worker/shared/contract.ts';
-import { browserProblem } from './browser-check.ts';
+import { AppShell } from './app-shell.ts';
 import { mountDockerView } from './docker-view/index.ts';
-import { ErrorPanels } from './error-panel.ts';
 import { FileTransferUi } from './files/file-transfer-ui.ts';
 import { readPageConfig } from './page-config.ts';
 import { mountPortPreview } from './port-preview/index.ts';
 import { NetSettingsDialog } from './net-settings-dialog.ts';
 import { loadNetSettings, networkDefaults, networkOptions, type NetSettings } from './net-settings.ts';
 import { labRequestedIn, mountSidePanel } from './side-panel.ts';
-import { ProgressView } from './progress.ts';
 import { SessionController, type SessionStart } from './session/session-controller.ts';
 import { StatusLine } from './status-line.ts';
-import { GuestTerminal } from './terminal.ts';
-import { VmClient } from './vm-client.ts';
 import { VmCallError, toVmError } from './vm-error.ts';
 
-function element(id: string): HTMLElement {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`index.html lacks #${id}; the page shell and src/main.ts are out of step`);
-  return found;
-}
-
 const config = readPageConfig(window.location, document.baseURI);
-const status = new StatusLine(element('status'));
-const progress = new ProgressView(element('progress'));
-const errors = new ErrorPanels(element('errors'));
-const terminal = new GuestTerminal(element('terminal'), {
-  onInput: (data) => {
-    client?.sendInput(data);
-    session.noteActivity();
-    sidePanel.input(data);
+// The Network dialog's settings (below) are read again at every start, over the build's defaults, computed here once.
+const netDefaults = networkDefaults(import.meta.env, document.baseURI);
+let netInEffect: NetSettings = {};
+/** What was last saved in the dialog; used even if the browser refused to store it. */
+let netChosen: NetSettings | undefined;
+const shell: AppShell<SessionStart> = new AppShell<SessionStart>({
+  page: 'index.html',
+  // A plain restart resumes this tab's saved session (or starts clean without one).
+  bootOptions: (sessionStart = session.startOptions()) => {
+    const net = netChosen === undefined ? loadNetSettings(window.localStorage, document.baseURI) : { settings: netChosen, problem: undefined };
+    if (netDefaults.problem) shell.terminal.notice(netDefaults.problem, 'error');
+    if (net.problem) shell.terminal.notice(net.problem, 'info');
+    netInEffect = net.settings;
+    return {
+      assetBase: config.assetBase,
+      bootTimeoutMs: config.bootTimeoutMs,
+      tuning: config.tuning,
+      network: networkOptions(net.settings, netDefaults),
+      warmUp: !labRequestedIn(window.location),
+      ...sessionStart,
+    };
   },
-  onResize: (cols, rows) => client?.resize(cols, rows),
+  // A save in flight is let finish first where the page lives on (entering the back/forward cache); an
+  // unloading document takes its worker with it regardless.
+  beforeClose: () => session.whenSaved(),
 });
+const { terminal } = shell;
+const element = (id: string): HTMLElement => shell.element(id);
+const header = document.querySelector<HTMLElement>('.app-header') ?? document.body;
+const status = new StatusLine(element('status'));
+shell.onStarting(() => status.reset());
+shell.onStatus((facts) => status.update(facts));
+shell.onFailure(() => status.setState('failed'));
+shell.onStarted(({ result }) => status.booted(result.startedFrom, result.timeline.ready, result.steps));
 
-let client: VmClient | undefined;
 // Read-only counters of the running VM's emulator (JIT, disk image cache) for the browser bench
 // (e2e/bench/browser/page-driver.ts vmDiagnostics); nothing in the page depends on it.
-Object.defineProperty(globalThis, 'tabdockDiagnostics', { value: () => client?.diagnostics() });
+Object.defineProperty(globalThis, 'tabdockDiagnostics', { value: () => shell.vm?.diagnostics() });
 // The lab panel or lab editor (src/labs), when the address asks for one; it re-checks steps as commands finish.
 const sidePanel = mountSidePanel(element('side-panel'), {
-  sendInput: (data) => client?.sendInput(data),
+  sendInput: (data) => shell.vm?.sendInput(data),
   exec: (command, timeoutMs) =>
-    client
-      ? client.exec(command, { timeoutMs })
+    shell.vm
+      ? shell.vm.exec(command, { timeoutMs })
       : Promise.reject(new VmCallError({ code: 'not-running', message: 'The VM is not running; restart it to check this step.' })),
 });
+shell.onInput((data) => sidePanel.input(data));
+shell.onConsole((data) => sidePanel.output(data));
 // Lab loading reports its own failures in the panel; reaching here is a bug, shown like any other.
-sidePanel.ready.catch((thrown: unknown) => showError(toVmError(thrown)));
+sidePanel.ready.catch((thrown: unknown) => shell.showError(toVmError(thrown)));
 // Save/Reset/Download/Open and the saved session in browser storage (src/session/).
-const session = new SessionController(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
-  saveState: () => client?.saveState(),
-  exportSession: () => client?.exportSession(),
-  exportDamaged: (id) => client?.exportDamagedSession(id),
-  restart: (sessionStart) => restart(sessionStart),
+const session = new SessionController(header, {
+  saveState: () => shell.vm?.saveState(),
+  exportSession: () => shell.vm?.exportSession(),
+  exportDamaged: (id) => shell.vm?.exportDamagedSession(id),
+  restart: (sessionStart) => shell.restart(sessionStart),
 }, config.withoutSession);
+shell.onInput(() => session.noteActivity());
+shell.onNotice((notice) => session.notice(notice));
+shell.onStarted(({ result }) => session.booted(result.startedFrom));
+shell.onBootRejected(() => session.stopped());
 // Drop files on the terminal to place them in the guest; "Get file…" downloads one (src/files/).
-new FileTransferUi(document.querySelector<HTMLElement>('.terminal-frame') ?? element('terminal'), document.querySelector<HTMLElement>('.app-header') ?? document.body, {
+new FileTransferUi(document.querySelector<HTMLElement>('.terminal-frame') ?? element('terminal'), header, {
   exec: () => {
-    const vm = client;
+    const vm = shell.vm;
     return vm ? (command, timeoutMs) => vm.exec(command, { timeoutMs }) : undefined;
   },
   notice: (text, tone) => terminal.notice(text, tone),
@@ -70,156 +88,36 @@ new FileTransferUi(document.querySelector<HTMLElement>('.terminal-frame') ?? ele
 const ports = mountPortPreview({
   terminalPane: element('terminal-pane'),
   main: element('app-main'),
-  vm: () => (client?.alive ? client : undefined),
+  vm: () => shell.runningVm,
 });
+shell.onListeningSockets((sockets) => ports.socketsChanged(sockets));
+shell.onStarted(() => ports.vmStarted());
+shell.onStopping(() => ports.vmStopped());
 // The Docker view (src/docker-view/): the daemon's images, containers, networks and volumes, live from /events.
 const dockerView = mountDockerView({
-  header: document.querySelector<HTMLElement>('.app-header') ?? document.body,
+  header,
   main: element('app-main'),
   terminalPane: element('terminal-pane'),
   storage: window.localStorage,
-  vm: () => (client?.alive ? client : undefined),
+  vm: () => shell.runningVm,
   echo: (command) => terminal.comment(command),
   openPort: (port) => ports.open(port),
 });
-// The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror, read again at every start, over
-// the build's defaults, computed here once.
-const netDefaults = networkDefaults(import.meta.env, document.baseURI);
-let netInEffect: NetSettings = {};
-/** What was last saved in the dialog; used even if the browser refused to store it. */
-let netChosen: NetSettings | undefined;
-new NetSettingsDialog(document.querySelector<HTMLElement>('.app-header') ?? document.body, {
+shell.onEngine((update) => dockerView.update(update));
+shell.onStarted(() => dockerView.vmStarted());
+shell.onStopping(() => dockerView.vmStopped());
+// The Network dialog (src/net-settings-dialog.ts): proxy and Docker Hub mirror for the next start.
+new NetSettingsDialog(header, {
   storage: window.localStorage,
   baseUri: document.baseURI,
   defaults: netDefaults,
   inEffect: () => netInEffect,
-  restart: () => restart(),
+  restart: () => shell.restart(),
   onSaved: (settings, restarting) => {
     netChosen = settings;
     if (!restarting) terminal.notice('Network settings saved; they apply when the VM next starts (Save and restart in the Network dialog).', 'info');
   },
 });
-/** The same failure often arrives twice (an 'error' event, then boot() rejecting); show it once per boot. */
-let shownErrors = new Set<string>();
+shell.onStarted(() => terminal.focus());
 
-function showError(error: VmError): void {
-  const key = `${error.code}\n${error.message}`;
-  if (shownErrors.has(key)) return;
-  shownErrors.add(key);
-  errors.show(error, () => restart());
-  terminal.notice(error.message, 'error');
-}
-
-function failBoot(error: VmError): void {
-  progress.fail();
-  status.setState('failed');
-  showError(error);
-}
-
-function onEvent(event: VmEvent): void {
-  switch (event.type) {
-    case 'console':
-      terminal.write(event.data);
-      sidePanel.output(event.data);
-      return;
-    case 'download':
-      progress.download(event.loadedBytes, event.totalBytes);
-      return;
-    case 'stage':
-      progress.stage(event.stage, event.atMs);
-      return;
-    case 'status':
-      status.update(event);
-      return;
-    case 'error':
-      failBoot(event.error);
-      return;
-    case 'notice':
-      terminal.notice(event.notice.message, 'info');
-      session.notice(event.notice);
-      return;
-    case 'listening-sockets':
-      ports.socketsChanged(event.sockets);
-      return;
-    case 'engine':
-      dockerView.update(event.update);
-      return;
-    default: {
-      const unknown: never = event;
-      throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);
-    }
-  }
-}
-
-/** Starts a VM; `sessionStart` (session-controller.ts) says which disk and session it gets. */
-function start(sessionStart: SessionStart): void {
-  shownErrors = new Set();
-  errors.clear();
-  progress.restart();
-  status.reset();
-  const problem = browserProblem();
-  if (problem) {
-    failBoot(problem);
-    return;
-  }
-  const vm = new VmClient({
-    onEvent,
-    onCrash: failBoot,
-    onCallError: (error) => terminal.notice(error.message, 'error'),
-  });
-  client = vm;
-  const net = netChosen === undefined ? loadNetSettings(window.localStorage, document.baseURI) : { settings: netChosen, problem: undefined };
-  if (netDefaults.problem) terminal.notice(netDefaults.problem, 'error');
-  if (net.problem) terminal.notice(net.problem, 'info');
-  netInEffect = net.settings;
-  const bootOptions = {
-    assetBase: config.assetBase,
-    bootTimeoutMs: config.bootTimeoutMs,
-    tuning: config.tuning,
-    cols: terminal.cols,
-    rows: terminal.rows,
-    network: networkOptions(net.settings, netDefaults),
-    warmUp: !labRequestedIn(window.location),
-  };
-  vm.boot({ ...bootOptions, ...sessionStart })
-    .then((result) => {
-      if (client !== vm) return;
-      status.booted(result.startedFrom, result.timeline.ready, result.steps);
-      session.booted(result.startedFrom);
-      ports.vmStarted();
-      dockerView.vmStarted();
-      // The guest may have booted with the size the terminal had before fonts settled; tell it again.
-      vm.resize(terminal.cols, terminal.rows);
-      terminal.focus();
-    })
-    .catch((thrown: unknown) => {
-      if (client !== vm) return;
-      session.stopped();
-      failBoot(thrown instanceof VmCallError ? thrown.vmError : toVmError(thrown));
-    });
-}
-
-/** A new VM in a new worker; by default it resumes this tab's saved session (or starts clean without one). */
-function restart(sessionStart: SessionStart = session.startOptions()): void {
-  ports.vmStopped();
-  dockerView.vmStopped();
-  client?.terminate();
-  client = undefined;
-  terminal.reset();
-  start(sessionStart);
-}
-
-// A closed or navigated-away tab must not leave an emulator spinning; a tab restored from the back/forward
-// cache therefore needs a new VM (https://web.dev/articles/bfcache#observe-page-restored).
-// A save in flight is let finish first where the page lives on (entering the back/forward cache); an
-// unloading document takes its worker with it regardless.
-window.addEventListener('pagehide', () => {
-  const closing = client;
-  client = undefined;
-  void session.whenSaved().then(() => closing?.terminate());
-});
-window.addEventListener('pageshow', (event) => {
-  if (event.persisted) restart();
-});
-
-void session.loadSaved().then(start);
+void session.loadSaved().then((sessionStart) => shell.start(sessionStart));

@@ -1,12 +1,15 @@
 // Starts the VM host in its own Web Worker and drives it through comlink. The only page module that knows a
 // worker exists. A call to a dead worker never settles, so this rejects every pending call when it crashes.
+// What the VM reports arrives as events (emitter.ts) that features subscribe to and dispose.
 import * as Comlink from 'comlink';
 import type {
   BootOptions,
   BootResult,
+  BootStage,
   EngineAction,
   EngineQuery,
   EngineQueryResults,
+  EngineUpdate,
   ExecOptions,
   ExecResult,
   GuestHttpRequest,
@@ -16,25 +19,50 @@ import type {
   VmDiagnostics,
   VmError,
   VmEvent,
+  VmNotice,
 } from '../worker/shared/contract.ts';
+import { Emitter } from './emitter.ts';
 import { VmCallError, toEngineError, toVmError } from './vm-error.ts';
 
-export interface VmClientHooks {
-  /** Every event the VM host emits (download, stage, console, status, error), in order. */
-  onEvent(event: VmEvent): void;
-  /** The worker died; every pending call has been rejected and the worker terminated. */
-  onCrash(error: VmError): void;
-  /** A fire-and-forget call (input, resize) failed while the worker lives on. */
-  onCallError(error: VmError): void;
-}
+export type VmStatusEvent = Extract<VmEvent, { type: 'status' }>;
 
 export class VmClient {
   private readonly worker: Worker;
   private readonly remote: Comlink.Remote<VmApi>;
   private readonly rejectPending = new Set<(error: VmError) => void>();
   private deadBecause: VmError | undefined;
+  private readonly consoleEmitter = new Emitter<Uint8Array>();
+  private readonly downloadEmitter = new Emitter<{ loadedBytes: number; totalBytes: number }>();
+  private readonly stageEmitter = new Emitter<{ stage: BootStage; atMs: number }>();
+  private readonly statusEmitter = new Emitter<VmStatusEvent>();
+  private readonly noticeEmitter = new Emitter<VmNotice>();
+  private readonly socketsEmitter = new Emitter<string>();
+  private readonly engineEmitter = new Emitter<EngineUpdate>();
+  private readonly failureEmitter = new Emitter<VmError>();
+  private readonly callErrorEmitter = new Emitter<VmError>();
 
-  constructor(private readonly hooks: VmClientHooks) {
+  /** Guest console output (the user's shell), batched. */
+  readonly onConsole = this.consoleEmitter.event;
+  /** Asset download progress; totalBytes is 0 when unknown. */
+  readonly onDownload = this.downloadEmitter.event;
+  /** A boot stage reached. */
+  readonly onStage = this.stageEmitter.event;
+  readonly onStatus = this.statusEmitter.event;
+  /** Something the user should know that is not a failure (VmNotice). */
+  readonly onNotice = this.noticeEmitter.event;
+  /** The guest's listening TCP sockets, when they change and once after each start. */
+  readonly onListeningSockets = this.socketsEmitter.event;
+  /** The daemon's events and pull progress, while watched (watchEngine). */
+  readonly onEngine = this.engineEmitter.event;
+  /**
+   * The VM failed: the host reported an error, or the worker died (then every pending call has been rejected
+   * and the worker terminated). The same failure may also reject boot().
+   */
+  readonly onFailure = this.failureEmitter.event;
+  /** A fire-and-forget call (input, resize) failed while the worker lives on. */
+  readonly onCallError = this.callErrorEmitter.event;
+
+  constructor() {
     // The literal `new URL(..., import.meta.url)` is what lets Vite find, bundle and emit the worker with a
     // URL relative to the page (https://vite.dev/guide/features#import-with-constructors).
     this.worker = new Worker(new URL('../worker/vm/worker.ts', import.meta.url), {
@@ -58,7 +86,7 @@ export class VmClient {
 
   /** Subscribes to events first so no download or stage event is missed, then boots. */
   async boot(options: BootOptions): Promise<BootResult> {
-    const listener = Comlink.proxy((event: VmEvent) => this.hooks.onEvent(event));
+    const listener = Comlink.proxy((event: VmEvent) => this.dispatch(event));
     await this.call(() => this.remote.subscribe(listener));
     // A session to resume crosses as a Blob: a handle to its data, not a copy of it.
     return this.call(() => this.remote.boot(options));
@@ -148,7 +176,7 @@ export class VmClient {
     this.call(invoke).catch((thrown: unknown) => {
       const error = thrown instanceof VmCallError ? thrown.vmError : toVmError(thrown);
       // A crash is already reported once through onCrash; do not repeat it for every keystroke.
-      if (error.code !== 'worker-crashed' && this.alive) this.hooks.onCallError(error);
+      if (error.code !== 'worker-crashed' && this.alive) this.callErrorEmitter.fire(error);
     });
   }
 
@@ -177,7 +205,40 @@ export class VmClient {
     this.worker.terminate();
     for (const reject of this.rejectPending) reject(error);
     this.rejectPending.clear();
-    if (notify) this.hooks.onCrash(error);
+    if (notify) this.failureEmitter.fire(error);
+  }
+
+  private dispatch(event: VmEvent): void {
+    switch (event.type) {
+      case 'console':
+        this.consoleEmitter.fire(event.data);
+        return;
+      case 'download':
+        this.downloadEmitter.fire({ loadedBytes: event.loadedBytes, totalBytes: event.totalBytes });
+        return;
+      case 'stage':
+        this.stageEmitter.fire({ stage: event.stage, atMs: event.atMs });
+        return;
+      case 'status':
+        this.statusEmitter.fire(event);
+        return;
+      case 'error':
+        this.failureEmitter.fire(event.error);
+        return;
+      case 'notice':
+        this.noticeEmitter.fire(event.notice);
+        return;
+      case 'listening-sockets':
+        this.socketsEmitter.fire(event.sockets);
+        return;
+      case 'engine':
+        this.engineEmitter.fire(event.update);
+        return;
+      default: {
+        const unknown: never = event;
+        throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);
+      }
+    }
   }
 }
 
