@@ -12,6 +12,7 @@ import {
   withStage,
   type BootProgress,
 } from './boot-progress.ts';
+import { el } from './dom.ts';
 
 /** Long enough to read "Ready · booted in 58 s", short enough not to waste terminal rows. */
 const HIDE_AFTER_READY_MS = 4000;
@@ -93,10 +94,4 @@ export class ProgressView {
     this.bar.setAttribute('aria-valuetext', figures ? `${label}: ${figures}` : label);
     for (const [stage, item] of this.stageItems) item.dataset['status'] = stageStatus(this.progress, stage);
   }
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  return node;
 }

@@ -5,7 +5,8 @@ import type { EngineImage } from '../../worker/shared/contract.ts';
 import { ArchitecturePicture } from './architecture.ts';
 import { layerLabel } from './commands.ts';
 import { KeyedList, type RowSpec } from './keyed-list.ts';
-import { buildContainerRow, buildImageRow, containerSignature, el, imageSignature, networkRow, volumeRow, type LayersState, type RowActions } from './rows.ts';
+import { el } from '../dom.ts';
+import { buildContainerRow, buildImageRow, containerSignature, imageSignature, networkRow, volumeRow, type LayersState, type RowActions } from './rows.ts';
 import type { ContainerView, DockerViewState } from './view-types.ts';
 
 /** Rows per list before "Show more". */

@@ -4,6 +4,7 @@ import type { EngineAction, EngineImage, EngineLayer, EngineNetwork, EngineVolum
 import { describeState, formatBytes, formatDuration } from './commands.ts';
 import { shortId } from './describe-event.ts';
 import type { ContainerView } from './view-types.ts';
+import { el } from '../dom.ts';
 
 export interface RowActions {
   act(action: EngineAction, name: string): void;
@@ -14,13 +15,6 @@ export interface RowActions {
 
 /** Layers of an image as the row shows them: not asked, on their way, there, or why not. */
 export type LayersState = { kind: 'loading' } | { kind: 'loaded'; layers: EngineLayer[] } | { kind: 'failed'; message: string };
-
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function button(label: string, accessibleName: string, focusKey: string, onClick: () => void): HTMLButtonElement {
   const b = el('button', 'dv-button', label);

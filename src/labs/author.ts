@@ -7,7 +7,7 @@ import { formatLabProblem, type Lab, type LabProblem } from './lab-format.ts';
 import { makeShareLink } from './lab-link.ts';
 import { parseLab } from './parse-lab.ts';
 import { renderLab } from './render-lab.ts';
-import { el } from './dom.ts';
+import { el } from '../dom.ts';
 
 export interface LabAuthorDeps {
   initialSource?: string;
@@ -54,22 +54,22 @@ docker ps -a --format '{{.Image}}' | grep -q busybox
 
 export function mountLabAuthor(container: HTMLElement, deps: LabAuthorDeps = {}): LabAuthorHandle {
   const doc = deps.document ?? container.ownerDocument;
-  const root = el(doc, 'div', { className: 'lab-author' });
-  const editor = el(doc, 'div', { className: 'lab-author-editor' });
-  const textarea = el(doc, 'textarea');
+  const root = el('div', 'lab-author', undefined, doc);
+  const editor = el('div', 'lab-author-editor', undefined, doc);
+  const textarea = el('textarea', '', undefined, doc);
   textarea.spellcheck = false;
   textarea.setAttribute('aria-label', 'Lab source (Markdown with YAML frontmatter)');
   textarea.value = deps.initialSource ?? NEW_LAB_TEMPLATE;
-  const problemList = el(doc, 'ul', { className: 'lab-author-problems' });
+  const problemList = el('ul', 'lab-author-problems', undefined, doc);
   problemList.setAttribute('role', 'alert');
-  const toolbar = el(doc, 'div', { className: 'lab-share' });
-  const openButton = el(doc, 'button', { textContent: 'Open in panel', type: 'button' });
-  const shareButton = el(doc, 'button', { textContent: 'Copy share link', type: 'button' });
-  const note = el(doc, 'span', { className: 'lab-share-note' });
+  const toolbar = el('div', 'lab-share', undefined, doc);
+  const openButton = el('button', '', 'Open in panel', doc);
+  const shareButton = el('button', '', 'Copy share link', doc);
+  const note = el('span', 'lab-share-note', undefined, doc);
   note.setAttribute('role', 'status');
   toolbar.append(openButton, shareButton, note);
   editor.append(textarea, toolbar, problemList);
-  const preview = el(doc, 'div', { className: 'lab-author-preview' });
+  const preview = el('div', 'lab-author-preview', undefined, doc);
   root.append(editor, preview);
   container.replaceChildren(root);
 
@@ -83,7 +83,7 @@ export function mountLabAuthor(container: HTMLElement, deps: LabAuthorDeps = {})
     if (result.ok) {
       lastLab = result.lab;
       lastProblems = [];
-      problemList.append(el(doc, 'li', { className: 'lab-author-ok', textContent: `Valid lab: ${result.lab.steps.length} step(s).` }));
+      problemList.append(el('li', 'lab-author-ok', `Valid lab: ${result.lab.steps.length} step(s).`, doc));
       preview.replaceChildren(renderLab(result.lab, { document: doc, onRun: (command) => deps.onRun?.(command) }).root);
     } else {
       // Keep the last good preview on screen while the author is mid-edit.
@@ -98,8 +98,8 @@ export function mountLabAuthor(container: HTMLElement, deps: LabAuthorDeps = {})
   }
 
   function hintItem(hint: AuthorHint): HTMLElement {
-    const item = el(doc, 'li', { className: 'lab-author-hint' });
-    const jump = el(doc, 'button', { textContent: `line ${hint.line}: hint: ${hint.message}`, type: 'button' });
+    const item = el('li', 'lab-author-hint', undefined, doc);
+    const jump = el('button', '', `line ${hint.line}: hint: ${hint.message}`, doc);
     jump.title = `Go to line ${hint.line}`;
     jump.addEventListener('click', () => selectLine(hint.line));
     item.append(jump);
@@ -107,12 +107,12 @@ export function mountLabAuthor(container: HTMLElement, deps: LabAuthorDeps = {})
   }
 
   function problemItem(problem: LabProblem): HTMLElement {
-    const item = el(doc, 'li');
+    const item = el('li', '', undefined, doc);
     if (problem.line === undefined) {
       item.textContent = problem.message;
       return item;
     }
-    const jump = el(doc, 'button', { textContent: formatLabProblem(problem), type: 'button' });
+    const jump = el('button', '', formatLabProblem(problem), doc);
     jump.title = `Go to line ${problem.line}`;
     jump.addEventListener('click', () => selectLine(problem.line ?? 1));
     item.append(jump);

@@ -2,7 +2,7 @@
 // exact list, Accept / Don't run checks. Only a click here allows checks; nothing a link or an embedding page
 // sends can (issue #24, item 8). See check-consent.ts for what is remembered.
 import { AcceptedChecks, checksFingerprint, type LabCheck } from './check-consent.ts';
-import { el } from './dom.ts';
+import { el } from '../dom.ts';
 
 /**
  * 'looking-up': reading whether this list was accepted before (nothing shown yet, no check runs). 'asking': the
@@ -34,7 +34,7 @@ export function mountChecksConsent(doc: Document, options: ChecksConsentOptions)
   if (options.checks.length === 0) {
     return { element: null, state: () => 'not-needed', allowed: () => Promise.resolve(true), ask: () => undefined };
   }
-  const box = el(doc, 'section', { className: 'lab-consent' });
+  const box = el('section', 'lab-consent', undefined, doc);
   box.setAttribute('aria-label', 'Checks');
   box.hidden = true;
   let state: ChecksConsentState = 'looking-up';
@@ -54,45 +54,39 @@ export function mountChecksConsent(doc: Document, options: ChecksConsentOptions)
   }
 
   function question(): HTMLElement[] {
-    const heading = el(doc, 'h2', { textContent: 'Checks' });
-    const intro = el(doc, 'p', {
-      textContent:
-        'This lab checks your work by running these commands in the machine (as root, outside your terminal), after your commands finish:',
-    });
-    const list = el(doc, 'ol', { className: 'lab-consent-list' });
+    const heading = el('h2', '', 'Checks', doc);
+    const intro = el('p', '', 'This lab checks your work by running these commands in the machine (as root, outside your terminal), after your commands finish:', doc);
+    const list = el('ol', 'lab-consent-list', undefined, doc);
     for (const check of options.checks) {
-      const item = el(doc, 'li');
-      item.append(el(doc, 'span', { className: 'lab-consent-step', textContent: options.stepName(check.stepIndex) }));
-      item.append(el(doc, 'pre', { className: 'lab-consent-command', textContent: check.command }));
+      const item = el('li', '', undefined, doc);
+      item.append(el('span', 'lab-consent-step', options.stepName(check.stepIndex), doc));
+      item.append(el('pre', 'lab-consent-command', check.command, doc));
       list.append(item);
     }
-    const note = el(doc, 'p', {
-      className: 'lab-consent-note',
-      textContent: 'No check runs until you accept. Your answer is remembered for this exact list; if the lab changes its checks, you are asked again.',
-    });
-    const accept = el(doc, 'button', { className: 'lab-consent-accept', textContent: 'Accept', type: 'button' });
-    const decline = el(doc, 'button', { className: 'lab-consent-decline', textContent: "Don't run checks", type: 'button' });
+    const note = el('p', 'lab-consent-note', 'No check runs until you accept. Your answer is remembered for this exact list; if the lab changes its checks, you are asked again.', doc);
+    const accept = el('button', 'lab-consent-accept', 'Accept', doc);
+    const decline = el('button', 'lab-consent-decline', "Don't run checks", doc);
     accept.addEventListener('click', () => {
       set('accepted');
       void remember(true);
     });
     decline.addEventListener('click', () => set('declined'));
-    const buttons = el(doc, 'div', { className: 'lab-consent-buttons' });
+    const buttons = el('div', 'lab-consent-buttons', undefined, doc);
     buttons.append(accept, decline);
     return [heading, intro, list, note, buttons];
   }
 
   function summary(current: ChecksConsentState): HTMLElement[] {
-    const line = el(doc, 'p', { className: `lab-consent-summary lab-consent-${current}` });
+    const line = el('p', `lab-consent-summary lab-consent-${current}`, undefined, doc);
     if (current === 'accepted') {
-      const off = el(doc, 'button', { className: 'lab-consent-off', textContent: 'Turn checks off', type: 'button' });
+      const off = el('button', 'lab-consent-off', 'Turn checks off', doc);
       off.addEventListener('click', () => {
         set('declined');
         void remember(false);
       });
       line.append(`Checks on: ${options.checks.length} check command(s), each shown under its step. `, off);
     } else {
-      const review = el(doc, 'button', { className: 'lab-consent-review', textContent: 'Review checks', type: 'button' });
+      const review = el('button', 'lab-consent-review', 'Review checks', doc);
       review.addEventListener('click', () => ask());
       line.append('Checks are off: no step is checked. ', review);
     }

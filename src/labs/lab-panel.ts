@@ -12,7 +12,7 @@ import { buildSetupSectionElement, buildShareBarElement } from './panel-parts.ts
 import { buildStepView, paintStepView, type StepView } from './step-view.ts';
 import { AcceptedChecks, defaultConsentStorage, labChecks, type ConsentStorage } from './check-consent.ts';
 import { CHECK_NOT_RUN_MESSAGE, mountChecksConsent, type ChecksConsent, type ChecksConsentState } from './consent-box.ts';
-import { el } from './dom.ts';
+import { el } from '../dom.ts';
 
 export type { StepStatus } from './step-check.ts';
 
@@ -80,7 +80,7 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
   const doc = deps.document ?? container.ownerDocument;
   const listeners = new Set<(event: LabPanelEvent) => void>();
   const emit = (event: LabPanelEvent): void => listeners.forEach((listener) => listener(event));
-  const root = el(doc, 'div', { className: 'lab-panel' });
+  const root = el('div', 'lab-panel', undefined, doc);
   container.replaceChildren(root);
 
   let current: { lab: Lab; origin: LabOrigin; views: StepView[]; consent: ChecksConsent } | null = null;
@@ -215,10 +215,10 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     });
     current = { lab, origin, views, consent };
 
-    const header = el(doc, 'header', { className: 'lab-panel-header' });
-    header.append(el(doc, 'h1', { textContent: lab.title }));
-    if (lab.description) header.append(el(doc, 'p', { className: 'lab-description', textContent: lab.description }));
-    progress = el(doc, 'p', { className: 'lab-progress' });
+    const header = el('header', 'lab-panel-header', undefined, doc);
+    header.append(el('h1', '', lab.title, doc));
+    if (lab.description) header.append(el('p', 'lab-description', lab.description, doc));
+    progress = el('p', 'lab-progress', undefined, doc);
     header.append(progress, buildShareBar());
     root.replaceChildren(header);
     if (consent.element) root.append(consent.element);
@@ -263,11 +263,11 @@ export function mountLabPanel(container: HTMLElement, deps: LabPanelDeps): LabPa
     generation += 1;
     clearAutoChecks();
     current = null;
-    const box = el(doc, 'div', { className: 'lab-error' });
+    const box = el('div', 'lab-error', undefined, doc);
     box.setAttribute('role', 'alert');
-    box.append(el(doc, 'p', { textContent: error.message }));
+    box.append(el('p', '', error.message, doc));
     const detail = problems && problems.length > 0 ? problems.map(formatLabProblem).join('\n') : error.detail;
-    if (detail) box.append(el(doc, 'pre', { className: 'lab-error-detail', textContent: detail }));
+    if (detail) box.append(el('pre', 'lab-error-detail', detail, doc));
     root.replaceChildren(box);
   }
 

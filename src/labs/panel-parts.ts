@@ -4,7 +4,7 @@ import type { Lab } from './lab-format.ts';
 import type { LabLinkError } from './lab-link.ts';
 import { buildSetupScript, describeSetup } from './lab-setup.ts';
 import { runCheck, type VerifyFn } from './step-check.ts';
-import { el } from './dom.ts';
+import { el } from '../dom.ts';
 
 export interface SetupSectionOptions {
   run: VerifyFn;
@@ -16,26 +16,26 @@ export interface SetupSectionOptions {
 
 /** Setup is shown, never run by itself: the reader sees the list and the script, then presses Run setup. */
 export function buildSetupSectionElement(doc: Document, lab: Lab, options: SetupSectionOptions): HTMLElement {
-  const section = el(doc, 'section', { className: 'lab-setup' });
-  section.append(el(doc, 'h2', { textContent: 'Setup' }), el(doc, 'p', { textContent: 'Before the first step, setup will:' }));
-  const list = el(doc, 'ul');
+  const section = el('section', 'lab-setup', undefined, doc);
+  section.append(el('h2', '', 'Setup', doc), el('p', '', 'Before the first step, setup will:', doc));
+  const list = el('ul', '', undefined, doc);
   for (const item of describeSetup(lab)) {
-    const line = el(doc, 'li', { textContent: item.text });
+    const line = el('li', '', item.text, doc);
     // The exact script carries files base64-encoded; show each file readably, since a Run block may execute it.
     if (item.fileContent !== undefined) {
-      const file = el(doc, 'details');
-      file.append(el(doc, 'summary', { textContent: 'Show the file' }), el(doc, 'pre', { className: 'lab-setup-file', textContent: item.fileContent }));
+      const file = el('details', '', undefined, doc);
+      file.append(el('summary', '', 'Show the file', doc), el('pre', 'lab-setup-file', item.fileContent, doc));
       line.append(file);
     }
     list.append(line);
   }
   const script = buildSetupScript(lab);
-  const details = el(doc, 'details');
-  details.append(el(doc, 'summary', { textContent: 'The exact script' }), el(doc, 'pre', { className: 'lab-setup-script', textContent: script }));
-  const button = el(doc, 'button', { className: 'lab-setup-run', textContent: 'Run setup', type: 'button' });
-  const status = el(doc, 'p', { className: 'lab-setup-status' });
+  const details = el('details', '', undefined, doc);
+  details.append(el('summary', '', 'The exact script', doc), el('pre', 'lab-setup-script', script, doc));
+  const button = el('button', 'lab-setup-run', 'Run setup', doc);
+  const status = el('p', 'lab-setup-status', undefined, doc);
   status.setAttribute('role', 'status');
-  const output = el(doc, 'pre', { className: 'lab-setup-output' });
+  const output = el('pre', 'lab-setup-output', undefined, doc);
   output.hidden = true;
   button.addEventListener('click', () => {
     button.disabled = true;
@@ -66,9 +66,9 @@ export interface ShareBarOptions {
 }
 
 export function buildShareBarElement(doc: Document, options: ShareBarOptions): HTMLElement {
-  const bar = el(doc, 'div', { className: 'lab-share' });
-  const button = el(doc, 'button', { className: 'lab-share-button', textContent: 'Share', type: 'button' });
-  const note = el(doc, 'span', { className: 'lab-share-note' });
+  const bar = el('div', 'lab-share', undefined, doc);
+  const button = el('button', 'lab-share-button', 'Share', doc);
+  const note = el('span', 'lab-share-note', undefined, doc);
   note.setAttribute('role', 'status');
   button.addEventListener('click', () => {
     void (async () => {

@@ -1,7 +1,7 @@
 // One step's status controls in the lab panel: the badge beside its heading, the message line under it and the
 // Check button (only for steps with a check).
 import type { StepStatus } from './step-check.ts';
-import { el } from './dom.ts';
+import { el } from '../dom.ts';
 
 export interface StepView {
   status: StepStatus;
@@ -21,13 +21,13 @@ const STATUS_LABELS: Record<StepStatus, string> = {
 
 /** Adds the controls to a rendered step's header; `onCheck` is the Check button's click. */
 export function buildStepView(doc: Document, header: HTMLElement, verify: string | null, onCheck: () => void): StepView {
-  const badge = el(doc, 'span', { className: 'lab-status lab-status-pending', textContent: STATUS_LABELS.pending });
-  const message = el(doc, 'p', { className: 'lab-step-message' });
+  const badge = el('span', 'lab-status lab-status-pending', STATUS_LABELS.pending, doc);
+  const message = el('p', 'lab-step-message', undefined, doc);
   message.hidden = true;
   message.setAttribute('role', 'status');
   let checkButton: HTMLButtonElement | null = null;
   if (verify !== null) {
-    checkButton = el(doc, 'button', { className: 'lab-check', textContent: 'Check', type: 'button' });
+    checkButton = el('button', 'lab-check', 'Check', doc);
     checkButton.title = 'Check whether this step is done';
     checkButton.addEventListener('click', onCheck);
     header.append(badge, checkButton);

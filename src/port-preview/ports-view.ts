@@ -2,6 +2,7 @@
 // beside the terminal that shows one port's page in an iframe, with Reload, New tab and Close.
 import { PANEL_FRAME_NAME, type Previews } from './previews.ts';
 import type { PublishedPort } from './published-ports.ts';
+import { el } from '../dom.ts';
 
 export interface PortsViewOptions {
   /** The terminal column: the bar goes on top of it. */
@@ -10,13 +11,6 @@ export interface PortsViewOptions {
   main: HTMLElement;
   /** Where and how previews open (previews.ts); rejects with a sentence when they cannot here. */
   previews: Promise<Previews>;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 export class PortsView {
