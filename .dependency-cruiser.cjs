@@ -3,6 +3,17 @@
 /** Product code: not tests, not fixtures, not benches or specs. */
 const TESTS = '\\.test\\.ts$|^worker/testing/|^e2e/';
 
+/** A room whose product code may import, of the project, only itself and the rooms named in `allowed`. */
+function roomImportsOnly(name, room, allowed, comment) {
+  return {
+    name,
+    comment,
+    severity: 'error',
+    from: { path: `^${room}`, pathNot: TESTS },
+    to: { path: '^(src|worker|e2e)/', pathNot: `^worker/(${allowed.join('|')})/` },
+  };
+}
+
 module.exports = {
   forbidden: [
     {
@@ -34,43 +45,38 @@ module.exports = {
       from: { path: '^(src|worker)/', pathNot: TESTS },
       to: { path: TESTS },
     },
-    {
-      name: 'service-worker-imports-only-shared',
-      comment:
-        'The Service Worker (not its Node build half, node/) is one small script: of the project it imports only ' +
+    roomImportsOnly(
+      'service-worker-imports-only-shared',
+      'worker/service-worker/(?!node/)',
+      ['service-worker', 'shared'],
+      'The Service Worker (not its Node build half, node/) is one small script: of the project it imports only ' +
         'worker/shared/, the wire vocabulary whose schemas it parses every message with.',
-      severity: 'error',
-      from: { path: '^worker/service-worker/(?!node/)', pathNot: TESTS },
-      to: { path: '^(src|worker|e2e)/', pathNot: '^worker/(service-worker|shared)/' },
-    },
+    ),
     {
       name: 'service-worker-no-packages',
       comment: 'Of npm packages, only zod (the shared schemas) ends up in the Service Worker; its types may come from anywhere.',
       severity: 'error',
       from: { path: '^worker/(service-worker/(?!node/)|shared/preview-protocol)', pathNot: TESTS },
-      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'core'], dependencyTypesNot: ['type-only'], pathNot: '/node_modules/zod/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown', 'core'], dependencyTypesNot: ['type-only'], pathNot: '(^|/)node_modules/zod/' },
     },
-    {
-      name: 'shared-imports-only-shared',
-      comment: 'The shared vocabulary depends on nothing of the project outside itself.',
-      severity: 'error',
-      from: { path: '^worker/shared/', pathNot: TESTS },
-      to: { path: '^(src|worker|e2e)/', pathNot: '^worker/shared/' },
-    },
-    {
-      name: 'vm-worker-imports-only-shared',
-      comment: 'The VM worker runs in a Web Worker and in Node: of the other rooms it may import only worker/shared/.',
-      severity: 'error',
-      from: { path: '^worker/vm/', pathNot: TESTS },
-      to: { path: '^(src|worker|e2e)/', pathNot: '^worker/(vm|shared)/' },
-    },
-    {
-      name: 'proxy-imports-only-shared',
-      comment: 'The proxy and relay are deployed alone (Node, edge): they may import only worker/shared/.',
-      severity: 'error',
-      from: { path: '^worker/proxy/', pathNot: TESTS },
-      to: { path: '^(src|worker|e2e)/', pathNot: '^worker/(proxy|shared)/' },
-    },
+    roomImportsOnly(
+      'shared-imports-only-shared',
+      'worker/shared/',
+      ['shared'],
+      'The shared vocabulary depends on nothing of the project outside itself.',
+    ),
+    roomImportsOnly(
+      'vm-worker-imports-only-shared',
+      'worker/vm/',
+      ['vm', 'shared'],
+      'The VM worker runs in a Web Worker and in Node: of the other rooms it may import only worker/shared/.',
+    ),
+    roomImportsOnly(
+      'proxy-imports-only-shared',
+      'worker/proxy/',
+      ['proxy', 'shared'],
+      'The proxy and relay are deployed alone (Node, edge): they may import only worker/shared/.',
+    ),
     {
       name: 'proxy-core-is-platform-neutral',
       comment: 'worker/proxy/*.ts and edge/ run on edge runtimes: no Node built-ins, nothing from proxy/node/.',
