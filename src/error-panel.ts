@@ -1,6 +1,7 @@
 // Error panels (role="alert") above the terminal: a title for the kind of failure, the VmError's sentence
 // saying what to do, the raw detail collapsed underneath, and a Restart button where restarting can help.
 import type { VmError, VmErrorCode } from '../worker/shared/contract.ts';
+import { el } from './dom.ts';
 
 function titleFor(code: VmErrorCode): string {
   switch (code) {
@@ -48,31 +49,22 @@ export class ErrorPanels {
   constructor(private readonly root: HTMLElement) {}
 
   show(error: VmError, onRestart?: () => void): void {
-    const panel = document.createElement('section');
-    panel.className = 'error-panel';
+    const panel = el('section', 'error-panel');
     panel.setAttribute('role', 'alert');
     panel.dataset['code'] = error.code;
-    const title = document.createElement('h2');
-    title.textContent = titleFor(error.code);
-    const message = document.createElement('p');
-    message.textContent = error.message;
+    const title = el('h2', '', titleFor(error.code));
+    const message = el('p', '', error.message);
     panel.append(title, message);
     if (error.detail) {
-      const details = document.createElement('details');
-      const summary = document.createElement('summary');
-      summary.textContent = `Details (${error.code})`;
-      const pre = document.createElement('pre');
-      pre.textContent = error.detail;
+      const details = el('details');
+      const summary = el('summary', '', `Details (${error.code})`);
+      const pre = el('pre', '', error.detail);
       details.append(summary, pre);
       panel.append(details);
     }
     if (onRestart && canRestart(error.code)) {
-      const actions = document.createElement('div');
-      actions.className = 'error-actions';
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.className = 'primary';
-      button.textContent = 'Restart';
+      const actions = el('div', 'error-actions');
+      const button = el('button', 'primary', 'Restart');
       button.addEventListener('click', onRestart, { once: true });
       actions.append(button);
       panel.append(actions);

@@ -5,6 +5,7 @@ import './net-settings.css';
 import { parseProxyUrl, parseRelayUrl, parseUpstreamMirror, type FieldResult } from '../worker/shared/network-options.ts';
 import { loadNetSettings, sameNetSettings, saveNetSettings, type NetDefaults, type NetSettings, type SettingsStorage } from './net-settings.ts';
 import { checkRelay } from './relay-check.ts';
+import { el } from './dom.ts';
 
 export interface NetSettingsDialogOptions {
   storage: SettingsStorage;
@@ -39,10 +40,7 @@ export class NetSettingsDialog {
   private readonly storageProblem: HTMLElement;
 
   constructor(header: HTMLElement, private readonly options: NetSettingsDialogOptions) {
-    const opener = document.createElement('button');
-    opener.type = 'button';
-    opener.className = 'net-settings-open';
-    opener.textContent = 'Network…';
+    const opener = el('button', 'net-settings-open', 'Network…');
     opener.title = 'CORS proxy and Docker Hub mirror used by docker pull; the relay for other TCP from containers';
     opener.setAttribute('aria-haspopup', 'dialog');
     opener.addEventListener('click', () => this.open());
@@ -51,13 +49,12 @@ export class NetSettingsDialog {
     this.dialog.className = 'net-settings';
     const titleId = `net-settings-title-${nextId++}`;
     this.dialog.setAttribute('aria-labelledby', titleId);
-    const form = document.createElement('form');
+    const form = el('form');
     form.noValidate = true;
-    const title = document.createElement('h2');
+    const title = el('h2');
     title.id = titleId;
     title.textContent = 'Network settings';
-    const intro = document.createElement('p');
-    intro.className = 'net-settings-note';
+    const intro = el('p', 'net-settings-note');
     intro.textContent =
       'docker pull in the VM reaches registries through a CORS proxy; every other connection a container makes ' +
       '(HTTPS, docker push, git) goes through a TCP relay. The fields are remembered in this browser; leave a field ' +
@@ -82,8 +79,7 @@ export class NetSettingsDialog {
     this.pending.className = 'net-settings-pending';
     this.pending.setAttribute('aria-live', 'polite');
 
-    const buttons = document.createElement('div');
-    buttons.className = 'net-settings-buttons';
+    const buttons = el('div', 'net-settings-buttons');
     const reset = this.button('Reset to default', 'button', () => {
       this.proxy.input.value = '';
       this.mirror.input.value = '';
@@ -196,23 +192,22 @@ export class NetSettingsDialog {
 
   private field(form: HTMLFormElement, label: string, placeholder: string, help: string): Field {
     const id = `net-settings-field-${nextId++}`;
-    const wrapper = document.createElement('div');
-    wrapper.className = 'net-settings-field';
-    const labelElement = document.createElement('label');
+    const wrapper = el('div', 'net-settings-field');
+    const labelElement = el('label');
     labelElement.htmlFor = id;
     labelElement.textContent = label;
-    const input = document.createElement('input');
+    const input = el('input');
     input.id = id;
     input.type = 'text';
     input.inputMode = 'url';
     input.autocomplete = 'off';
     input.spellcheck = false;
     input.placeholder = placeholder;
-    const helpElement = document.createElement('p');
+    const helpElement = el('p');
     helpElement.id = `${id}-help`;
     helpElement.className = 'net-settings-help';
     helpElement.textContent = help;
-    const error = document.createElement('p');
+    const error = el('p');
     error.id = `${id}-error`;
     error.className = 'net-settings-error';
     error.hidden = true;
@@ -223,7 +218,7 @@ export class NetSettingsDialog {
   }
 
   private button(label: string, type: 'button' | 'submit', onClick: () => void): HTMLButtonElement {
-    const button = document.createElement('button');
+    const button = el('button');
     button.type = type;
     button.textContent = label;
     if (type === 'button') button.addEventListener('click', onClick);

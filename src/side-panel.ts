@@ -3,6 +3,7 @@
 // It also watches the terminal, so pending steps are re-checked each time the user's command finishes.
 import type { ExecResult } from '../worker/shared/contract.ts';
 import { commandAsTyped, loadLabFromLocation, mountLabAuthor, mountLabPanel, watchCommands, type LabPanelHandle } from './labs/index.ts';
+import { el } from './dom.ts';
 
 /** What a lab may do with the VM: type into the user's shell, and run checks out of sight. */
 export interface SidePanelVm {
@@ -41,8 +42,7 @@ export function mountSidePanel(container: HTMLElement, vm: SidePanelVm): SidePan
 
   function ensurePanel(): LabPanelHandle {
     if (panel) return panel;
-    const panelBox = document.createElement('div');
-    panelBox.className = 'side-panel-lab';
+    const panelBox = el('div', 'side-panel-lab');
     container.replaceChildren(panelBox);
     panel = mountLabPanel(panelBox, {
       onRun: typeCommand,
@@ -85,12 +85,8 @@ export function mountSidePanel(container: HTMLElement, vm: SidePanelVm): SidePan
  */
 function mountAuthorMode(container: HTMLElement, panel: LabPanelHandle, initialSource: string | undefined, onRun: (command: string) => void): void {
   const panelBox = container.querySelector<HTMLElement>('.side-panel-lab') ?? container;
-  const authorBox = document.createElement('div');
-  authorBox.className = 'side-panel-author';
-  const back = document.createElement('button');
-  back.type = 'button';
-  back.className = 'side-panel-back';
-  back.textContent = 'Back to the editor';
+  const authorBox = el('div', 'side-panel-author');
+  const back = el('button', 'side-panel-back', 'Back to the editor');
   const showEditor = (editing: boolean): void => {
     authorBox.hidden = !editing;
     panelBox.hidden = editing;

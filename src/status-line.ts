@@ -2,6 +2,7 @@
 // from a snapshot or cold, plus how long the boot took once it is known.
 import type { StartedFrom, StartStep, VmState } from '../worker/shared/contract.ts';
 import { formatMemory, formatSeconds } from './format.ts';
+import { el } from './dom.ts';
 
 export interface StatusFacts {
   state: VmState;
@@ -98,19 +99,14 @@ export class StatusLine {
 
   private render(): void {
     const { state, memoryBytes, restoredFromSnapshot } = this.facts;
-    const dot = document.createElement('span');
-    dot.className = 'status-dot';
+    const dot = el('span', 'status-dot');
     dot.setAttribute('aria-hidden', 'true');
-    const label = document.createElement('span');
-    label.className = 'status-state';
-    label.textContent = stateLabel(state);
+    const label = el('span', 'status-state', stateLabel(state));
     const parts: string[] = [];
     if (memoryBytes > 0) parts.push(`${formatMemory(memoryBytes)} RAM`);
     if (state === 'running') parts.push(startLabel(this.startedFrom ?? (restoredFromSnapshot ? 'boot-snapshot' : 'cold-boot')));
     if (this.bootMs !== undefined) parts.push(`ready in ${formatSeconds(this.bootMs)}`);
-    const details = document.createElement('span');
-    details.className = 'status-details';
-    details.textContent = parts.length > 0 ? `· ${parts.join(' · ')}` : '';
+    const details = el('span', 'status-details', parts.length > 0 ? `· ${parts.join(' · ')}` : '');
     this.root.dataset['state'] = state;
     if (this.stepsText === '') this.root.removeAttribute('title');
     else this.root.title = this.stepsText;

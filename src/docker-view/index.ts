@@ -8,6 +8,7 @@ import { equivalentCommand } from './commands.ts';
 import { DockerPanel } from './panel.ts';
 import { initialViewState, reduce, type ViewAction } from './view-state.ts';
 import type { DockerViewState, ListKind } from './view-types.ts';
+import { el } from '../dom.ts';
 
 export const DOCKER_VIEW_STORAGE_KEY = 'tabdock.dockerView';
 /** Lists go stale in bursts (a docker run emits 6 events): fetch once the burst has settled a little. */
@@ -54,10 +55,7 @@ export function mountDockerView(options: DockerViewOptions): DockerView {
   const inFlight = new Set<ListKind>();
   let logs: MessagePort | undefined;
 
-  const toggle = document.createElement('button');
-  toggle.type = 'button';
-  toggle.className = 'dv-toggle';
-  toggle.textContent = 'Docker view';
+  const toggle = el('button', 'dv-toggle', 'Docker view');
   toggle.title = 'Show what Docker is doing: images, containers, networks, volumes, live';
   toggle.setAttribute('aria-controls', 'docker-view');
   options.header.append(toggle);

@@ -4,6 +4,7 @@
 import './files.css';
 import { downloadBytes } from '../session/session-bar.ts';
 import { downloadFile, FileTransferError, uploadFile, type GuestExec } from './guest-files.ts';
+import { el } from '../dom.ts';
 
 export interface FileTransferHooks {
   /** The running VM's exec, or undefined when no VM runs. */
@@ -60,10 +61,7 @@ export class FileTransferUi {
       for (const file of files) this.enqueue(() => this.upload(file));
     });
 
-    const open = document.createElement('button');
-    open.type = 'button';
-    open.className = 'file-get-button';
-    open.textContent = 'Get file…';
+    const open = el('button', 'file-get-button', 'Get file…');
     open.title = 'Download a file from the guest';
     ({ dialog: this.dialog, input: this.pathInput, error: this.dialogError } = this.buildDialog());
     open.addEventListener('click', () => {
@@ -79,36 +77,28 @@ export class FileTransferUi {
   }
 
   private buildDialog(): { dialog: HTMLDialogElement; input: HTMLInputElement; error: HTMLElement } {
-    const dialog = document.createElement('dialog');
-    dialog.className = 'file-dialog';
+    const dialog = el('dialog', 'file-dialog');
     dialog.setAttribute('aria-labelledby', 'file-dialog-title');
-    const form = document.createElement('form');
-    const title = document.createElement('h2');
+    const form = el('form');
+    const title = el('h2');
     title.id = 'file-dialog-title';
     title.textContent = 'Download a file from the guest';
-    const label = document.createElement('label');
-    label.textContent = 'Path in the guest';
-    const input = document.createElement('input');
+    const label = el('label', '', 'Path in the guest');
+    const input = el('input');
     input.type = 'text';
     input.name = 'path';
     input.required = true;
     input.spellcheck = false;
     input.placeholder = '/root/notes.txt';
     label.append(input);
-    const hint = document.createElement('p');
-    hint.className = 'file-dialog-hint';
-    hint.textContent = "A relative path starts at the terminal shell's directory.";
-    const error = document.createElement('p');
-    error.className = 'file-dialog-error';
+    const hint = el('p', 'file-dialog-hint', "A relative path starts at the terminal shell's directory.");
+    const error = el('p', 'file-dialog-error');
     error.setAttribute('role', 'alert');
     error.hidden = true;
-    const actions = document.createElement('div');
-    actions.className = 'file-dialog-actions';
-    const cancel = document.createElement('button');
-    cancel.type = 'button';
-    cancel.textContent = 'Cancel';
+    const actions = el('div', 'file-dialog-actions');
+    const cancel = el('button', '', 'Cancel');
     cancel.addEventListener('click', () => dialog.close());
-    const submit = document.createElement('button');
+    const submit = el('button');
     submit.type = 'submit';
     submit.textContent = 'Download';
     actions.append(cancel, submit);

@@ -5,6 +5,7 @@ import { Marked, type Tokens } from 'marked';
 import type { Lab } from './lab-format.ts';
 import { classifyFence } from './parse-lab.ts';
 import { describeCharacter, findHiddenInCommand } from './hidden-characters.ts';
+import { el } from '../dom.ts';
 
 export interface RenderedCodeBlock {
   element: HTMLElement;
@@ -131,18 +132,15 @@ function buildCodeBlock(fence: Tokens.Code, doc: Document, onRun?: (command: str
   // bytes would differ from its shown text (issue #24).
   const hidden = findHiddenInCommand(fence.text);
   const runnable = kind.kind === 'code' && kind.runnable && hidden === null;
-  const element = doc.createElement('div');
-  element.className = runnable ? 'lab-code lab-code-runnable' : 'lab-code';
-  const pre = doc.createElement('pre');
-  const code = doc.createElement('code');
+  const element = el('div', runnable ? 'lab-code lab-code-runnable' : 'lab-code', undefined, doc);
+  const pre = el('pre', '', undefined, doc);
+  const code = el('code', '', undefined, doc);
   if (/^[\w-]+$/.test(language)) code.className = `language-${language}`;
   code.textContent = fence.text;
   pre.append(code);
   element.append(pre);
   if (hidden) {
-    const note = doc.createElement('p');
-    note.className = 'lab-code-refused';
-    note.textContent = `Not runnable: this block holds the invisible character ${describeCharacter(hidden.codePoint)}.`;
+    const note = el('p', 'lab-code-refused', `Not runnable: this block holds the invisible character ${describeCharacter(hidden.codePoint)}.`, doc);
     element.append(note);
   }
   let runButton: HTMLButtonElement | null = null;
@@ -166,27 +164,20 @@ function renderInline(markdown: string, doc: Document): DocumentFragment {
 
 export function renderLab(lab: Lab, options: RenderOptions = {}): RenderedLab {
   const doc = options.document ?? globalThis.document;
-  const root = doc.createElement('article');
-  root.className = 'lab-content';
+  const root = el('article', 'lab-content', undefined, doc);
 
-  const intro = doc.createElement('div');
-  intro.className = 'lab-intro';
+  const intro = el('div', 'lab-intro', undefined, doc);
   intro.append(renderMarkdown(lab.intro, doc, (command) => options.onRun?.(command, null)).fragment);
   root.append(intro);
 
   const steps = lab.steps.map((step, index): RenderedStep => {
-    const section = doc.createElement('section');
-    section.className = 'lab-step';
-    const header = doc.createElement('header');
-    header.className = 'lab-step-header';
-    const heading = doc.createElement('h2');
-    const number = doc.createElement('span');
-    number.className = 'lab-step-number';
-    number.textContent = `${index + 1}.`;
+    const section = el('section', 'lab-step', undefined, doc);
+    const header = el('header', 'lab-step-header', undefined, doc);
+    const heading = el('h2', '', undefined, doc);
+    const number = el('span', 'lab-step-number', `${index + 1}.`, doc);
     heading.append(number, ' ', renderInline(step.title, doc));
     header.append(heading);
-    const body = doc.createElement('div');
-    body.className = 'lab-step-body';
+    const body = el('div', 'lab-step-body', undefined, doc);
     const rendered = renderMarkdown(step.markdown, doc, (command) => options.onRun?.(command, index));
     body.append(rendered.fragment);
     const check = step.verify === null ? null : checkDisclosure(step.verify, doc);
@@ -199,14 +190,10 @@ export function renderLab(lab: Lab, options: RenderOptions = {}): RenderedLab {
 
 /** A step's check, shown as it will run (issue #24: nothing runs that the reader cannot see). */
 function checkDisclosure(command: string, doc: Document): HTMLDetailsElement {
-  const details = doc.createElement('details');
-  details.className = 'lab-verify';
-  const summary = doc.createElement('summary');
-  summary.textContent = 'Check command';
-  const pre = doc.createElement('pre');
-  const code = doc.createElement('code');
-  code.className = 'lab-verify-command';
-  code.textContent = command;
+  const details = el('details', 'lab-verify', undefined, doc);
+  const summary = el('summary', '', 'Check command', doc);
+  const pre = el('pre', '', undefined, doc);
+  const code = el('code', 'lab-verify-command', command, doc);
   pre.append(code);
   details.append(summary, pre);
   return details;

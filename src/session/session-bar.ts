@@ -1,6 +1,7 @@
 // The session buttons in the page header (Save, Reset, Download, Open) and the line under them that says
 // what happened: role="status" for progress and results, role="alert" for failures, with an optional link.
 import './session.css';
+import { el } from '../dom.ts';
 
 export interface SessionBarActions {
   save(): void;
@@ -20,7 +21,7 @@ export class SessionBar {
     this.root = document.createElement('div');
     this.root.className = 'session-bar';
     this.root.setAttribute('aria-label', 'Session');
-    const fileInput = document.createElement('input');
+    const fileInput = el('input');
     fileInput.type = 'file';
     fileInput.accept = '.tdstate,application/octet-stream';
     fileInput.hidden = true;
@@ -59,7 +60,7 @@ export class SessionBar {
     this.message.dataset['tone'] = tone;
     this.message.append(text);
     if (link) {
-      const anchor = document.createElement('a');
+      const anchor = el('a');
       anchor.href = '#';
       anchor.textContent = link.label;
       anchor.addEventListener('click', (event) => {
@@ -71,9 +72,7 @@ export class SessionBar {
   }
 
   private addButton(label: string, title: string, onClick: () => void): void {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = label;
+    const button = el('button', '', label);
     button.title = title;
     button.dataset['needsVm'] = String(label === 'Save' || label === 'Download');
     button.addEventListener('click', onClick);
@@ -85,7 +84,7 @@ export class SessionBar {
 /** Hands bytes to the browser's download manager under a file name. */
 export function downloadBytes(bytes: BlobPart, fileName: string): void {
   const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-  const anchor = document.createElement('a');
+  const anchor = el('a');
   anchor.href = url;
   anchor.download = fileName;
   anchor.click();
