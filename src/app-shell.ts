@@ -1,13 +1,13 @@
 // The skeleton both pages share (index.html through main.ts, embed.html through embed.ts): the terminal, boot
 // progress and error panels, one VM at a time in its worker, restart, and the tab's lifecycle. Its events follow
 // whichever VM runs now, so a feature subscribes once and disposes its subscription when it goes.
-import type { BootOptions, BootResult, EngineUpdate, VmError, VmNotice } from '../worker/shared/contract.ts';
+import type { BootOptions, BootResult, VmError } from '../worker/shared/contract.ts';
 import { browserProblem } from './browser-check.ts';
-import { DisposableStore, Emitter } from './emitter.ts';
+import { DisposableStore, Emitter, type Event } from './emitter.ts';
 import { ErrorPanels } from './error-panel.ts';
 import { ProgressView } from './progress.ts';
 import { GuestTerminal } from './terminal.ts';
-import { VmClient, type VmStatusEvent } from './vm-client.ts';
+import { VmClient } from './vm-client.ts';
 import { VmCallError, toVmError } from './vm-error.ts';
 
 /** Boot options the page supplies; the shell adds the terminal's size. */
@@ -37,42 +37,41 @@ export class AppShell<Request = undefined> {
   /** The same failure often arrives twice (an 'error' event, then boot() rejecting); show it once per boot. */
   private shownErrors = new Set<string>();
 
+  /** Per event of the VM the shell passes on: subscribes the shell's emitter to a new VM's event. */
+  private readonly followers: ((vm: VmClient, subscriptions: DisposableStore) => void)[] = [];
   private readonly inputEmitter = new Emitter<string | Uint8Array>();
-  private readonly consoleEmitter = new Emitter<Uint8Array>();
-  private readonly statusEmitter = new Emitter<VmStatusEvent>();
-  private readonly noticeEmitter = new Emitter<VmNotice>();
-  private readonly socketsEmitter = new Emitter<string>();
-  private readonly engineEmitter = new Emitter<EngineUpdate>();
-  private readonly startingEmitter = new Emitter<void>();
-  private readonly startedEmitter = new Emitter<VmStarted>();
-  private readonly stoppingEmitter = new Emitter<void>();
-  private readonly bootRejectedEmitter = new Emitter<VmError>();
-  private readonly failureEmitter = new Emitter<VmError>();
-  private readonly errorShownEmitter = new Emitter<VmError>();
+  private readonly lifecycle = {
+    starting: new Emitter<void>(),
+    started: new Emitter<VmStarted>(),
+    stopping: new Emitter<void>(),
+    bootRejected: new Emitter<VmError>(),
+    failure: new Emitter<VmError>(),
+    errorShown: new Emitter<VmError>(),
+  };
 
   /** Everything typed or pasted into the terminal, after it went to the VM. */
   readonly onInput = this.inputEmitter.event;
   /** Guest console output, after the terminal showed it. */
-  readonly onConsole = this.consoleEmitter.event;
-  readonly onStatus = this.statusEmitter.event;
+  readonly onConsole = this.follow((vm) => vm.onConsole);
+  readonly onStatus = this.follow((vm) => vm.onStatus);
   /** A VmNotice, after the terminal showed its sentence. */
-  readonly onNotice = this.noticeEmitter.event;
+  readonly onNotice = this.follow((vm) => vm.onNotice);
   /** The guest's listening sockets (VmEvent 'listening-sockets'). */
-  readonly onListeningSockets = this.socketsEmitter.event;
+  readonly onListeningSockets = this.follow((vm) => vm.onListeningSockets);
   /** The daemon's events and pull progress, while watched. */
-  readonly onEngine = this.engineEmitter.event;
+  readonly onEngine = this.follow((vm) => vm.onEngine);
   /** A start begins: panels were cleared. */
-  readonly onStarting = this.startingEmitter.event;
+  readonly onStarting = this.lifecycle.starting.event;
   /** The VM booted and has the terminal's size. */
-  readonly onStarted = this.startedEmitter.event;
+  readonly onStarted = this.lifecycle.started.event;
   /** A restart is about to discard the running VM. */
-  readonly onStopping = this.stoppingEmitter.event;
+  readonly onStopping = this.lifecycle.stopping.event;
   /** boot() of the current VM rejected (followed by the failure). */
-  readonly onBootRejected = this.bootRejectedEmitter.event;
+  readonly onBootRejected = this.lifecycle.bootRejected.event;
   /** Every failure of the current start, repeats included. */
-  readonly onFailure = this.failureEmitter.event;
+  readonly onFailure = this.lifecycle.failure.event;
   /** A failure shown to the user, once per start. */
-  readonly onErrorShown = this.errorShownEmitter.event;
+  readonly onErrorShown = this.lifecycle.errorShown.event;
 
   constructor(private readonly options: AppShellOptions<Request>) {
     this.progress = new ProgressView(this.element('progress'));
@@ -114,7 +113,7 @@ export class AppShell<Request = undefined> {
     this.shownErrors = new Set();
     this.errors.clear();
     this.progress.restart();
-    this.startingEmitter.fire();
+    this.lifecycle.starting.fire();
     const problem = browserProblem();
     if (problem) {
       this.fail(problem);
@@ -129,19 +128,19 @@ export class AppShell<Request = undefined> {
         if (this.client !== vm) return;
         // The guest may have booted with the size the terminal had before fonts settled; tell it again.
         vm.resize(this.terminal.cols, this.terminal.rows);
-        this.startedEmitter.fire({ vm, result });
+        this.lifecycle.started.fire({ vm, result });
       })
       .catch((thrown: unknown) => {
         if (this.client !== vm) return;
         const error = thrown instanceof VmCallError ? thrown.vmError : toVmError(thrown);
-        this.bootRejectedEmitter.fire(error);
+        this.lifecycle.bootRejected.fire(error);
         this.fail(error);
       });
   }
 
   /** A new VM in a new worker; the old one ends. */
   restart(request?: Request): void {
-    this.stoppingEmitter.fire();
+    this.lifecycle.stopping.fire();
     this.clientSubscriptions.dispose();
     this.client?.terminate();
     this.client = undefined;
@@ -149,33 +148,29 @@ export class AppShell<Request = undefined> {
     this.start(request);
   }
 
+  /** An event of the shell that passes on `pick(vm)` of whichever VM runs now. */
+  private follow<T>(pick: (vm: VmClient) => Event<T>): Event<T> {
+    const emitter = new Emitter<T>();
+    this.followers.push((vm, subscriptions) => subscriptions.add(pick(vm)((value) => emitter.fire(value))));
+    return emitter.event;
+  }
+
   private subscribe(vm: VmClient): DisposableStore {
     const subscriptions = new DisposableStore();
-    subscriptions.add(
-      vm.onConsole((data) => {
-        this.terminal.write(data);
-        this.consoleEmitter.fire(data);
-      }),
-    );
+    // The shell's own views first, so a feature hears a console batch or a notice after the terminal showed it.
+    subscriptions.add(vm.onConsole((data) => this.terminal.write(data)));
+    subscriptions.add(vm.onNotice((notice) => this.terminal.notice(notice.message, 'info')));
     subscriptions.add(vm.onDownload(({ loadedBytes, totalBytes }) => this.progress.download(loadedBytes, totalBytes)));
     subscriptions.add(vm.onStage(({ stage, atMs }) => this.progress.stage(stage, atMs)));
-    subscriptions.add(vm.onStatus((status) => this.statusEmitter.fire(status)));
     subscriptions.add(vm.onFailure((error) => this.fail(error)));
-    subscriptions.add(
-      vm.onNotice((notice) => {
-        this.terminal.notice(notice.message, 'info');
-        this.noticeEmitter.fire(notice);
-      }),
-    );
-    subscriptions.add(vm.onListeningSockets((sockets) => this.socketsEmitter.fire(sockets)));
-    subscriptions.add(vm.onEngine((update) => this.engineEmitter.fire(update)));
     subscriptions.add(vm.onCallError((error) => this.terminal.notice(error.message, 'error')));
+    for (const follower of this.followers) follower(vm, subscriptions);
     return subscriptions;
   }
 
   private fail(error: VmError): void {
     this.progress.fail();
-    this.failureEmitter.fire(error);
+    this.lifecycle.failure.fire(error);
     this.showError(error);
   }
 
@@ -186,7 +181,7 @@ export class AppShell<Request = undefined> {
     this.shownErrors.add(key);
     this.errors.show(error, () => this.restart());
     this.terminal.notice(error.message, 'error');
-    this.errorShownEmitter.fire(error);
+    this.lifecycle.errorShown.fire(error);
   }
 
   /** The tab goes (or enters the back/forward cache): end the VM, after `beforeClose` where the page has one. */
