@@ -32,25 +32,17 @@ export function initialProgress(): BootProgress {
   return { stage: 'downloading', reachedAtMs: {}, loadedBytes: 0, totalBytes: 0 };
 }
 
+const STAGE_LABELS: Record<BootStage, string> = {
+  downloading: 'Downloading the VM',
+  'booting-kernel': 'Booting the Linux kernel',
+  'starting-init': 'Starting the guest system',
+  'starting-containerd': 'Starting containerd',
+  'starting-docker': 'Starting Docker',
+  ready: 'Ready',
+};
+
 export function stageLabel(stage: BootStage): string {
-  switch (stage) {
-    case 'downloading':
-      return 'Downloading the VM';
-    case 'booting-kernel':
-      return 'Booting the Linux kernel';
-    case 'starting-init':
-      return 'Starting the guest system';
-    case 'starting-containerd':
-      return 'Starting containerd';
-    case 'starting-docker':
-      return 'Starting Docker';
-    case 'ready':
-      return 'Ready';
-    default: {
-      const unknown: never = stage;
-      throw new Error(`unknown boot stage ${String(unknown)}`);
-    }
-  }
+  return STAGE_LABELS[stage];
 }
 
 /**

@@ -3,41 +3,25 @@
 import type { VmError, VmErrorCode } from '../worker/shared/contract.ts';
 import { el } from './dom.ts';
 
+const TITLES: Record<VmErrorCode, string> = {
+  'no-webassembly': 'This browser cannot run the VM',
+  'asset-missing': 'A VM file is missing on the server',
+  'asset-http': 'The server refused a VM file',
+  'asset-not-binary': 'The server sent a web page instead of a VM file',
+  'asset-hash-mismatch': 'A VM file is corrupt or out of date',
+  'manifest-invalid': 'The VM manifest is unreadable',
+  'boot-timeout': 'The VM took too long to boot',
+  'kernel-panic': 'The guest kernel crashed',
+  'dockerd-failed': 'Docker failed to start in the guest',
+  'worker-crashed': 'The VM crashed',
+  'exec-timeout': 'A command in the VM timed out',
+  'not-running': 'The VM is not running',
+  'guest-disk-full': 'The guest disk is full',
+  internal: 'Something went wrong',
+};
+
 function titleFor(code: VmErrorCode): string {
-  switch (code) {
-    case 'no-webassembly':
-      return 'This browser cannot run the VM';
-    case 'asset-missing':
-      return 'A VM file is missing on the server';
-    case 'asset-http':
-      return 'The server refused a VM file';
-    case 'asset-not-binary':
-      return 'The server sent a web page instead of a VM file';
-    case 'asset-hash-mismatch':
-      return 'A VM file is corrupt or out of date';
-    case 'manifest-invalid':
-      return 'The VM manifest is unreadable';
-    case 'boot-timeout':
-      return 'The VM took too long to boot';
-    case 'kernel-panic':
-      return 'The guest kernel crashed';
-    case 'dockerd-failed':
-      return 'Docker failed to start in the guest';
-    case 'worker-crashed':
-      return 'The VM crashed';
-    case 'exec-timeout':
-      return 'A command in the VM timed out';
-    case 'not-running':
-      return 'The VM is not running';
-    case 'guest-disk-full':
-      return 'The guest disk is full';
-    case 'internal':
-      return 'Something went wrong';
-    default: {
-      const unknown: never = code;
-      throw new Error(`unknown error code ${String(unknown)}`);
-    }
-  }
+  return TITLES[code];
 }
 
 /** Restarting cannot give a browser WebAssembly; everything else may well work on a fresh VM. */

@@ -10,38 +10,26 @@ export interface StatusFacts {
   restoredFromSnapshot: boolean;
 }
 
+const STATE_LABELS: Record<VmState, string> = {
+  idle: 'Idle',
+  booting: 'Booting',
+  running: 'Running',
+  stopped: 'Stopped',
+  failed: 'Failed',
+};
+
 function stateLabel(state: VmState): string {
-  switch (state) {
-    case 'idle':
-      return 'Idle';
-    case 'booting':
-      return 'Booting';
-    case 'running':
-      return 'Running';
-    case 'stopped':
-      return 'Stopped';
-    case 'failed':
-      return 'Failed';
-    default: {
-      const unknown: never = state;
-      throw new Error(`unknown VM state ${String(unknown)}`);
-    }
-  }
+  return STATE_LABELS[state];
 }
 
+const START_LABELS: Record<StartedFrom, string> = {
+  'cold-boot': 'cold boot',
+  'boot-snapshot': 'restored from snapshot',
+  session: 'resumed session',
+};
+
 function startLabel(startedFrom: StartedFrom): string {
-  switch (startedFrom) {
-    case 'cold-boot':
-      return 'cold boot';
-    case 'boot-snapshot':
-      return 'restored from snapshot';
-    case 'session':
-      return 'resumed session';
-    default: {
-      const unknown: never = startedFrom;
-      throw new Error(`unknown start ${String(unknown)}`);
-    }
-  }
+  return START_LABELS[startedFrom];
 }
 
 const STEP_LABELS: Record<StartStep, string> = {

@@ -88,17 +88,12 @@ export function describeCharacter(codePoint: number): string {
 }
 
 /** Why a character of this kind is refused, for problem messages. */
+const WHY_REFUSED: Record<HiddenCharacterKind, string> = {
+  control: 'a terminal acts on control characters (Ctrl-A, Ctrl-E, Ctrl-H edit the command line), so what runs would not be what is shown',
+  bidi: 'it reorders how the text around it is displayed (the "Trojan Source" trick), so what is shown would not be what runs',
+  invisible: 'it displays as nothing, so a command holding it is not what it looks like',
+};
+
 export function whyRefused(kind: HiddenCharacterKind): string {
-  switch (kind) {
-    case 'control':
-      return 'a terminal acts on control characters (Ctrl-A, Ctrl-E, Ctrl-H edit the command line), so what runs would not be what is shown';
-    case 'bidi':
-      return 'it reorders how the text around it is displayed (the "Trojan Source" trick), so what is shown would not be what runs';
-    case 'invisible':
-      return 'it displays as nothing, so a command holding it is not what it looks like';
-    default: {
-      const unreachable: never = kind;
-      return String(unreachable);
-    }
-  }
+  return WHY_REFUSED[kind];
 }
