@@ -7,11 +7,13 @@ import type {
   BootResult,
   BootStage,
   EngineAction,
+  EngineLogMessage,
   EngineQuery,
   EngineQueryResults,
   EngineUpdate,
   ExecOptions,
   ExecResult,
+  GuestHttpMessage,
   GuestHttpRequest,
   SavedState,
   SessionExport,
@@ -123,12 +125,9 @@ export class VmClient {
 
   /** Port preview: the worker answers on `reply` (moved to it), which leads straight to the Service Worker. */
   forwardGuestHttp(request: GuestHttpRequest, reply: MessagePort): void {
-    if (!this.alive) {
-      reply.postMessage({ type: 'error', code: 'vm-not-running', message: 'The VM was stopped. Restart it, then reload this page.' });
-      reply.close();
-      return;
-    }
-    this.fireAndForget(() => this.remote.forwardGuestHttp(request, Comlink.transfer(reply, [reply])));
+    this.handOver(reply, { type: 'error', code: 'vm-not-running', message: 'The VM was stopped. Restart it, then reload this page.' }, (moved) =>
+      this.remote.forwardGuestHttp(request, moved),
+    );
   }
 
   /** A read-only Engine API query; rejects with an EngineCallError when the daemon refuses or is away. */
@@ -152,12 +151,7 @@ export class VmClient {
 
   /** A container's logs onto `reply` (moved to the worker), as EngineLogMessages. */
   followEngineLogs(containerId: string, reply: MessagePort): void {
-    if (!this.alive) {
-      reply.postMessage({ type: 'error', code: 'daemon-unavailable', message: 'The VM was stopped.' });
-      reply.close();
-      return;
-    }
-    this.fireAndForget(() => this.remote.followEngineLogs(containerId, Comlink.transfer(reply, [reply])));
+    this.handOver(reply, { type: 'error', code: 'daemon-unavailable', message: 'The VM was stopped.' }, (moved) => this.remote.followEngineLogs(containerId, moved));
   }
 
   /** Ends the VM for good (tab closed or restart): nothing survives, the next boot starts a new worker. */
@@ -169,6 +163,16 @@ export class VmClient {
       },
       { notify: false },
     );
+  }
+
+  /** Moves `reply` to the worker for `invoke`; with the worker gone, answers `whenStopped` on it and closes it. */
+  private handOver(reply: MessagePort, whenStopped: GuestHttpMessage | EngineLogMessage, invoke: (moved: MessagePort) => Promise<unknown>): void {
+    if (!this.alive) {
+      reply.postMessage(whenStopped);
+      reply.close();
+      return;
+    }
+    this.fireAndForget(() => invoke(Comlink.transfer(reply, [reply])));
   }
 
   private fireAndForget(invoke: () => Promise<unknown>): void {

@@ -21,18 +21,16 @@ export const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
 const BOOT_TIMEOUT_MS = 10 * 60_000;
 const COMMAND_TIMEOUT_MS = 5 * 60_000;
 
-export interface BrowserBenchResult {
+/** The first visit's figures: VisitFigures, with what each means. */
+export interface BrowserBenchResult extends VisitFigures {
   chromium: string;
   url: string;
   /** From page.goto() to a shell prompt visible in the terminal. */
   firstPromptMs: number;
   /** What the page's status line says ("ready in ... s", measured by the VM host from boot()). */
   statusLine: string;
-  /** The status line's tooltip: where the start's time went (worker/shared/contract.ts StartStep). */
-  startSteps: string;
   /** Bytes the preview server sent (bodies, all requests: page, worker, wasm, boot files, disk ranges). */
   bytesBeforePrompt: number;
-  requestsBeforePrompt: number;
   /** The largest contributors, by URL path (ranges of one file summed). */
   bytesByPath: Record<string, number>;
   /** The page URL's query for emulator settings (TABDOCK_BENCH_PAGE_QUERY), empty for the defaults. */
