@@ -3,6 +3,7 @@
 // worker/node/file-assets.ts. Every failure names the file and says what to do (usually `npm run images`).
 import { z } from 'zod';
 import { VmFailure } from '../shared/contract.ts';
+import { readBody } from './bytes.ts';
 
 export const BUILD_COMMAND = 'npm run images';
 
@@ -192,7 +193,7 @@ export class FetchAssetSource implements AssetSource {
     const response = await this.request(url);
     if (!response.ok) throw httpFailure(url, response);
     const totalBytes = Number(response.headers.get('content-length')) || entry.bytes;
-    const data = await readWithProgress(response, totalBytes, onProgress);
+    const data = await readWholeBody(response, totalBytes, onProgress);
     if (looksLikeHtml(new Uint8Array(data, 0, Math.min(256, data.byteLength)))) throw htmlInsteadOfBinary(url);
     await verifyAsset(entry, data);
     return data;
@@ -232,27 +233,8 @@ export class FetchAssetSource implements AssetSource {
   }
 }
 
-async function readWithProgress(
-  response: Response,
-  totalBytes: number,
-  onProgress?: ProgressListener,
-): Promise<ArrayBuffer> {
-  if (!response.body) return response.arrayBuffer();
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loadedBytes = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loadedBytes += value.length;
-    onProgress?.(loadedBytes, totalBytes);
-  }
-  const joined = new Uint8Array(loadedBytes);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined.buffer;
+async function readWholeBody(response: Response, totalBytes: number, onProgress?: ProgressListener): Promise<ArrayBuffer> {
+  const bytes = await readBody(response, { onBytes: (loadedBytes) => onProgress?.(loadedBytes, totalBytes) });
+  if (!bytes) throw new Error('readBody gave up on a body without a size limit');
+  return bytes.buffer;
 }

@@ -1,5 +1,6 @@
 // Moves console bytes between the host and the guest without flooding either side: output is batched into a
 // few events per frame, input is fed only as fast as the guest posts receive buffers (v86 drops the rest).
+import { concatBytes } from './bytes.ts';
 
 /** Timer functions, injectable so tests can drive time by hand. */
 export interface Timers {
@@ -12,16 +13,6 @@ export const realTimers: Timers = {
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof globalThis.setTimeout>),
 };
 
-export function concatBytes(chunks: readonly Uint8Array[], totalBytes?: number): Uint8Array {
-  const size = totalBytes ?? chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-  const joined = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
-}
 
 export interface OutputBatcherOptions {
   /** Called with each batch; never with an empty array. */

@@ -1,6 +1,7 @@
 // The registry endpoint the guest's dockerd pulls from: answers the OCI distribution pull API on plain HTTP,
 // picks the real registry from the Host header, does the token dance itself and streams blobs back.
 // Routes and headers follow the OCI distribution spec ("Pulling manifests", "Pulling blobs", "Error codes").
+import { readBody } from '../bytes.ts';
 import { headerValue, type Http1Request } from './http1.ts';
 import { TokenCache, TokenError, parseBearerChallenge } from './registry-auth.ts';
 import { mapUpstreamFailure, registryError, upstreamUnavailable, type ResourceKind } from './registry-errors.ts';
@@ -248,7 +249,7 @@ export class RegistryMirror {
         },
       });
     }
-    const bytes = await readLimited(upstream, this.maxManifestBytes);
+    const bytes = await readBody(upstream, { maxBytes: this.maxManifestBytes });
     if (bytes === undefined) {
       return registryError(502, 'UNSUPPORTED', `the manifest of ${registry.host}/${repository}:${reference} is larger than ${this.maxManifestBytes} bytes`);
     }
@@ -300,29 +301,6 @@ function copyHeaders(from: Headers, names: readonly string[]): Headers {
   return to;
 }
 
-async function readLimited(response: Response, maxBytes: number): Promise<Uint8Array<ArrayBuffer> | undefined> {
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > maxBytes) {
-      await reader.cancel();
-      return undefined;
-    }
-    parts.push(value);
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    bytes.set(part, offset);
-    offset += part.length;
-  }
-  return bytes;
-}
 
 function hex(buffer: ArrayBuffer): string {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
