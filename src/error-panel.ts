@@ -20,10 +20,6 @@ const TITLES: Record<VmErrorCode, string> = {
   internal: 'Something went wrong',
 };
 
-function titleFor(code: VmErrorCode): string {
-  return TITLES[code];
-}
-
 /** Restarting cannot give a browser WebAssembly; everything else may well work on a fresh VM. */
 function canRestart(code: VmErrorCode): boolean {
   return code !== 'no-webassembly';
@@ -36,7 +32,7 @@ export class ErrorPanels {
     const panel = el('section', 'error-panel');
     panel.setAttribute('role', 'alert');
     panel.dataset['code'] = error.code;
-    const title = el('h2', '', titleFor(error.code));
+    const title = el('h2', '', TITLES[error.code]);
     const message = el('p', '', error.message);
     panel.append(title, message);
     if (error.detail) {

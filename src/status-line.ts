@@ -18,19 +18,11 @@ const STATE_LABELS: Record<VmState, string> = {
   failed: 'Failed',
 };
 
-function stateLabel(state: VmState): string {
-  return STATE_LABELS[state];
-}
-
 const START_LABELS: Record<StartedFrom, string> = {
   'cold-boot': 'cold boot',
   'boot-snapshot': 'restored from snapshot',
   session: 'resumed session',
 };
-
-function startLabel(startedFrom: StartedFrom): string {
-  return START_LABELS[startedFrom];
-}
 
 const STEP_LABELS: Record<StartStep, string> = {
   'state-read': 'state read',
@@ -89,10 +81,10 @@ export class StatusLine {
     const { state, memoryBytes, restoredFromSnapshot } = this.facts;
     const dot = el('span', 'status-dot');
     dot.setAttribute('aria-hidden', 'true');
-    const label = el('span', 'status-state', stateLabel(state));
+    const label = el('span', 'status-state', STATE_LABELS[state]);
     const parts: string[] = [];
     if (memoryBytes > 0) parts.push(`${formatMemory(memoryBytes)} RAM`);
-    if (state === 'running') parts.push(startLabel(this.startedFrom ?? (restoredFromSnapshot ? 'boot-snapshot' : 'cold-boot')));
+    if (state === 'running') parts.push(START_LABELS[this.startedFrom ?? (restoredFromSnapshot ? 'boot-snapshot' : 'cold-boot')]);
     if (this.bootMs !== undefined) parts.push(`ready in ${formatSeconds(this.bootMs)}`);
     const details = el('span', 'status-details', parts.length > 0 ? `· ${parts.join(' · ')}` : '');
     this.root.dataset['state'] = state;

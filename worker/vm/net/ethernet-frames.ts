@@ -91,13 +91,7 @@ export function udpFrame(ends: Endpoints, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-export interface UdpDatagram {
-  srcMac: Uint8Array;
-  dstMac: Uint8Array;
-  srcIp: Uint8Array;
-  dstIp: Uint8Array;
-  srcPort: number;
-  dstPort: number;
+export interface UdpDatagram extends Endpoints {
   payload: Uint8Array;
 }
 
