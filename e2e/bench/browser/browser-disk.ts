@@ -11,7 +11,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../../playwright.config.ts';
@@ -20,6 +19,7 @@ import { failureOnPage, visibleLines, waitFor } from './page-driver.ts';
 import { NET_SETTINGS_KEY, saveNetSettings } from '../../../src/net-settings.ts';
 import { extendOciLayout } from '../../../worker/testing/oci-layout.ts';
 import { pushLayout, startRegistry } from '../../../worker/testing/registry.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 /** The image pulled at the end: busybox's layer plus one of this many random bytes (as the Node disk bench). */
 const PULL_BYTES = 300 * 1024 * 1024;
@@ -301,12 +301,4 @@ export async function runBrowserDiskBench(log: (message: string) => void = () =>
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runBrowserDiskBench((message) => process.stderr.write(`bench-browser-disk: ${message}\n`)).then(
-    (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
-    (error: unknown) => {
-      process.stderr.write(`bench-browser-disk: failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAloneIfMain(import.meta.url, 'bench-browser-disk', runBrowserDiskBench);

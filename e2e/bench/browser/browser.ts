@@ -8,13 +8,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build, preview, type Plugin } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../../playwright.config.ts';
 import { containerStartInPage, tracedRun } from './container-start.ts';
 import type { ProcessTrace } from '../node/proctrace.ts';
 import { failureOnPage, POLL_MS, PROMPT, visibleLines, waitFor } from './page-driver.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 /** TABDOCK_BENCH_PORT moves it, so checkouts side by side do not fight over the port. */
 export const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
@@ -186,12 +186,4 @@ export async function runBrowserBench(log: (message: string) => void = () => {})
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runBrowserBench((message) => process.stderr.write(`bench-browser: ${message}\n`)).then(
-    (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
-    (error: unknown) => {
-      process.stderr.write(`bench-browser: failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAloneIfMain(import.meta.url, 'bench-browser', runBrowserBench);

@@ -2,12 +2,12 @@
 // into the terminal, 5 times with the view closed and 5 times open (alternating, after warm-up runs), from
 // Enter to the next output line; the issue's budget is a median at most 5 % slower with the view open.
 // `npm run bench -- dockerView` runs it as a section; `npx tsx e2e/bench/browser/docker-view.ts` alone.
-import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build, preview } from 'vite';
 import { median } from '../node/section.ts';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../../playwright.config.ts';
 import { failureOnPage, visibleLines, waitFor } from './page-driver.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 const BENCH_PORT = Number(process.env.TABDOCK_BENCH_PORT ?? 4175);
 const BOOT_TIMEOUT_MS = 10 * 60_000;
@@ -105,12 +105,4 @@ export async function runDockerViewBench(log: (message: string) => void = () => 
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runDockerViewBench((message) => process.stderr.write(`bench-docker-view: ${message}\n`)).then(
-    (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
-    (error: unknown) => {
-      process.stderr.write(`bench-docker-view: failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAloneIfMain(import.meta.url, 'bench-docker-view', runDockerViewBench);

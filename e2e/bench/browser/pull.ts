@@ -4,7 +4,6 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_EXECUTABLE } from '../../../playwright.config.ts';
@@ -14,6 +13,7 @@ import { BENCH_PORT, countBytes, measureVisit, type ByteCounter } from './browse
 import { guestCpuDelta } from '../node/cpu-split.ts';
 import { PROMPT, runTimed, typeAndWait, visibleLines, vmDiagnostics } from './page-driver.ts';
 import { profileThreadCpu, threadCpuDelta } from './renderer-threads.ts';
+import { runAloneIfMain } from './run-alone.ts';
 
 const COMMAND_TIMEOUT_MS = 15 * 60_000;
 
@@ -204,12 +204,4 @@ export async function runBrowserPullBench(log: (message: string) => void = () =>
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  runBrowserPullBench((message) => process.stderr.write(`bench-browser-pull: ${message}\n`)).then(
-    (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
-    (error: unknown) => {
-      process.stderr.write(`bench-browser-pull: failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
-}
+runAloneIfMain(import.meta.url, 'bench-browser-pull', runBrowserPullBench);
