@@ -212,37 +212,22 @@ export class VmClient {
     if (notify) this.failureEmitter.fire(error);
   }
 
+  /** What each VmEvent fires; the mapped type makes a new kind of event a compile error here until it is handled. */
+  private readonly handlers: { [K in VmEvent['type']]: (event: Extract<VmEvent, { type: K }>) => void } = {
+    console: (event) => this.consoleEmitter.fire(event.data),
+    download: ({ loadedBytes, totalBytes }) => this.downloadEmitter.fire({ loadedBytes, totalBytes }),
+    stage: ({ stage, atMs }) => this.stageEmitter.fire({ stage, atMs }),
+    status: (event) => this.statusEmitter.fire(event),
+    error: (event) => this.failureEmitter.fire(event.error),
+    notice: (event) => this.noticeEmitter.fire(event.notice),
+    'listening-sockets': (event) => this.socketsEmitter.fire(event.sockets),
+    engine: (event) => this.engineEmitter.fire(event.update),
+  };
+
   private dispatch(event: VmEvent): void {
-    switch (event.type) {
-      case 'console':
-        this.consoleEmitter.fire(event.data);
-        return;
-      case 'download':
-        this.downloadEmitter.fire({ loadedBytes: event.loadedBytes, totalBytes: event.totalBytes });
-        return;
-      case 'stage':
-        this.stageEmitter.fire({ stage: event.stage, atMs: event.atMs });
-        return;
-      case 'status':
-        this.statusEmitter.fire(event);
-        return;
-      case 'error':
-        this.failureEmitter.fire(event.error);
-        return;
-      case 'notice':
-        this.noticeEmitter.fire(event.notice);
-        return;
-      case 'listening-sockets':
-        this.socketsEmitter.fire(event.sockets);
-        return;
-      case 'engine':
-        this.engineEmitter.fire(event.update);
-        return;
-      default: {
-        const unknown: never = event;
-        throw new Error(`unknown VM event ${JSON.stringify(unknown)}`);
-      }
-    }
+    const handler = this.handlers[event.type] as ((event: VmEvent) => void) | undefined;
+    if (!handler) throw new Error(`unknown VM event ${JSON.stringify(event)}`);
+    handler(event);
   }
 }
 
