@@ -6,10 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extendOciLayout, type ExtendedImage } from '../../../worker/testing/oci-layout.ts';
-import { pushLayout, startRegistry, type TestRegistry } from '../../../worker/testing/registry.ts';
+import type { ExtendedImage } from '../../../worker/testing/oci-layout.ts';
+import { startRegistry, type TestRegistry } from '../../../worker/testing/registry.ts';
 import type { VmHost } from '../../../worker/vm/vm-host.ts';
 import { createNodeVmHost, DEFAULT_ASSET_DIR } from '../../../worker/node/node-platform.ts';
+import { pushBusyboxWithLayer } from './busybox-layers.ts';
 import { roundMs, type BenchSection } from './section.ts';
 
 const PULL_BYTES = 300 * 1024 * 1024;
@@ -63,10 +64,7 @@ export const diskSection: BenchSection = {
   async prepare(log) {
     workDir = await mkdtemp(join(tmpdir(), 'tabdock-bench-disk-'));
     registry = await startRegistry();
-    image = await extendOciLayout(join(process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, 'test-images', 'busybox'), join(workDir, 'layout'), TAG, {
-      'random.bin': randomBytes(PULL_BYTES),
-    });
-    await pushLayout(image.layoutDir, TAG, registry.host, REPOSITORY);
+    image = await pushBusyboxWithLayer({ layoutDir: join(workDir, 'layout'), tag: TAG, registryHost: registry.host, repository: REPOSITORY, files: { 'random.bin': randomBytes(PULL_BYTES) } });
     log(`disk: pushed ${REGISTRY_NAME}/${REPOSITORY}:${TAG}, new layer ${image.layerBytes} bytes`);
     return {
       network: { hostRewrites: { [REGISTRY_NAME]: `http://${registry.host}` } },

@@ -6,11 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { extendOciLayout, type ExtendedImage } from '../../../worker/testing/oci-layout.ts';
-import { pushLayout, startRegistry, type TestRegistry } from '../../../worker/testing/registry.ts';
+import type { ExtendedImage } from '../../../worker/testing/oci-layout.ts';
+import { startRegistry, type TestRegistry } from '../../../worker/testing/registry.ts';
 import { parseManifest } from '../../../worker/vm/assets.ts';
 import { DEFAULT_ASSET_DIR } from '../../../worker/node/node-platform.ts';
 import { guestCpuDelta, guestCpuSnapshotCommand, profileHostCpu } from './cpu-split.ts';
+import { pushBusyboxWithLayer } from './busybox-layers.ts';
 import { roundMs, type BenchContext, type PreparedSection } from './section.ts';
 
 const PAYLOAD_BYTES = 30 * 1024 * 1024;
@@ -75,15 +76,15 @@ export async function prepareTransfer(log: (message: string) => void): Promise<P
   registry = await startRegistry();
   // Incompressible bytes, so the gzip layer is about PAYLOAD_BYTES on the wire; busybox's layers are
   // preloaded in the guest, so only the new layer travels.
-  image = await extendOciLayout(join(process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, 'test-images', 'busybox'), join(workDir, 'layout'), TAG, {
-    'random.bin': randomBytes(PAYLOAD_BYTES),
-  });
-  await pushLayout(image.layoutDir, TAG, registry.host, REPOSITORY);
+  image = await pushBusyboxWithLayer({ layoutDir: join(workDir, 'layout'), tag: TAG, registryHost: registry.host, repository: REPOSITORY, files: { 'random.bin': randomBytes(PAYLOAD_BYTES) } });
   log(`pull: pushed ${REGISTRY_NAME}/${REPOSITORY}:${TAG}, new layer ${image.layerBytes} bytes`);
-  packed = await extendOciLayout(join(process.env.TABDOCK_ASSETS ?? DEFAULT_ASSET_DIR, 'test-images', 'busybox'), join(workDir, 'packed'), TAG, {
-    'debian.bin': await rootDiskSlice(PACKED_BYTES),
+  packed = await pushBusyboxWithLayer({
+    layoutDir: join(workDir, 'packed'),
+    tag: TAG,
+    registryHost: registry.host,
+    repository: PACKED_REPOSITORY,
+    files: { 'debian.bin': await rootDiskSlice(PACKED_BYTES) },
   });
-  await pushLayout(packed.layoutDir, TAG, registry.host, PACKED_REPOSITORY);
   log(`pull: pushed ${REGISTRY_NAME}/${PACKED_REPOSITORY}:${TAG}, ${PACKED_BYTES} bytes of the root disk as a ${packed.layerBytes}-byte gzip layer`);
   return {
     network: {
