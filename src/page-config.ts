@@ -1,6 +1,7 @@
 // Where the VM's files live and how long a boot may take, from build settings and the page's query string.
 // URLs are made absolute here: the worker resolves relative URLs against its own script, not the page.
 import type { EmulatorTuning } from '../worker/shared/contract.ts';
+import { readTuningSettings } from '../worker/shared/tuning-settings.ts';
 
 export interface PageConfig {
   /** Absolute URL of the folder holding manifest.json. */
@@ -14,24 +15,12 @@ export interface PageConfig {
 
 /** `?jitThreshold=800000&jitSync=0&jitMaxPages=3&jitMaxExtraBlocks=250&yield=helper&prefetch=1`; unset or invalid: the default. */
 export function readTuning(params: URLSearchParams): EmulatorTuning {
-  const tuning: EmulatorTuning = {};
-  const whole = (name: string): number | undefined => {
-    const value = Number(params.get(name) ?? NaN);
-    return Number.isInteger(value) && value > 0 ? value : undefined;
-  };
-  const threshold = whole('jitThreshold');
-  if (threshold !== undefined) tuning.jitThreshold = threshold;
-  const maxPages = whole('jitMaxPages');
-  if (maxPages !== undefined) tuning.jitMaxPages = maxPages;
-  const maxExtraBlocks = whole('jitMaxExtraBlocks');
-  if (maxExtraBlocks !== undefined) tuning.jitMaxExtraBasicBlocks = maxExtraBlocks;
-  const sync = params.get('jitSync');
-  if (sync === '0' || sync === '1') tuning.jitSyncCompile = sync === '1';
-  const yieldMode = params.get('yield');
-  if (yieldMode === 'channel' || yieldMode === 'helper') tuning.yield = yieldMode;
-  const prefetch = params.get('prefetch');
-  if (prefetch === '0' || prefetch === '1') tuning.diskPrefetch = prefetch === '1';
-  return tuning;
+  return readTuningSettings({
+    names: { jitThreshold: 'jitThreshold', jitMaxPages: 'jitMaxPages', jitMaxExtraBasicBlocks: 'jitMaxExtraBlocks', jitSyncCompile: 'jitSync', yield: 'yield', diskPrefetch: 'prefetch' },
+    read: (name) => params.get(name),
+    // A page address with a bad value still opens, with the default.
+    invalid: () => undefined,
+  });
 }
 
 /** A cold boot takes about a minute on a fast machine; a slow laptop under load may need several. */

@@ -14,6 +14,7 @@ import type { EgressDialer } from '../shared/egress-dialer.ts';
 import { NodeTcpDialer, type NodeTcpDialerOptions } from '../proxy/node/tcp-dialer.ts';
 import { VmHost, type VmHostPlatform } from '../vm/vm-host.ts';
 import type { EmulatorTuning } from '../shared/contract.ts';
+import { readTuningSettings } from '../shared/tuning-settings.ts';
 import { FileAssetSource, type FileAssetSourceOptions } from './file-assets.ts';
 
 /** Default image directory, relative to the repository root (where npm scripts run). */
@@ -133,29 +134,17 @@ export function createNodeVmHost(options: NodeVmHostOptions = {}): VmHost {
  * positive whole number (or 0/1) is an error, not ignored.
  */
 export function tuningFromEnv(env: NodeJS.ProcessEnv = process.env): EmulatorTuning {
-  const whole = (name: string): number | undefined => {
-    const text = env[name];
-    if (text === undefined || text === '') return undefined;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}=${text}: expected a positive whole number`);
-    return value;
-  };
-  const tuning: EmulatorTuning = {};
-  const threshold = whole('TABDOCK_JIT_THRESHOLD');
-  if (threshold !== undefined) tuning.jitThreshold = threshold;
-  const maxPages = whole('TABDOCK_JIT_MAX_PAGES');
-  if (maxPages !== undefined) tuning.jitMaxPages = maxPages;
-  const maxExtraBlocks = whole('TABDOCK_JIT_MAX_EXTRA_BLOCKS');
-  if (maxExtraBlocks !== undefined) tuning.jitMaxExtraBasicBlocks = maxExtraBlocks;
-  const flag = (name: string): boolean | undefined => {
-    const text = env[name];
-    if (text === '0' || text === '1') return text === '1';
-    if (text !== undefined && text !== '') throw new Error(`${name}=${text}: expected 0 or 1`);
-    return undefined;
-  };
-  const sync = flag('TABDOCK_JIT_SYNC');
-  if (sync !== undefined) tuning.jitSyncCompile = sync;
-  const prefetch = flag('TABDOCK_DISK_PREFETCH');
-  if (prefetch !== undefined) tuning.diskPrefetch = prefetch;
-  return tuning;
+  return readTuningSettings({
+    names: {
+      jitThreshold: 'TABDOCK_JIT_THRESHOLD',
+      jitMaxPages: 'TABDOCK_JIT_MAX_PAGES',
+      jitMaxExtraBasicBlocks: 'TABDOCK_JIT_MAX_EXTRA_BLOCKS',
+      jitSyncCompile: 'TABDOCK_JIT_SYNC',
+      diskPrefetch: 'TABDOCK_DISK_PREFETCH',
+    },
+    read: (name) => env[name],
+    invalid: (name, text, expected) => {
+      throw new Error(`${name}=${text}: expected ${expected}`);
+    },
+  });
 }
