@@ -85,21 +85,7 @@ export async function buildOciLayout(layoutDir: string, tag: string, payloadByte
   }
   const indexBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: indexEntries }));
   const indexDigest = await writeBlob(indexBytes);
-  await writeFile(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(
-    join(layoutDir, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        {
-          mediaType: INDEX_MEDIA_TYPE,
-          digest: indexDigest,
-          size: indexBytes.length,
-          annotations: { 'org.opencontainers.image.ref.name': tag },
-        },
-      ],
-    }),
-  );
+  await writeLayoutIndex(layoutDir, tag, indexDigest, indexBytes.length);
   return { layoutDir, tag, indexDigest, indexBytes, platforms };
 }
 
@@ -166,15 +152,13 @@ export async function extendOciLayout(
     }),
   );
   const indexDigest = await writeBlob(indexBytes);
-  await writeFile(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  await writeFile(
-    join(layoutDir, 'index.json'),
-    JSON.stringify({
-      schemaVersion: 2,
-      manifests: [
-        { mediaType: INDEX_MEDIA_TYPE, digest: indexDigest, size: indexBytes.length, annotations: { 'org.opencontainers.image.ref.name': tag } },
-      ],
-    }),
-  );
+  await writeLayoutIndex(layoutDir, tag, indexDigest, indexBytes.length);
   return { layoutDir, tag, indexDigest, manifestDigest, layerDigest, layerBytes: layer.length };
+}
+
+/** The layout's marker file and its index.json, naming the image index `indexDigest` as `tag` (OCI image layout spec). */
+async function writeLayoutIndex(layoutDir: string, tag: string, indexDigest: string, indexSizeBytes: number): Promise<void> {
+  await writeFile(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const entry = { mediaType: INDEX_MEDIA_TYPE, digest: indexDigest, size: indexSizeBytes, annotations: { 'org.opencontainers.image.ref.name': tag } };
+  await writeFile(join(layoutDir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [entry] }));
 }
