@@ -96,7 +96,7 @@ module.exports = {
   options: {
     doNotFollow: { path: 'node_modules' },
     // Tests and specs may import anything; benches (e2e/bench/) and fixtures (worker/testing/) are cruised.
-    exclude: { path: '^(node_modules|dist|public/vm|vm-images/\\.cache)|\\.(test|spec)\\.ts$' },
+    exclude: { path: '^(dist|public/vm|vm-images/\\.cache)/|\\.(test|spec)\\.ts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.base.json' },
     enhancedResolveOptions: {
