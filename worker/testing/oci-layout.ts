@@ -43,13 +43,7 @@ export function tarOneFile(name: string, content: Buffer): Buffer {
 
 /** An image index with one small image per architecture (by default linux/386 and linux/amd64). */
 export async function buildOciLayout(layoutDir: string, tag: string, payloadBytes = 300 * 1024, architectures: readonly string[] = ['386', 'amd64']): Promise<BuiltImage> {
-  const blobsDir = join(layoutDir, 'blobs', 'sha256');
-  await mkdir(blobsDir, { recursive: true });
-  const writeBlob = async (bytes: Buffer) => {
-    const digest = sha256(bytes);
-    await writeFile(join(blobsDir, digest.slice('sha256:'.length)), bytes);
-    return digest;
-  };
+  const writeBlob = await blobWriter(layoutDir);
   const platforms: BuiltImage['platforms'] = {};
   const indexEntries: unknown[] = [];
   for (const arch of architectures) {
@@ -120,13 +114,7 @@ export async function extendOciLayout(
   }
   const manifest = top as { config: { digest: string }; layers: Array<{ digest: string; size: number; mediaType: string }> };
   const config = JSON.parse((await readBlob(manifest.config.digest)).toString()) as { rootfs: { diff_ids: string[] } };
-  const blobsDir = join(layoutDir, 'blobs', 'sha256');
-  await mkdir(blobsDir, { recursive: true });
-  const writeBlob = async (bytes: Buffer) => {
-    const digest = sha256(bytes);
-    await writeFile(join(blobsDir, digest.slice('sha256:'.length)), bytes);
-    return digest;
-  };
+  const writeBlob = await blobWriter(layoutDir);
   for (const layer of manifest.layers) await writeBlob(await readBlob(layer.digest));
   const tar = Buffer.concat(
     Object.entries(files).map(([name, content]) => tarOneFile(name, content).subarray(0, -1024)).concat([Buffer.alloc(1024)]),
@@ -161,4 +149,15 @@ async function writeLayoutIndex(layoutDir: string, tag: string, indexDigest: str
   await writeFile(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   const entry = { mediaType: INDEX_MEDIA_TYPE, digest: indexDigest, size: indexSizeBytes, annotations: { 'org.opencontainers.image.ref.name': tag } };
   await writeFile(join(layoutDir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [entry] }));
+}
+
+/** Creates the layout's blob folder; the function it returns stores a blob under its digest and returns the digest. */
+async function blobWriter(layoutDir: string): Promise<(bytes: Buffer) => Promise<string>> {
+  const blobsDir = join(layoutDir, 'blobs', 'sha256');
+  await mkdir(blobsDir, { recursive: true });
+  return async (bytes) => {
+    const digest = sha256(bytes);
+    await writeFile(join(blobsDir, digest.slice('sha256:'.length)), bytes);
+    return digest;
+  };
 }
