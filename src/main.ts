@@ -13,6 +13,7 @@ import { loadNetSettings, networkDefaults, networkOptions, type NetSettings } fr
 import { labRequestedIn, mountSidePanel } from './side-panel.ts';
 import { ProgressView } from './progress.ts';
 import { SessionController, type SessionStart } from './session/session-controller.ts';
+import { mountStackLink } from './stack/index.ts';
 import { StatusLine } from './status-line.ts';
 import { GuestTerminal } from './terminal.ts';
 import { VmClient } from './vm-client.ts';
@@ -98,6 +99,13 @@ new NetSettingsDialog(document.querySelector<HTMLElement>('.app-header') ?? docu
     netChosen = settings;
     if (!restarting) terminal.notice('Network settings saved; they apply when the VM next starts (Save and restart in the Network dialog).', 'info');
   },
+});
+// `?stack=<Compose file URL>` links (src/stack/): the file is shown, and runs only when the reader presses Run.
+const stack = mountStackLink(element('terminal-pane'), {
+  location: window.location,
+  proxyUrl: () => networkOptions(netInEffect, netDefaults).proxyUrl,
+  exec: (command, timeoutMs) => (client ? client.exec(command, { timeoutMs }) : Promise.reject(new Error('the VM is not running'))),
+  sendInput: (data) => client?.sendInput(data),
 });
 /** The same failure often arrives twice (an 'error' event, then boot() rejecting); show it once per boot. */
 let shownErrors = new Set<string>();
@@ -188,6 +196,7 @@ function start(sessionStart: SessionStart): void {
       session.booted(result.startedFrom);
       ports.vmStarted();
       dockerView.vmStarted();
+      stack.vmStarted();
       // The guest may have booted with the size the terminal had before fonts settled; tell it again.
       vm.resize(terminal.cols, terminal.rows);
       terminal.focus();
@@ -203,6 +212,7 @@ function start(sessionStart: SessionStart): void {
 function restart(sessionStart: SessionStart = session.startOptions()): void {
   ports.vmStopped();
   dockerView.vmStopped();
+  stack.vmStopped();
   client?.terminate();
   client = undefined;
   terminal.reset();
