@@ -45,6 +45,7 @@ describe('parseStackFile', () => {
     expect(code('services:\n  a:\n    command: echo\n')).toBe('not-compose');
     expect(code('services:\n  a:\n    image: "busybox; rm -rf /"\n')).toBe('not-compose');
     expect(code('services:\n  a:\n    image: busybox\n    ports: {a: 1}\n')).toBe('not-compose');
+    expect(code('services:\n  a:\n    image: "acme/app:${TAG:-latest}"\n')).toBe('unsupported');
   });
 
   it('refuses control, bidi and invisible characters anywhere in the file, with the line', () => {

@@ -90,6 +90,9 @@ export function parseStackFile(source: string, link: string): StackResult<StackF
     if (spec.build !== undefined) {
       return stackError('unsupported', `Service "${name}" builds its image from source (\`build:\`), which a link cannot bring along. tabdock starts stacks of published images; ask the author for a file where every service has an \`image:\`.`);
     }
+    if (spec.image?.includes('$')) {
+      return stackError('unsupported', `Service "${name}" names its image with a variable ("${spec.image.slice(0, 80)}"); a link brings no .env file to fill it in. Ask the author for a file with the image written out.`);
+    }
     if (spec.image === undefined || !IMAGE_REF.test(spec.image)) {
       return stackError('not-compose', `Service "${name}" has no usable \`image:\`${spec.image === undefined ? '' : ` ("${spec.image.slice(0, 80)}")`}; every service of a stack link must name the image it runs.`);
     }
