@@ -194,4 +194,20 @@ test.describe.serial('port preview', () => {
     expect(await postCount(tab.frameLocator('iframe.site'))).toBe(2);
     await tab.close();
   });
+
+  test('a port opened before its server listens shows the wait, then the page without a reload', async () => {
+    // docker-proxy listens on 8081 at once, so the bar offers it; the server in the container starts 20 s later.
+    await typeCommand(page, "docker run -d --name slow -p 8081:80 tabdock/httpd sh -c 'sleep 20; exec httpd -f -p 80 -h /www'", COMMAND_TIMEOUT_MS);
+    await waitForLine(page, /^[0-9a-f]{64}$/, COMMAND_TIMEOUT_MS);
+    const open = page.getByRole('region', { name: 'Published ports' }).getByRole('button', { name: /^Open port 8081 \(slow\)/ });
+    await expect(open).toBeVisible({ timeout: COMMAND_TIMEOUT_MS });
+    await open.click();
+    const region = page.getByRole('region', { name: 'Port 8081' });
+    await expect(region.getByRole('status')).toContainText(/Waiting for port 8081 to answer… \(\d+ s\)/, { timeout: PAGE_TIMEOUT_MS });
+    const panel = page.locator('iframe[title="Preview of port 8081"]');
+    expect(await panel.getAttribute('src')).toBeNull();
+    await expect(panel).toHaveAttribute('src', `${PREVIEW_ORIGIN}/port/8081/`, { timeout: PAGE_TIMEOUT_MS });
+    await expect(page.frameLocator('iframe[title="Preview of port 8081"]').locator('h1')).toHaveText('tabdock test page', { timeout: PAGE_TIMEOUT_MS });
+    await expect(region.getByRole('status')).toBeHidden();
+  });
 });

@@ -11,6 +11,7 @@ import { NetSettingsDialog } from './net-settings-dialog.ts';
 import { loadNetSettings, networkDefaults, networkOptions, type NetSettings } from './net-settings.ts';
 import { labRequestedIn, mountSidePanel } from './side-panel.ts';
 import { SessionController, type SessionStart } from './session/session-controller.ts';
+import { mountStackLink } from './stack/index.ts';
 import { StatusLine } from './status-line.ts';
 import { VmCallError, toVmError } from './vm-error.ts';
 
@@ -118,6 +119,15 @@ new NetSettingsDialog(header, {
     if (!restarting) terminal.notice('Network settings saved; they apply when the VM next starts (Save and restart in the Network dialog).', 'info');
   },
 });
+// `?stack=<Compose file URL>` links (src/stack/): the file is shown, and runs only when the reader presses Run.
+const stack = mountStackLink(element('terminal-pane'), {
+  location: window.location,
+  proxyUrl: () => networkOptions(netInEffect, netDefaults).proxyUrl,
+  exec: (command, timeoutMs) => (shell.vm ? shell.vm.exec(command, { timeoutMs }) : Promise.reject(new Error('the VM is not running'))),
+  sendInput: (data) => shell.vm?.sendInput(data),
+});
+shell.onStarted(() => stack.vmStarted());
+shell.onStopping(() => stack.vmStopped());
 shell.onStarted(() => terminal.focus());
 
 void session.loadSaved().then((sessionStart) => shell.start(sessionStart));

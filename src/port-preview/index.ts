@@ -6,6 +6,7 @@ import type { EngineQueryResults } from '../../worker/shared/contract.ts';
 import type { PreviewVm } from './preview-connection.ts';
 import { resolvePreviewOrigin } from './preview-origin.ts';
 import { OwnOriginPreviews, SharedOriginPreviews, type Previews } from './previews.ts';
+import { probePort } from './port-probe.ts';
 import { PortWatch } from './port-watch.ts';
 import { publishedPorts } from './published-ports.ts';
 import { PortsView } from './ports-view.ts';
@@ -47,7 +48,7 @@ async function choosePreviews(vm: () => PreviewVm | undefined): Promise<Previews
 
 export function mountPortPreview(options: PortPreviewOptions): PortPreview {
   const previews = choosePreviews(options.vm);
-  const view = new PortsView({ terminalPane: options.terminalPane, main: options.main, previews });
+  const view = new PortsView({ terminalPane: options.terminalPane, main: options.main, previews, probe: (port) => probePort(options.vm(), port) });
   // Connected previews stop relaying when this page goes; a reloaded tab offers anew.
   window.addEventListener('pagehide', () => void previews.then((chosen) => chosen.dispose(), () => undefined));
   const watch = new PortWatch({

@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ProbeResult } from './port-wait.ts';
 import { PortsView } from './ports-view.ts';
 import type { Previews } from './previews.ts';
 
@@ -24,11 +25,14 @@ function fakePreviews(overrides: Partial<Previews> = {}) {
   return { previews, calls };
 }
 
-function mount(previews: Promise<Previews>) {
+const ANSWERED: ProbeResult = { kind: 'answered' };
+const REFUSED: ProbeResult = { kind: 'not-yet', code: 'not-listening', message: 'Nothing in the VM is listening on port 8080.' };
+
+function mount(previews: Promise<Previews>, probe: (port: number) => Promise<ProbeResult> = async () => ANSWERED) {
   document.body.innerHTML = '<main id="main"><section id="pane"><div class="terminal-frame"></div></section></main>';
   const pane = document.getElementById('pane') as HTMLElement;
   const main = document.getElementById('main') as HTMLElement;
-  return new PortsView({ terminalPane: pane, main, previews });
+  return new PortsView({ terminalPane: pane, main, previews, probe, waitLimitMs: 10_000 });
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -121,5 +125,73 @@ describe('PortsView', () => {
     expect(document.querySelector<HTMLButtonElement>('.ports-open')?.disabled).toBe(true);
     await view.open(8080);
     expect(document.querySelector<HTMLElement>('.preview-panel')?.hidden).toBe(true);
+  });
+
+  describe('waiting for the port to answer', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+    const waitBox = () => document.querySelector<HTMLElement>('.preview-waiting');
+
+    it('shows "Waiting for port 8080 to answer" with the seconds, then loads the page by itself once it answers', async () => {
+      vi.useFakeTimers();
+      let listening = false;
+      const probed: number[] = [];
+      const { previews } = fakePreviews();
+      const view = mount(Promise.resolve(previews), async (port) => (probed.push(port), listening ? ANSWERED : REFUSED));
+      await vi.advanceTimersByTimeAsync(0);
+      view.show(PORTS);
+      const opened = view.open(8080);
+      await vi.advanceTimersByTimeAsync(3_100);
+      expect(waitBox()?.hidden).toBe(false);
+      expect(waitBox()?.getAttribute('role')).toBe('status');
+      expect(waitBox()?.textContent).toMatch(/^Waiting for port 8080 to answer… \(3 s\)/);
+      expect(frame()?.hasAttribute('src')).toBe(false);
+      listening = true;
+      await vi.advanceTimersByTimeAsync(2_100);
+      await opened;
+      expect(frame()?.getAttribute('src')).toBe('http://localhost:14173/port/8080/');
+      expect(waitBox()?.hidden).toBe(true);
+      expect(new Set(probed)).toEqual(new Set([8080]));
+    });
+
+    it('gives up after the limit, says what to check for that container, and Retry waits again', async () => {
+      vi.useFakeTimers();
+      let listening = false;
+      const { previews } = fakePreviews();
+      const view = mount(Promise.resolve(previews), async () => (listening ? ANSWERED : REFUSED));
+      await vi.advanceTimersByTimeAsync(0);
+      view.show(PORTS);
+      void view.open(8080);
+      await vi.advanceTimersByTimeAsync(12_000);
+      expect(waitBox()?.getAttribute('role')).toBe('alert');
+      expect(waitBox()?.textContent).toContain('Port 8080 did not answer within 10 s');
+      expect(waitBox()?.textContent).toContain('`docker logs web`');
+      expect(waitBox()?.textContent).toContain('its port 80');
+      expect(waitBox()?.textContent).toContain('Nothing in the VM is listening on port 8080.');
+      expect(frame()?.hasAttribute('src')).toBe(false);
+      listening = true;
+      const retry = Array.from(waitBox()?.querySelectorAll('button') ?? []).find((button) => button.textContent === 'Retry');
+      expect(retry?.hidden).toBe(false);
+      retry?.click();
+      await vi.advanceTimersByTimeAsync(10);
+      expect(frame()?.getAttribute('src')).toBe('http://localhost:14173/port/8080/');
+      expect(waitBox()?.hidden).toBe(true);
+    });
+
+    it('stops probing when the panel closes', async () => {
+      vi.useFakeTimers();
+      let probes = 0;
+      const { previews } = fakePreviews();
+      const view = mount(Promise.resolve(previews), async () => (probes++, REFUSED));
+      await vi.advanceTimersByTimeAsync(0);
+      void view.open(8080);
+      await vi.advanceTimersByTimeAsync(2_000);
+      view.close();
+      const before = probes;
+      await vi.advanceTimersByTimeAsync(20_000);
+      expect(probes).toBe(before);
+      expect(frame()?.hasAttribute('src')).toBe(false);
+    });
   });
 });

@@ -1,5 +1,8 @@
 // The port-preview UI: a bar over the terminal listing published ports ("Port 8080 → Open"), and a panel
-// beside the terminal that shows one port's page in an iframe, with Reload, New tab and Close.
+// beside the terminal that shows one port's page in an iframe, with Reload, New tab and Close. The frame loads
+// only once the port answers (port-wait.ts); until then the panel says how long it has waited.
+import { PortWaiter, type PortWaitState, type ProbeResult } from './port-wait.ts';
+import { waitText } from './port-wait-text.ts';
 import { PANEL_FRAME_NAME, type Previews } from './previews.ts';
 import type { PublishedPort } from './published-ports.ts';
 import { el } from '../dom.ts';
@@ -11,6 +14,10 @@ export interface PortsViewOptions {
   main: HTMLElement;
   /** Where and how previews open (previews.ts); rejects with a sentence when they cannot here. */
   previews: Promise<Previews>;
+  /** One probe of a port through this tab's VM (port-probe.ts). */
+  probe(port: number): Promise<ProbeResult>;
+  /** How long the panel waits for a silent port before it says what to check. */
+  waitLimitMs?: number;
 }
 
 export class PortsView {
@@ -21,6 +28,11 @@ export class PortsView {
   private readonly title = el('h2', 'preview-title');
   private readonly warning = el('p', 'preview-warning');
   private readonly problem = el('p', 'preview-problem');
+  private readonly waiting = el('div', 'preview-waiting');
+  private readonly waitLine = el('p', 'preview-waiting-text');
+  private readonly waitDetail = el('pre', 'preview-waiting-detail');
+  private readonly retry = el('button', 'preview-action', 'Retry');
+  private waiter: PortWaiter | undefined;
   private readonly frame = el('iframe', 'preview-frame');
   private readonly newTab = el('a', 'preview-action', 'New tab');
   private previews: Previews | undefined;
@@ -56,7 +68,15 @@ export class PortsView {
     this.warning.hidden = true;
     this.problem.setAttribute('role', 'alert');
     this.problem.hidden = true;
-    this.panel.append(head, this.warning, this.problem, this.frame);
+    this.waiting.hidden = true;
+    this.waitDetail.hidden = true;
+    this.retry.type = 'button';
+    this.retry.hidden = true;
+    this.retry.addEventListener('click', () => {
+      if (this.openPort !== undefined) void this.open(this.openPort);
+    });
+    this.waiting.append(this.waitLine, this.waitDetail, this.retry);
+    this.panel.append(head, this.warning, this.problem, this.waiting, this.frame);
     options.main.append(this.panel);
 
     options.previews.then(
@@ -101,9 +121,14 @@ export class PortsView {
     this.frame.removeAttribute('src');
     this.problem.hidden = true;
     this.panel.hidden = false;
+    // The relay gets ready while the port is probed; the frame loads when both are done.
+    const prepared = previews.preparePanel(port);
+    prepared.catch(() => undefined);
+    const answered = await this.waitFor(port);
+    if (attempt !== this.opening || !answered) return;
     let url: string;
     try {
-      url = await previews.preparePanel(port);
+      url = await prepared;
     } catch (error) {
       if (attempt !== this.opening) return;
       this.problem.textContent = error instanceof Error ? error.message : String(error);
@@ -118,6 +143,9 @@ export class PortsView {
 
   close(): void {
     this.opening++;
+    this.waiter?.dispose();
+    this.waiter = undefined;
+    this.waiting.hidden = true;
     this.openPort = undefined;
     this.panel.hidden = true;
     this.frame.removeAttribute('src');
@@ -126,6 +154,31 @@ export class PortsView {
 
   get openedPort(): number | undefined {
     return this.openPort;
+  }
+
+  /** Probes `port` until it answers (true), or shows why it stopped: gave up, failed, or another open (false). */
+  private async waitFor(port: number): Promise<boolean> {
+    this.waiter?.dispose();
+    const waiter = new PortWaiter({
+      port,
+      probe: (target) => this.options.probe(target),
+      onChange: (state) => this.showWait(state),
+      ...(this.options.waitLimitMs === undefined ? {} : { limitMs: this.options.waitLimitMs }),
+    });
+    this.waiter = waiter;
+    const final = await waiter.settled;
+    return final?.kind === 'answered';
+  }
+
+  private showWait(state: PortWaitState): void {
+    const shown = waitText(state, this.ports.find((published) => published.hostPort === state.port));
+    this.waiting.hidden = shown.text === undefined;
+    this.waiting.setAttribute('role', shown.alert ? 'alert' : 'status');
+    this.waiting.classList.toggle('preview-waiting-failed', shown.alert);
+    this.waitLine.textContent = shown.text ?? '';
+    this.waitDetail.textContent = shown.detail ?? '';
+    this.waitDetail.hidden = shown.detail === undefined;
+    this.retry.hidden = !shown.retry;
   }
 
   /** New tab goes through previews.openTab (a preview origin's tab needs this page's window); plain links otherwise. */
