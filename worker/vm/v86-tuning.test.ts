@@ -51,11 +51,20 @@ describe('useSameThreadYield', () => {
     const emulator = { v86: loop } as unknown as V86;
     expect(useSameThreadYield(emulator)).toBe(true);
     expect(helperStopped).toBe(true);
-    loop.yield(5, 2);
-    loop.yield(0, 1);
-    // The 0 ms slice comes first; the 5 ms one after it, however late a loaded machine runs the timer.
-    await vi.waitFor(() => expect(ticks).toHaveLength(2), { timeout: 5_000 });
-    expect(ticks).toEqual([1, 2]);
+    // Only timers are faked: the 0 ms slice must arrive through the MessageChannel while the 5 ms one still waits
+    // for its timer, however loaded the machine is.
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      loop.yield(5, 2);
+      loop.yield(0, 1);
+      // setImmediate is not faked: turn the event loop until the channel's message has come.
+      for (let turns = 0; turns < 10_000 && ticks.length === 0; turns++) await new Promise((resolve) => setImmediate(resolve));
+      expect(ticks).toEqual([1]);
+      vi.advanceTimersByTime(5);
+      expect(ticks).toEqual([1, 2]);
+    } finally {
+      vi.useRealTimers();
+    }
     (loop as unknown as { unregister_yield(): void }).unregister_yield();
   });
 });
