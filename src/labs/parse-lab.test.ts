@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLab, classifyFence } from './parse-lab.ts';
 import { EXAMPLE_LABS } from './examples/index.ts';
 import type { LabParseResult, LabProblem } from './lab-format.ts';
+import { prng as random } from '../../worker/testing/prng.ts';
 
 function problems(result: LabParseResult): LabProblem[] {
   if (result.ok) throw new Error('expected the lab to be rejected');
@@ -205,18 +206,6 @@ describe('parseLab and hidden characters (issue #24)', () => {
     expect(parseLab(prose).ok).toBe(true);
   });
 });
-
-/** A small deterministic PRNG (mulberry32) so a failing fuzz case can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FRAGMENTS = ['---', '\n', 'title: ', 'x', ':', '[', ']', '{', '}', '- ', '  ', '## ', '```', 'sh run', 'verify', '|', '&a', '*a', '!!binary', '"', "'", '#', '\t', '\u0000', '😀', 'files:', 'path: /a', 'mode: "0755"', '<script>', '...'];
 

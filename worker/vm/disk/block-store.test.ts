@@ -4,20 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBlockFile } from './block-file.ts';
 import { decodeIndex, encodeIndex, SECTOR_BYTES, STORE_BLOCK_BYTES, type CommittedIndex } from './block-index.ts';
 import { BlockStore, StoreDamaged, type StoreFull } from './block-store.ts';
+import { prng as random } from '../../testing/prng.ts';
 
 const DISK_BYTES = 2 * 1024 * 1024;
-
-/** Deterministic PRNG (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Byte-array equality that reports the first difference (a generic deep-equal diff of MBs never ends). */
 function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what = 'bytes'): void {
