@@ -1,6 +1,5 @@
 // The Wisp relay against the worker's Wisp dialer, over real sockets on 127.0.0.1: streams flow both ways, and
 // every refusal of the policy reaches the dialer as a refusal with its reason, never as a hang.
-import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -12,35 +11,8 @@ import { RelayRefusal } from '../../shared/relay-refusal.ts';
 import type { EgressStream } from '../../shared/egress-dialer.ts';
 import { WispDialer } from '../../vm/net/wisp-dialer.ts';
 import { startProxyServer } from './node-server.ts';
-import { createWispRelay, type WispRelay, type WispRelayOptions } from './wisp-relay.ts';
-
-interface Running {
-  url: string;
-  relay: WispRelay;
-  close(): Promise<void>;
-}
-
-async function startRelay(options: WispRelayOptions): Promise<Running> {
-  const relay = createWispRelay(options);
-  const server: Server = createServer((req, res) => {
-    if (!relay.handleHttp(req, res)) res.writeHead(404).end();
-  });
-  server.on('upgrade', (req, socket, head) => {
-    if (!relay.handleUpgrade(req, socket, head)) socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `ws://127.0.0.1:${port}${relay.basePath}`,
-    relay,
-    close: () =>
-      new Promise((resolve) => {
-        relay.close();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+import type { WispRelayOptions } from './wisp-relay.ts';
+import { startTestRelay as startRelay, type TestRelay as Running } from '../../testing/wisp-test-relay.ts';
 
 /** A TCP server on 127.0.0.1 that echoes what it gets, upper-cased so the test sees it went through. */
 let echo: net.Server;
