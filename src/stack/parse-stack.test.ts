@@ -1,6 +1,7 @@
 // Compose files from stack links: what the reader is shown (services, images, ports), and every file that is
 // refused before the question (not YAML, not compose, builds, hidden characters).
 import { describe, expect, it } from 'vitest';
+import { below, pick, prng } from '../../worker/testing/prng.ts';
 import { parseStackFile, projectFromLink, publishedPort } from './parse-stack.ts';
 
 const LINK = 'https://raw.githubusercontent.com/acme/awesome-app/main/docker-compose.yml';
@@ -80,5 +81,36 @@ describe('ports and project names', () => {
     expect(projectFromLink('https://raw.githubusercontent.com/acme/shop/main/deploy/prod/compose.yaml')).toBe('prod');
     expect(projectFromLink('https://example.com/stacks/WordPress%20Demo.yaml')).toBe('wordpress-demo');
     expect(projectFromLink('https://example.com/compose.yaml')).toBe('stack');
+  });
+});
+
+/** Pieces of Compose YAML and of what breaks it: aliases, tags, hidden characters, odd ports. */
+const FRAGMENTS = ['services:', '\n', '  ', '    ', 'web:', 'image: ', 'tabdock/httpd', '${X}', 'ports:', '- ', '"8080:80"', '99999:80', ':', '[', ']', '{', '}', '&a', '*a', '<<: *a', '!!binary', 'build: .', 'deploy:', 'replicas: 2', '"', "'", '#', '\t', '\u0000', '\u202e', '😀', '---', '...'];
+const GOOD = 'services:\n  web:\n    image: tabdock/httpd\n    ports:\n      - "8082:80"\n';
+
+describe('parseStackFile fuzz', () => {
+  it('never throws on generated or mutated files; refusals carry a code and a message, and what it accepts has an image per service', () => {
+    let accepted = 0;
+    for (let seed = 1; seed <= 400; seed += 1) {
+      const next = prng(seed);
+      let text = '';
+      if (seed % 2 === 0) {
+        const chars = GOOD.split('');
+        for (let edits = below(next, 3); edits > 0; edits -= 1) chars.splice(below(next, chars.length), below(next, 3), pick(next, FRAGMENTS));
+        text = chars.join('');
+      } else {
+        for (let index = below(next, 60); index > 0; index -= 1) text += pick(next, FRAGMENTS);
+      }
+      const result = parseStackFile(text, LINK);
+      if (result.ok) {
+        accepted += 1;
+        for (const service of result.value.services) expect(service.image, `seed ${seed}`).toMatch(/^[^\s${}]+$/u);
+      } else {
+        expect(result.error.code, `seed ${seed}`).toBeTruthy();
+        expect(result.error.message.length, `seed ${seed}`).toBeGreaterThan(10);
+      }
+    }
+    // Lightly mutated good files must still be accepted sometimes, or the accepted branch above checks nothing.
+    expect(accepted).toBeGreaterThan(20);
   });
 });
